@@ -1,0 +1,188 @@
+//! Server functions: thin wrappers that check the session, parse input into domain types and
+//! call the core. Mutations are posted by forms carrying the CSRF field (checked by the
+//! server's middleware before any of these run).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A one-time message carried across a redirect (e.g. "wrong password").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flash {
+    /// `error` or `success`.
+    pub kind: String,
+    pub message: String,
+    /// The e-mail the user typed, to refill the form.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub timezone: String,
+    pub avatar_url: Option<String>,
+    pub has_password: bool,
+    pub providers: Vec<String>,
+}
+
+impl UserView {
+    pub fn initials(&self) -> String {
+        let s: String = self.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+        if s.is_empty() {
+            "?".into()
+        } else {
+            s.to_uppercase()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderButton {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageCtx {
+    pub user: Option<UserView>,
+    pub csrf: String,
+    pub providers: Vec<ProviderButton>,
+    pub demo: bool,
+    pub flash: Option<Flash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub current: bool,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use crate::state::{AppState, RequestCtx};
+    use covalynce::auth::AccessClaims;
+    use http::request::Parts;
+    use leptos_axum::ResponseOptions;
+
+    pub fn state() -> Result<AppState, ServerFnError> {
+        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))
+    }
+
+    pub fn request_ctx() -> Result<RequestCtx, ServerFnError> {
+        use_context::<Parts>()
+            .and_then(|p| p.extensions.get::<RequestCtx>().cloned())
+            .ok_or_else(|| ServerFnError::new("request context missing"))
+    }
+
+    /// The signed-in caller, or a 401 with a message the page can show.
+    pub fn require_user() -> Result<(AppState, AccessClaims), ServerFnError> {
+        let st = state()?;
+        match request_ctx()?.user {
+            Some(u) => Ok((st, u)),
+            None => {
+                if let Some(r) = use_context::<ResponseOptions>() {
+                    r.set_status(http::StatusCode::UNAUTHORIZED);
+                }
+                Err(ServerFnError::new("Your session has ended. Please sign in again."))
+            }
+        }
+    }
+
+    /// Maps a core error to a server-fn error with the right HTTP status and safe text.
+    pub fn fail(e: covalynce::auth::AuthError) -> ServerFnError {
+        if let covalynce::auth::AuthError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "server function failed");
+        }
+        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
+            r.set_status(code);
+        }
+        ServerFnError::new(e.to_string())
+    }
+
+    pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, ServerFnError> {
+        let u = st.auth.user(user_id).await.map_err(fail)?;
+        let providers = st.auth.identities(user_id).await.map_err(fail)?;
+        Ok(UserView { id: u.id, email: u.email, name: u.name, timezone: u.timezone, avatar_url: u.avatar_url, has_password: u.has_password, providers })
+    }
+}
+
+#[server(prefix = "/sfn")]
+pub async fn page_context() -> Result<PageCtx, ServerFnError> {
+    use self::ssr::*;
+    let st = state()?;
+    let rc = request_ctx()?;
+    let user = match &rc.user {
+        Some(c) => user_view(&st, &c.sub).await.ok(),
+        None => None,
+    };
+    if rc.flash.is_some() {
+        // Shown once: clear it with this response.
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.append_header(http::header::SET_COOKIE, http::HeaderValue::from_static("cov_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"));
+        }
+    }
+    Ok(PageCtx {
+        user,
+        csrf: rc.csrf,
+        providers: st.providers.enabled().into_iter().map(|p| ProviderButton { id: p.as_str().into(), name: p.display_name().into() }).collect(),
+        demo: st.site.demo,
+        flash: rc.flash,
+    })
+}
+
+#[server(prefix = "/sfn")]
+pub async fn update_profile(name: String, timezone: String) -> Result<UserView, ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    st.auth.update_profile(&me.sub, &name, &timezone).await.map_err(fail)?;
+    user_view(&st, &me.sub).await
+}
+
+#[server(prefix = "/sfn")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    let list = st.auth.sessions(&me.sub).await.map_err(fail)?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView { current: s.id == me.sid, device: crate::components::describe_agent(&s.user_agent), id: s.id, ip: s.ip, created_at: s.created_at, last_seen_at: s.last_seen_at })
+        .collect())
+}
+
+#[server(prefix = "/sfn")]
+pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    if !st.auth.logout(&me.sub, &id).await.map_err(fail)? {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(http::StatusCode::NOT_FOUND);
+        }
+        return Err(ServerFnError::new("That session was not found. It may have ended already."));
+    }
+    if id == me.sid {
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
+}
+
+#[server(prefix = "/sfn")]
+pub async fn logout_everywhere() -> Result<u64, ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    let n = st.auth.logout_all(&me.sub).await.map_err(fail)?;
+    leptos_axum::redirect("/login");
+    Ok(n)
+}
+
+/// Time-zone names for the profile picker.
+#[server(prefix = "/sfn")]
+pub async fn timezones() -> Result<Vec<String>, ServerFnError> {
+    Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
+}

@@ -1,0 +1,72 @@
+#![recursion_limit = "256"]
+//! Covalynce's Leptos app: the HTML shell, routes, pages and server functions. Rendered on
+//! the server (`ssr`) and hydrated in the browser (`hydrate`); the two features are never
+//! built together.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use api::PageCtx;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// Name of the built CSS/JS/WASM bundle under `/pkg`.
+pub const BUNDLE: &str = "covalynce";
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full text-slate-800 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Everything a page needs that only the server knows, loaded once per page view.
+pub type PageResource = Resource<Result<PageCtx, ServerFnError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Bumped by actions that change what the page context shows (e.g. the profile name).
+    let refresh = RwSignal::new(0u32);
+    let ctx: PageResource = Resource::new_blocking(move || refresh.get(), |_| api::page_context());
+    provide_context(ctx);
+    provide_context(components::PageRefresh(refresh));
+    components::provide_toasts();
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE}.css") />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Title formatter=|t: String| if t.is_empty() { "Covalynce".to_string() } else { format!("{t} · Covalynce") } />
+        <Meta name="theme-color" content="#4f46e5" />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=pages::auth::ForgotPage ssr=SsrMode::Async />
+                <Route path=path!("/reset") view=pages::auth::ResetPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard") view=pages::app::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/sources") view=pages::app::SourcesPage ssr=SsrMode::Async />
+                <Route path=path!("/editor") view=pages::app::EditorPage ssr=SsrMode::Async />
+                <Route path=path!("/library") view=pages::app::LibraryPage ssr=SsrMode::Async />
+                <Route path=path!("/calendar") view=pages::app::CalendarPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+        <components::Toasts />
+    }
+}

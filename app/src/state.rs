@@ -1,0 +1,38 @@
+//! Server-only state shared by the axum router and the server functions.
+
+use covalynce::auth::{AccessClaims, Auth, ClientInfo};
+use covalynce::oauth_login::LoginProviders;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+use crate::api::Flash;
+
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub auth: Auth,
+    pub providers: LoginProviders,
+    pub site: Arc<SiteConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// Public URL, e.g. `http://localhost:3000`.
+    pub base_url: String,
+    /// `serve --demo`: shown as a banner everywhere.
+    pub demo: bool,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    /// Take the client IP from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+}
+
+/// What the request middleware learned about the caller; put in request extensions before
+/// any page or server function runs.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub user: Option<AccessClaims>,
+    pub csrf: String,
+    pub client: ClientInfo,
+    pub flash: Option<Flash>,
+}

@@ -1,0 +1,152 @@
+#![recursion_limit = "256"]
+//! The `covalynce` server: configuration, the axum router (pages, server functions, JSON API,
+//! OAuth callbacks) and the process lifecycle. `Application::build` is what `main` and the
+//! integration tests both use.
+
+pub mod auth_routes;
+pub mod config;
+pub mod cookies;
+pub mod error;
+pub mod middleware;
+
+use anyhow::Context;
+use app::state::{AppState, SiteConfig};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
+use config::Config;
+use covalynce::auth::Auth;
+use covalynce::crypto::Keys;
+use covalynce::db::Db;
+use covalynce::mail::Mailer;
+use covalynce::oauth_login::LoginProviders;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the database (applying migrations), loads or creates the instance keys,
+    /// binds the listener (port 0 picks a free one) and assembles the router.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    pub async fn build_with_db(config: Config, db: Db) -> anyhow::Result<Self> {
+        let keys = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?;
+        let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+        let auth = {
+            let (db, keys, mailer, policy, base) = (db.clone(), keys.clone(), mailer.clone(), config.policy.clone(), config.base_url.clone());
+            // Auth::new hashes a dummy password (Argon2): keep it off the async runtime.
+            tokio::task::spawn_blocking(move || Auth::new(db, keys, mailer, policy, &base)).await?
+        };
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::BUNDLE)
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(leptos::config::Env::PROD)
+            .build();
+        let state = AppState {
+            leptos_options,
+            auth,
+            providers: LoginProviders::new(config.login_providers.clone()),
+            site: Arc::new(SiteConfig { base_url: config.base_url.clone(), demo: false, secure_cookies: config.base_url.starts_with("https://"), trust_proxy: config.trust_proxy }),
+        };
+        let router = router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+pub fn router(state: AppState) -> Router {
+    use auth_routes::*;
+    let routes = generate_route_list(app::App);
+    let opts = state.leptos_options.clone();
+    Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/login", post(form_login))
+        .route("/signup", post(form_signup))
+        .route("/forgot", post(form_forgot))
+        .route("/reset", post(form_reset))
+        .route("/logout", post(form_logout))
+        .route("/auth/signup", post(api_signup))
+        .route("/auth/signin", post(api_signin))
+        .route("/auth/refresh", post(api_refresh))
+        .route("/auth/logout", post(api_logout))
+        .route("/auth/logout-all", post(api_logout_all))
+        .route("/auth/me", get(api_me))
+        .route("/auth/sessions", get(api_sessions))
+        .route("/auth/sessions/{id}", delete(api_revoke_session))
+        .route("/auth/forgot", post(api_forgot))
+        .route("/auth/reset", post(api_reset))
+        .route("/auth/{provider}/start", get(oauth_start))
+        .route("/auth/{provider}/callback", get(oauth_callback).post(oauth_callback_api))
+        .leptos_routes(&state, routes, move || app::shell(opts.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn root(Extension(rc): Extension<app::state::RequestCtx>) -> Response {
+    Redirect::to(if rc.user.is_some() { "/dashboard" } else { "/login" }).into_response()
+}
+
+/// Liveness plus a database round-trip.
+async fn health(State(st): State<AppState>) -> Response {
+    match sqlx_ping(&st).await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" }))).into_response()
+        }
+    }
+}
+
+async fn sqlx_ping(st: &AppState) -> anyhow::Result<()> {
+    st.auth.db().ping().await
+}

@@ -1,0 +1,92 @@
+use crate::domain::DomainError;
+
+/// Everything sign-in and sessions can refuse, each with an HTTP status, a stable code and
+/// a message a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// 422: input failed validation.
+    #[error("{0}")]
+    Invalid(#[from] DomainError),
+    /// 409: sign-up with an address that already has an account.
+    #[error("An account with this e-mail already exists. Sign in instead, or reset your password.")]
+    EmailTaken,
+    /// 401: wrong e-mail or password (never says which).
+    #[error("That e-mail and password do not match. Check them and try again.")]
+    InvalidCredentials,
+    /// 429: too many consecutive failures on this account.
+    #[error("Too many failed attempts. For your security this account is locked for {}.", human_wait(*retry_after_secs))]
+    Locked { retry_after_secs: u64 },
+    /// 429: too many failures from this network address.
+    #[error("Too many sign-in attempts from your network. Try again in {}.", human_wait(*retry_after_secs))]
+    Throttled { retry_after_secs: u64 },
+    /// 401: the session or token is missing, expired or revoked.
+    #[error("Your session has ended. Please sign in again.")]
+    Unauthenticated,
+    /// 400: a reset link that is unknown, used or expired.
+    #[error("This reset link is invalid or has expired. Request a new one.")]
+    BadResetToken,
+    /// 409: a provider sign-in whose e-mail matches an account but is not verified by the provider.
+    #[error("An account with this e-mail already exists, but {0} has not verified the address, so we cannot link them. Sign in with your password first.")]
+    UnverifiedLink(String),
+    /// 400: the account has no password (provider-only sign-in).
+    #[error("This account signs in with {0}. Use that button instead.")]
+    UseProvider(String),
+    /// 502: the identity provider failed or answered something we cannot use.
+    #[error("{0}")]
+    Provider(String),
+    /// 500: details are logged, never shown.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl AuthError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid(_) => 422,
+            Self::EmailTaken | Self::UnverifiedLink(_) => 409,
+            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::Locked { .. } | Self::Throttled { .. } => 429,
+            Self::BadResetToken | Self::UseProvider(_) => 400,
+            Self::Provider(_) => 502,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Invalid(e) => &e.code,
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Locked { .. } => "account_locked",
+            Self::Throttled { .. } => "too_many_attempts",
+            Self::Unauthenticated => "unauthenticated",
+            Self::BadResetToken => "invalid_reset_token",
+            Self::UnverifiedLink(_) => "unverified_email",
+            Self::UseProvider(_) => "use_provider",
+            Self::Provider(_) => "provider_error",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Locked { retry_after_secs } | Self::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+fn human_wait(secs: u64) -> String {
+    let mins = secs.div_ceil(60).max(1);
+    if mins == 1 {
+        "1 minute".into()
+    } else {
+        format!("{mins} minutes")
+    }
+}

@@ -1,0 +1,121 @@
+//! One storage handle for both backends. SQL is written once in the portable subset
+//! (`$n` placeholders, `RETURNING`, `ON CONFLICT`); times are UTC unix milliseconds in
+//! `bigint` columns and flags are 0/1 integers, so the same statements run on SQLite and
+//! PostgreSQL through sqlx's `Any` driver. Backend-specific SQL is switched on `Backend`.
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Connects and applies pending migrations. `sqlite://path?mode=rwc` or `postgres://…`.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:// (got {})", redact_url(url));
+        };
+        let opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let opts = match backend {
+            // SQLite has one writer; a small pool plus busy_timeout avoids SQLITE_BUSY storms.
+            Backend::Sqlite => opts.max_connections(4).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => opts.max_connections(16),
+        };
+        let pool = opts.connect(url).await.with_context(|| format!("could not connect to the database at {}", redact_url(url)))?;
+        if backend == Backend::Sqlite {
+            // WAL is a property of the database file: set once, it stays.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        let db = Self { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.context("applying database migrations")?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// One round-trip, for health checks.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: the only time representation in the database.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// True when `err` is a unique violation of `constraint`. PostgreSQL reports the constraint
+/// name; SQLite does not expose it, so there the caller's statement must touch only one
+/// unique constraint (each call site documents which). Never matches on message text.
+pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.constraint().is_none_or(|c| c == constraint)
+        }
+        _ => false,
+    }
+}
+
+/// Hides the password part of a database URL for error messages.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Reads a column that may be NULL.
+pub fn opt<'r, T>(row: &'r AnyRow, col: &str) -> Option<T>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    row.try_get::<Option<T>, _>(col).ok().flatten()
+}

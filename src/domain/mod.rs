@@ -1,0 +1,30 @@
+//! Validated domain types. Each has a private field and a `parse` constructor, so a value of the
+//! type is proof that the input was checked.
+
+mod email;
+mod password;
+mod platform;
+mod profile;
+
+pub use email::Email;
+pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
+pub use platform::{LoginProvider, PlatformId};
+pub use profile::{DisplayName, Timezone};
+
+use serde::{Deserialize, Serialize};
+
+/// A user mistake, phrased so the person can fix it. Maps to HTTP 400/422 at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{message}")]
+pub struct DomainError {
+    /// Stable machine-readable code, e.g. `invalid_email`.
+    pub code: String,
+    /// Human text shown next to the field.
+    pub message: String,
+}
+
+impl DomainError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_string(), message: message.into() }
+    }
+}

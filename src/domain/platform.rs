@@ -1,0 +1,127 @@
+use super::DomainError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The social networks Covalynce publishes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformId {
+    X,
+    Facebook,
+    Instagram,
+    Linkedin,
+    Youtube,
+    Tiktok,
+    Pinterest,
+    Threads,
+    Bluesky,
+    Mastodon,
+}
+
+impl PlatformId {
+    pub const ALL: [PlatformId; 10] = [
+        Self::X, Self::Facebook, Self::Instagram, Self::Linkedin, Self::Youtube,
+        Self::Tiktok, Self::Pinterest, Self::Threads, Self::Bluesky, Self::Mastodon,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::X => "x",
+            Self::Facebook => "facebook",
+            Self::Instagram => "instagram",
+            Self::Linkedin => "linkedin",
+            Self::Youtube => "youtube",
+            Self::Tiktok => "tiktok",
+            Self::Pinterest => "pinterest",
+            Self::Threads => "threads",
+            Self::Bluesky => "bluesky",
+            Self::Mastodon => "mastodon",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::X => "X (Twitter)",
+            Self::Facebook => "Facebook Pages",
+            Self::Instagram => "Instagram",
+            Self::Linkedin => "LinkedIn",
+            Self::Youtube => "YouTube",
+            Self::Tiktok => "TikTok",
+            Self::Pinterest => "Pinterest",
+            Self::Threads => "Threads",
+            Self::Bluesky => "Bluesky",
+            Self::Mastodon => "Mastodon",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim().to_lowercase();
+        let s = if s == "twitter" { "x".to_string() } else { s };
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| DomainError::new("unknown_platform", format!("\"{raw}\" is not a supported platform.")))
+    }
+}
+
+impl fmt::Display for PlatformId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Identity providers for signing in (not for publishing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginProvider {
+    Google,
+    Facebook,
+    Linkedin,
+    Github,
+}
+
+impl LoginProvider {
+    pub const ALL: [LoginProvider; 4] = [Self::Google, Self::Facebook, Self::Linkedin, Self::Github];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Google => "google",
+            Self::Facebook => "facebook",
+            Self::Linkedin => "linkedin",
+            Self::Github => "github",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Google => "Google",
+            Self::Facebook => "Facebook",
+            Self::Linkedin => "LinkedIn",
+            Self::Github => "GitHub",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == raw.trim().to_lowercase())
+            .ok_or_else(|| DomainError::new("unknown_provider", format!("\"{raw}\" is not a sign-in provider we support.")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for p in PlatformId::ALL {
+            assert_eq!(PlatformId::parse(p.as_str()).unwrap(), p);
+        }
+        assert_eq!(PlatformId::parse("Twitter").unwrap(), PlatformId::X);
+        assert!(PlatformId::parse("myspace").is_err());
+        for p in LoginProvider::ALL {
+            assert_eq!(LoginProvider::parse(p.as_str()).unwrap(), p);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Covalynce core.
+//!
+//! `domain` compiles everywhere (the browser runs the same validation as the server). With the
+//! `server` feature the crate adds storage, crypto, accounts/sessions and outbound HTTP; it never
+//! depends on Leptos or axum so it can be tested on its own.
+
+pub mod domain;
+
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod crypto;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
+pub mod oauth_login;
+
+pub use domain::*;
