@@ -113,7 +113,7 @@ pub mod ssr {
     }
 }
 
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "page_context")]
 pub async fn page_context() -> Result<PageCtx, ServerFnError> {
     use self::ssr::*;
     let st = state()?;
@@ -137,7 +137,7 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
     })
 }
 
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "update_profile")]
 pub async fn update_profile(name: String, timezone: String) -> Result<UserView, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
@@ -145,7 +145,7 @@ pub async fn update_profile(name: String, timezone: String) -> Result<UserView, 
     user_view(&st, &me.sub).await
 }
 
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
@@ -156,7 +156,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
         .collect())
 }
 
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "revoke_session")]
 pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
@@ -172,7 +172,7 @@ pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "logout_everywhere")]
 pub async fn logout_everywhere() -> Result<u64, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
@@ -182,7 +182,7 @@ pub async fn logout_everywhere() -> Result<u64, ServerFnError> {
 }
 
 /// Time-zone names for the profile picker.
-#[server(prefix = "/sfn")]
+#[server(prefix = "/sfn", endpoint = "timezones")]
 pub async fn timezones() -> Result<Vec<String>, ServerFnError> {
     Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
 }

@@ -39,11 +39,14 @@ impl Application {
     /// Connects the database (applying migrations), loads or creates the instance keys,
     /// binds the listener (port 0 picks a free one) and assembles the router.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
         let db = Db::connect(&config.database_url).await?;
-        Self::build_with_db(config, db).await
+        Self::build_with(config, db, listener).await
     }
 
-    pub async fn build_with_db(config: Config, db: Db) -> anyhow::Result<Self> {
+    /// For tests: an already-bound listener (so the public URL can name its port) and an
+    /// already-connected database.
+    pub async fn build_with(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Self> {
         let keys = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?;
         let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
         let auth = {
@@ -51,7 +54,6 @@ impl Application {
             // Auth::new hashes a dummy password (Argon2): keep it off the async runtime.
             tokio::task::spawn_blocking(move || Auth::new(db, keys, mailer, policy, &base)).await?
         };
-        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::BUNDLE)

@@ -53,8 +53,11 @@ pub fn AppShell(#[prop(into)] title: String, children: Children) -> impl IntoVie
             })
             .collect_view()
     };
+    // The page context is read under Suspense so the server render waits for it and
+    // hydration reuses the serialized value.
     view! {
         <Title text=title.clone() />
+        <Suspense fallback=|| ()>
         <div class="min-h-full lg:flex">
             <aside class="border-b border-slate-200 bg-white lg:fixed lg:inset-y-0 lg:flex lg:w-64 lg:flex-col lg:border-b-0 lg:border-r">
                 <div class="flex h-16 items-center justify-between px-5">
@@ -93,6 +96,7 @@ pub fn AppShell(#[prop(into)] title: String, children: Children) -> impl IntoVie
                 <main class="mx-auto max-w-6xl px-4 py-8 sm:px-8">{children()}</main>
             </div>
         </div>
+        </Suspense>
     }
 }
 
@@ -116,7 +120,7 @@ pub fn DashboardPage() -> impl IntoView {
         <AppShell title="Dashboard">
             <div class="space-y-8">
                 <div>
-                    <h2 class="text-2xl font-bold tracking-tight text-slate-900" data-testid="welcome">"Welcome, " {first} "!"</h2>
+                    <h2 class="text-2xl font-bold tracking-tight text-slate-900" data-testid="welcome">{move || format!("Welcome, {}!", first())}</h2>
                     <p class="mt-1 text-sm text-slate-600">"Here is how your posts are doing across every network."</p>
                 </div>
                 <div class="grid grid-cols-2 gap-4 lg:grid-cols-4">

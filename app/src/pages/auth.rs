@@ -47,7 +47,7 @@ fn AuthLayout(#[prop(into)] heading: String, #[prop(into)] sub: String, children
                         <h1 class="text-2xl font-bold tracking-tight text-slate-900">{heading}</h1>
                         <p class="text-sm text-slate-600">{sub}</p>
                     </div>
-                    {children()}
+                    <Suspense fallback=|| ()>{children()}</Suspense>
                 </div>
             </main>
         </div>

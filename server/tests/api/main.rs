@@ -1,0 +1,8 @@
+//! Integration tests: the real server on port 0, a real database (SQLite by default,
+//! PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
+
+mod auth_api;
+mod fake_idp;
+mod helpers;
+mod oauth;
+mod pages;
