@@ -9,7 +9,10 @@ use sqlx::Row;
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Smtp {
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+    },
     Outbox,
 }
 
@@ -26,9 +29,11 @@ impl Mailer {
     pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
         match smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).context("SMTP_URL is not a valid smtp:// or smtps:// URL")?.build();
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
+                    .build();
                 let from = from.parse().context("MAIL_FROM is not a valid mailbox")?;
-                Ok(Self::Smtp { transport, from })
+                Ok(Self::Smtp { transport: Box::new(transport), from })
             }
             None => Ok(Self::Outbox),
         }
@@ -42,7 +47,10 @@ impl Mailer {
                     .to(to.parse().context("recipient address")?)
                     .subject(subject)
                     .body(body.to_string())?;
-                transport.send(msg).await.context("sending e-mail over SMTP")?;
+                transport
+                    .send(msg)
+                    .await
+                    .context("sending e-mail over SMTP")?;
             }
             Self::Outbox => {
                 sqlx::query("insert into outbox (id, recipient, subject, body, created_at) values ($1, $2, $3, $4, $5)")
@@ -60,7 +68,11 @@ impl Mailer {
 }
 
 /// Newest first.
-pub async fn outbox(db: &Db, recipient: Option<&str>, limit: i64) -> anyhow::Result<Vec<OutboxMessage>> {
+pub async fn outbox(
+    db: &Db,
+    recipient: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<OutboxMessage>> {
     let rows = sqlx::query(
         "select recipient, subject, body, created_at from outbox where ($1 = '' or recipient = $1) order by created_at desc limit $2",
     )
@@ -70,6 +82,11 @@ pub async fn outbox(db: &Db, recipient: Option<&str>, limit: i64) -> anyhow::Res
     .await?;
     Ok(rows
         .iter()
-        .map(|r| OutboxMessage { recipient: r.get("recipient"), subject: r.get("subject"), body: r.get("body"), created_at: r.get("created_at") })
+        .map(|r| OutboxMessage {
+            recipient: r.get("recipient"),
+            subject: r.get("subject"),
+            body: r.get("body"),
+            created_at: r.get("created_at"),
+        })
         .collect())
 }

@@ -29,7 +29,12 @@ pub struct UserView {
 
 impl UserView {
     pub fn initials(&self) -> String {
-        let s: String = self.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+        let s: String = self
+            .name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect();
         if s.is_empty() {
             "?".into()
         } else {
@@ -60,6 +65,8 @@ pub struct SessionView {
     pub ip: String,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// "5 min ago", computed on the server (the browser build has no clock of its own here).
+    pub last_seen: String,
     pub current: bool,
 }
 
@@ -90,7 +97,9 @@ pub mod ssr {
                 if let Some(r) = use_context::<ResponseOptions>() {
                     r.set_status(http::StatusCode::UNAUTHORIZED);
                 }
-                Err(ServerFnError::new("Your session has ended. Please sign in again."))
+                Err(ServerFnError::new(
+                    "Your session has ended. Please sign in again.",
+                ))
             }
         }
     }
@@ -100,7 +109,10 @@ pub mod ssr {
         if let covalynce::auth::AuthError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "server function failed");
         }
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
+        if let (Some(r), Ok(code)) = (
+            use_context::<ResponseOptions>(),
+            http::StatusCode::from_u16(e.status()),
+        ) {
             r.set_status(code);
         }
         ServerFnError::new(e.to_string())
@@ -109,11 +121,19 @@ pub mod ssr {
     pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, ServerFnError> {
         let u = st.auth.user(user_id).await.map_err(fail)?;
         let providers = st.auth.identities(user_id).await.map_err(fail)?;
-        Ok(UserView { id: u.id, email: u.email, name: u.name, timezone: u.timezone, avatar_url: u.avatar_url, has_password: u.has_password, providers })
+        Ok(UserView {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            timezone: u.timezone,
+            avatar_url: u.avatar_url,
+            has_password: u.has_password,
+            providers,
+        })
     }
 }
 
-#[server(prefix = "/sfn", endpoint = "page_context")]
+#[server(prefix = "/sfn", endpoint = "page_context", input = server_fn::codec::GetUrl)]
 pub async fn page_context() -> Result<PageCtx, ServerFnError> {
     use self::ssr::*;
     let st = state()?;
@@ -125,46 +145,77 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
     if rc.flash.is_some() {
         // Shown once: clear it with this response.
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.append_header(http::header::SET_COOKIE, http::HeaderValue::from_static("cov_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"));
+            r.append_header(
+                http::header::SET_COOKIE,
+                http::HeaderValue::from_static(
+                    "cov_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                ),
+            );
         }
     }
     Ok(PageCtx {
         user,
         csrf: rc.csrf,
-        providers: st.providers.enabled().into_iter().map(|p| ProviderButton { id: p.as_str().into(), name: p.display_name().into() }).collect(),
+        providers: st
+            .providers
+            .enabled()
+            .into_iter()
+            .map(|p| ProviderButton {
+                id: p.as_str().into(),
+                name: p.display_name().into(),
+            })
+            .collect(),
         demo: st.site.demo,
         flash: rc.flash,
     })
 }
 
 #[server(prefix = "/sfn", endpoint = "update_profile")]
-pub async fn update_profile(name: String, timezone: String) -> Result<UserView, ServerFnError> {
+/// `csrf` is checked by the server middleware before this runs; it is an argument so the
+/// hydrated form sends it too.
+pub async fn update_profile(csrf: String, name: String, timezone: String) -> Result<UserView, ServerFnError> {
+    let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
-    st.auth.update_profile(&me.sub, &name, &timezone).await.map_err(fail)?;
+    st.auth
+        .update_profile(&me.sub, &name, &timezone)
+        .await
+        .map_err(fail)?;
     user_view(&st, &me.sub).await
 }
 
-#[server(prefix = "/sfn", endpoint = "list_sessions")]
+#[server(prefix = "/sfn", endpoint = "list_sessions", input = server_fn::codec::GetUrl)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
     let list = st.auth.sessions(&me.sub).await.map_err(fail)?;
+    let now = covalynce::db::now_ms();
     Ok(list
         .into_iter()
-        .map(|s| SessionView { current: s.id == me.sid, device: crate::components::describe_agent(&s.user_agent), id: s.id, ip: s.ip, created_at: s.created_at, last_seen_at: s.last_seen_at })
+        .map(|s| SessionView {
+            current: s.id == me.sid,
+            device: crate::components::describe_agent(&s.user_agent),
+            id: s.id,
+            ip: s.ip,
+            created_at: s.created_at,
+            last_seen: crate::components::ago(s.last_seen_at, now),
+            last_seen_at: s.last_seen_at,
+        })
         .collect())
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_session")]
-pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
+pub async fn revoke_session(csrf: String, id: String) -> Result<(), ServerFnError> {
+    let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
     if !st.auth.logout(&me.sub, &id).await.map_err(fail)? {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
             r.set_status(http::StatusCode::NOT_FOUND);
         }
-        return Err(ServerFnError::new("That session was not found. It may have ended already."));
+        return Err(ServerFnError::new(
+            "That session was not found. It may have ended already.",
+        ));
     }
     if id == me.sid {
         leptos_axum::redirect("/login");
@@ -173,7 +224,8 @@ pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
 }
 
 #[server(prefix = "/sfn", endpoint = "logout_everywhere")]
-pub async fn logout_everywhere() -> Result<u64, ServerFnError> {
+pub async fn logout_everywhere(csrf: String) -> Result<u64, ServerFnError> {
+    let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
     let n = st.auth.logout_all(&me.sub).await.map_err(fail)?;
@@ -182,7 +234,9 @@ pub async fn logout_everywhere() -> Result<u64, ServerFnError> {
 }
 
 /// Time-zone names for the profile picker.
-#[server(prefix = "/sfn", endpoint = "timezones")]
+#[server(prefix = "/sfn", endpoint = "timezones", input = server_fn::codec::GetUrl)]
 pub async fn timezones() -> Result<Vec<String>, ServerFnError> {
-    Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
+    Ok(covalynce::Timezone::all_names()
+        .map(str::to_string)
+        .collect())
 }

@@ -37,25 +37,39 @@ impl std::fmt::Debug for Config {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let bind: SocketAddr = var("BIND_ADDR")
-            .unwrap_or_else(|| format!("127.0.0.1:{}", var("PORT").unwrap_or_else(|| "3000".into())))
+            .unwrap_or_else(|| {
+                format!("127.0.0.1:{}", var("PORT").unwrap_or_else(|| "3000".into()))
+            })
             .parse()
             .map_err(|e| anyhow::anyhow!("BIND_ADDR must look like 127.0.0.1:3000 ({e})"))?;
-        let base_url = var("BASE_URL").unwrap_or_else(|| format!("http://localhost:{}", bind.port())).trim_end_matches('/').to_string();
+        let base_url = var("BASE_URL")
+            .unwrap_or_else(|| format!("http://localhost:{}", bind.port()))
+            .trim_end_matches('/')
+            .to_string();
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/covalynce.db?mode=rwc", data_dir.display()));
-        let login_providers = LoginProvider::ALL.into_iter().filter_map(|p| provider_from_env(p, &base_url)).collect();
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/covalynce.db?mode=rwc", data_dir.display()));
+        let login_providers = LoginProvider::ALL
+            .into_iter()
+            .filter_map(|p| provider_from_env(p, &base_url))
+            .collect();
         Ok(Self {
             bind,
             base_url,
             database_url,
             data_dir,
-            site_root: var("SITE_ROOT").or_else(|| var("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()),
+            site_root: var("SITE_ROOT")
+                .or_else(|| var("LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".into()),
             jwt_secret: var("JWT_SECRET"),
             encryption_key: var("ENCRYPTION_KEY"),
             smtp_url: var("SMTP_URL"),
@@ -73,18 +87,34 @@ fn provider_from_env(p: LoginProvider, base_url: &str) -> Option<ProviderConfig>
     let key = p.as_str().to_uppercase();
     let client_id = var(&format!("AUTH_{key}_CLIENT_ID"))?;
     let client_secret = var(&format!("AUTH_{key}_CLIENT_SECRET")).unwrap_or_default();
-    let redirect_uri = var(&format!("AUTH_{key}_REDIRECT_URI")).unwrap_or_else(|| format!("{base_url}/auth/{}/callback", p.as_str()));
+    let redirect_uri = var(&format!("AUTH_{key}_REDIRECT_URI"))
+        .unwrap_or_else(|| format!("{base_url}/auth/{}/callback", p.as_str()));
     let endpoints = match ProviderConfig::default_endpoints(p) {
-        Endpoints::Oidc { issuer } => Endpoints::Oidc { issuer: var(&format!("AUTH_{key}_ISSUER")).unwrap_or(issuer) },
-        Endpoints::Facebook { dialog_base, graph_base, version } => Endpoints::Facebook {
+        Endpoints::Oidc { issuer } => Endpoints::Oidc {
+            issuer: var(&format!("AUTH_{key}_ISSUER")).unwrap_or(issuer),
+        },
+        Endpoints::Facebook {
+            dialog_base,
+            graph_base,
+            version,
+        } => Endpoints::Facebook {
             dialog_base: var("AUTH_FACEBOOK_DIALOG_BASE").unwrap_or(dialog_base),
             graph_base: var("AUTH_FACEBOOK_GRAPH_BASE").unwrap_or(graph_base),
             version: var("AUTH_FACEBOOK_API_VERSION").unwrap_or(version),
         },
-        Endpoints::Github { auth_base, api_base } => Endpoints::Github {
+        Endpoints::Github {
+            auth_base,
+            api_base,
+        } => Endpoints::Github {
             auth_base: var("AUTH_GITHUB_AUTH_BASE").unwrap_or(auth_base),
             api_base: var("AUTH_GITHUB_API_BASE").unwrap_or(api_base),
         },
     };
-    Some(ProviderConfig { provider: p, client_id, client_secret, redirect_uri, endpoints })
+    Some(ProviderConfig {
+        provider: p,
+        client_id,
+        client_secret,
+        redirect_uri,
+        endpoints,
+    })
 }

@@ -39,7 +39,12 @@ impl Application {
     /// Connects the database (applying migrations), loads or creates the instance keys,
     /// binds the listener (port 0 picks a free one) and assembles the router.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("could not listen on {}", config.bind))?;
+        // First start: the data directory holds the SQLite file and the generated keys.
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url).await?;
         Self::build_with(config, db, listener).await
     }
@@ -47,10 +52,20 @@ impl Application {
     /// For tests: an already-bound listener (so the public URL can name its port) and an
     /// already-connected database.
     pub async fn build_with(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Self> {
-        let keys = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?;
+        let keys = Keys::load_or_create(
+            &config.data_dir,
+            config.jwt_secret.as_deref(),
+            config.encryption_key.as_deref(),
+        )?;
         let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
         let auth = {
-            let (db, keys, mailer, policy, base) = (db.clone(), keys.clone(), mailer.clone(), config.policy.clone(), config.base_url.clone());
+            let (db, keys, mailer, policy, base) = (
+                db.clone(),
+                keys.clone(),
+                mailer.clone(),
+                config.policy.clone(),
+                config.base_url.clone(),
+            );
             // Auth::new hashes a dummy password (Argon2): keep it off the async runtime.
             tokio::task::spawn_blocking(move || Auth::new(db, keys, mailer, policy, &base)).await?
         };
@@ -66,10 +81,19 @@ impl Application {
             leptos_options,
             auth,
             providers: LoginProviders::new(config.login_providers.clone()),
-            site: Arc::new(SiteConfig { base_url: config.base_url.clone(), demo: false, secure_cookies: config.base_url.starts_with("https://"), trust_proxy: config.trust_proxy }),
+            site: Arc::new(SiteConfig {
+                base_url: config.base_url.clone(),
+                demo: false,
+                secure_cookies: config.base_url.starts_with("https://"),
+                trust_proxy: config.trust_proxy,
+            }),
         };
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,7 +106,13 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         Ok(())
     }
 }
@@ -93,7 +123,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -125,17 +156,33 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/forgot", post(api_forgot))
         .route("/auth/reset", post(api_reset))
         .route("/auth/{provider}/start", get(oauth_start))
-        .route("/auth/{provider}/callback", get(oauth_callback).post(oauth_callback_api))
+        .route(
+            "/auth/{provider}/callback",
+            get(oauth_callback).post(oauth_callback_api),
+        )
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::request_context,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn root(Extension(rc): Extension<app::state::RequestCtx>) -> Response {
-    Redirect::to(if rc.user.is_some() { "/dashboard" } else { "/login" }).into_response()
+    Redirect::to(if rc.user.is_some() {
+        "/dashboard"
+    } else {
+        "/login"
+    })
+    .into_response()
 }
 
 /// Liveness plus a database round-trip.
@@ -144,7 +191,11 @@ async fn health(State(st): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" })),
+            )
+                .into_response()
         }
     }
 }

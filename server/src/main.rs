@@ -11,7 +11,10 @@ use server::config::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
+        )
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = Config::from_env()?;
@@ -23,7 +26,11 @@ async fn main() -> anyhow::Result<()> {
                 "Covalynce is ready at {} (listening on {}, database {}, started in {} ms)",
                 config.base_url,
                 config.bind.ip().to_string() + ":" + &app.port().to_string(),
-                if config.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
+                if config.database_url.starts_with("postgres") {
+                    "PostgreSQL"
+                } else {
+                    "SQLite"
+                },
                 started.elapsed().as_millis()
             );
             app.run_until_stopped().await
@@ -35,8 +42,13 @@ async fn main() -> anyhow::Result<()> {
                 println!("The outbox is empty.");
             }
             for m in msgs {
-                let when = chrono::DateTime::from_timestamp_millis(m.created_at).map(|t| t.to_rfc3339()).unwrap_or_default();
-                println!("--- {when}\nTo: {}\nSubject: {}\n\n{}\n", m.recipient, m.subject, m.body);
+                let when = chrono::DateTime::from_timestamp_millis(m.created_at)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                println!(
+                    "--- {when}\nTo: {}\nSubject: {}\n\n{}\n",
+                    m.recipient, m.subject, m.body
+                );
             }
             Ok(())
         }

@@ -40,7 +40,11 @@ pub struct SessionInfo {
 }
 
 impl Auth {
-    pub(super) async fn start_session(&self, user_id: &str, client: &ClientInfo) -> Result<SessionTokens, AuthError> {
+    pub(super) async fn start_session(
+        &self,
+        user_id: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionTokens, AuthError> {
         let sid = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         let refresh = random_token();
@@ -54,12 +58,14 @@ impl Auth {
             .bind(now + self.policy.refresh_ttl.as_millis() as i64)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
-            .bind(token_hash(&refresh))
-            .bind(&sid)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
+        )
+        .bind(token_hash(&refresh))
+        .bind(&sid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.issue(user_id, &sid, refresh)
     }
@@ -67,7 +73,12 @@ impl Auth {
     fn issue(&self, user_id: &str, sid: &str, refresh: String) -> Result<SessionTokens, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = self.policy.access_ttl.as_secs();
-        let claims = AccessClaims { sub: user_id.into(), sid: sid.into(), iat: now, exp: now + ttl as i64 };
+        let claims = AccessClaims {
+            sub: user_id.into(),
+            sid: sid.into(),
+            iat: now,
+            exp: now + ttl as i64,
+        };
         let access = super::jwt::encode(&claims, &self.keys.jwt)?;
         Ok(SessionTokens {
             user_id: user_id.into(),
@@ -82,7 +93,8 @@ impl Auth {
     /// Verifies an access token's signature and expiry, then that its session is still live
     /// (one primary-key read), so logout takes effect at once rather than at token expiry.
     pub async fn authenticate(&self, access_token: &str) -> Result<AccessClaims, AuthError> {
-        let claims: AccessClaims = super::jwt::decode(access_token, &self.keys.jwt).ok_or(AuthError::Unauthenticated)?;
+        let claims: AccessClaims =
+            super::jwt::decode(access_token, &self.keys.jwt).ok_or(AuthError::Unauthenticated)?;
         let live = sqlx::query("select 1 as one from sessions where id = $1 and user_id = $2 and revoked_at is null and expires_at > $3")
             .bind(&claims.sid)
             .bind(&claims.sub)
@@ -111,7 +123,7 @@ impl Auth {
             return Err(AuthError::Unauthenticated);
         }
         if let Some(used) = opt::<i64>(&row, "used_at") {
-            if now - used > self.policy.reuse_grace.as_millis() as i64 {
+            if now - used >= self.policy.reuse_grace.as_millis() as i64 {
                 self.revoke_session_row(&sid, "reuse_detected").await?;
                 tracing::warn!(session = %sid, "refresh token reuse detected; session revoked");
             }
@@ -119,17 +131,25 @@ impl Auth {
         }
         let new_refresh = random_token();
         let mut tx = self.db.pool().begin().await?;
-        let spent = sqlx::query("update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null").bind(now).bind(&hash).execute(&mut *tx).await?;
+        let spent = sqlx::query(
+            "update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null",
+        )
+        .bind(now)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
         if spent.rows_affected() != 1 {
             // A parallel request rotated it first.
             return Err(AuthError::Unauthenticated);
         }
-        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
-            .bind(token_hash(&new_refresh))
-            .bind(&sid)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
+        )
+        .bind(token_hash(&new_refresh))
+        .bind(&sid)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         // Sliding expiry: an active device stays signed in.
         sqlx::query("update sessions set last_seen_at = $1, expires_at = $2 where id = $3")
             .bind(now)

@@ -20,8 +20,16 @@ pub enum PlatformId {
 
 impl PlatformId {
     pub const ALL: [PlatformId; 10] = [
-        Self::X, Self::Facebook, Self::Instagram, Self::Linkedin, Self::Youtube,
-        Self::Tiktok, Self::Pinterest, Self::Threads, Self::Bluesky, Self::Mastodon,
+        Self::X,
+        Self::Facebook,
+        Self::Instagram,
+        Self::Linkedin,
+        Self::Youtube,
+        Self::Tiktok,
+        Self::Pinterest,
+        Self::Threads,
+        Self::Bluesky,
+        Self::Mastodon,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,7 +68,12 @@ impl PlatformId {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| DomainError::new("unknown_platform", format!("\"{raw}\" is not a supported platform.")))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "unknown_platform",
+                    format!("\"{raw}\" is not a supported platform."),
+                )
+            })
     }
 }
 
@@ -81,7 +94,8 @@ pub enum LoginProvider {
 }
 
 impl LoginProvider {
-    pub const ALL: [LoginProvider; 4] = [Self::Google, Self::Facebook, Self::Linkedin, Self::Github];
+    pub const ALL: [LoginProvider; 4] =
+        [Self::Google, Self::Facebook, Self::Linkedin, Self::Github];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,7 +119,12 @@ impl LoginProvider {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == raw.trim().to_lowercase())
-            .ok_or_else(|| DomainError::new("unknown_provider", format!("\"{raw}\" is not a sign-in provider we support.")))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "unknown_provider",
+                    format!("\"{raw}\" is not a sign-in provider we support."),
+                )
+            })
     }
 }
 

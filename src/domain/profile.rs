@@ -14,10 +14,16 @@ impl DisplayName {
             return Err(DomainError::new("invalid_name", "Enter your name."));
         }
         if s.chars().count() > 80 {
-            return Err(DomainError::new("invalid_name", "Names can be at most 80 characters."));
+            return Err(DomainError::new(
+                "invalid_name",
+                "Names can be at most 80 characters.",
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(DomainError::new("invalid_name", "Names cannot contain control characters."));
+            return Err(DomainError::new(
+                "invalid_name",
+                "Names cannot contain control characters.",
+            ));
         }
         Ok(Self(s.to_string()))
     }
@@ -89,7 +95,10 @@ mod tests {
 
     #[test]
     fn timezones() {
-        assert_eq!(Timezone::parse(" Europe/Berlin ").unwrap().as_str(), "Europe/Berlin");
+        assert_eq!(
+            Timezone::parse(" Europe/Berlin ").unwrap().as_str(),
+            "Europe/Berlin"
+        );
         assert!(Timezone::parse("Mars/Olympus").is_err());
         assert!(Timezone::all_names().any(|n| n == "America/New_York"));
     }

@@ -101,7 +101,12 @@ pub fn AppShell(#[prop(into)] title: String, children: Children) -> impl IntoVie
 }
 
 #[component]
-pub fn EmptyState(#[prop(into)] heading: String, #[prop(into)] body: String, #[prop(into)] cta_href: String, #[prop(into)] cta: String) -> impl IntoView {
+pub fn EmptyState(
+    #[prop(into)] heading: String,
+    #[prop(into)] body: String,
+    #[prop(into)] cta_href: String,
+    #[prop(into)] cta: String,
+) -> impl IntoView {
     view! {
         <section class="rounded-2xl border-2 border-dashed border-slate-200 bg-white px-6 py-16 text-center">
             <div class="mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-indigo-50 text-indigo-600" aria-hidden="true">"✦"</div>
@@ -115,7 +120,13 @@ pub fn EmptyState(#[prop(into)] heading: String, #[prop(into)] body: String, #[p
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let ctx = page_ctx();
-    let first = move || ctx.get().and_then(Result::ok).and_then(|c| c.user).map(|u| u.name.split_whitespace().next().unwrap_or("").to_string()).unwrap_or_default();
+    let first = move || {
+        ctx.get()
+            .and_then(Result::ok)
+            .and_then(|c| c.user)
+            .map(|u| u.name.split_whitespace().next().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
     view! {
         <AppShell title="Dashboard">
             <div class="space-y-8">

@@ -2,7 +2,7 @@
 
 use super::app::AppShell;
 use crate::api::{LogoutEverywhere, RevokeSession, UpdateProfile};
-use crate::components::{ago, page_ctx, toast, CsrfField, PageRefresh, Spinner};
+use crate::components::{page_ctx, toast, CsrfField, PageRefresh, Spinner};
 use leptos::either::Either;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -21,7 +21,11 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Card(#[prop(into)] title: String, #[prop(into)] sub: String, children: Children) -> impl IntoView {
+fn Card(
+    #[prop(into)] title: String,
+    #[prop(into)] sub: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <section class="rounded-2xl border border-slate-200 bg-white shadow-sm">
             <div class="border-b border-slate-100 px-6 py-4">
@@ -48,7 +52,12 @@ fn ProfileCard() -> impl IntoView {
                     toast(false, "Profile saved.");
                     refresh.bump();
                 }
-                Err(e) => toast(true, e.to_string().trim_start_matches("error running server function: ").to_string()),
+                Err(e) => toast(
+                    true,
+                    e.to_string()
+                        .trim_start_matches("error running server function: ")
+                        .to_string(),
+                ),
             }
         }
     });
@@ -128,15 +137,22 @@ fn SignInCard() -> impl IntoView {
 fn SessionsCard() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let everywhere = ServerAction::<LogoutEverywhere>::new();
-    let sessions = Resource::new(move || revoke.version().get(), |_| crate::api::list_sessions());
+    let sessions = Resource::new(
+        move || revoke.version().get(),
+        |_| crate::api::list_sessions(),
+    );
     Effect::new(move |_| {
         if let Some(Err(e)) = revoke.value().get() {
-            toast(true, e.to_string().trim_start_matches("error running server function: ").to_string());
+            toast(
+                true,
+                e.to_string()
+                    .trim_start_matches("error running server function: ")
+                    .to_string(),
+            );
         } else if let Some(Ok(())) = revoke.value().get() {
             toast(false, "Device signed out.");
         }
     });
-    let now = chrono::Utc::now().timestamp_millis();
     view! {
         <Card title="Where you are signed in" sub="Sign out a device you do not recognise, or all of them at once.">
             <Suspense fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading sessions…"</p> }>
@@ -151,7 +167,7 @@ fn SessionsCard() -> impl IntoView {
                                             {s.device.clone()}
                                             {s.current.then(|| view! { <span class="ml-2 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">"This device"</span> })}
                                         </p>
-                                        <p class="text-xs text-slate-500">{format!("{} · active {}", if s.ip.is_empty() { "unknown address".to_string() } else { s.ip.clone() }, ago(s.last_seen_at, now))}</p>
+                                        <p class="text-xs text-slate-500">{format!("{} · active {}", if s.ip.is_empty() { "unknown address".to_string() } else { s.ip.clone() }, s.last_seen)}</p>
                                     </div>
                                     <ActionForm action=revoke>
                                         <CsrfField />

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# README command 2: every check and test. Installs prerequisites first (idempotent).
+#   - fmt and clippy (-D warnings) per package and feature set
+#   - unit tests, and the integration suite on SQLite and on PostgreSQL
+#     (TEST_DATABASE_URL, default postgres://127.0.0.1:5432/test; unreachable = failure)
+#   - Playwright end-to-end tests in Debian's Chromium, with and without JavaScript
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+PG_URL="${TEST_DATABASE_URL:-postgres://127.0.0.1:5432/test}"
+step() { echo; echo "==> $*"; }
+
+bash scripts/install.sh
+
+step "format"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy -p covalynce --all-targets -- -D warnings
+cargo clippy -p covalynce --all-targets --features server -- -D warnings
+cargo clippy -p app --all-targets --features ssr -- -D warnings
+cargo clippy -p app --all-targets --features hydrate -- -D warnings
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p frontend -- -D warnings
+
+step "build (wasm, css, server)"
+bash scripts/build.sh
+
+step "unit tests"
+cargo test -p covalynce --features server
+cargo test -p app --features ssr --lib
+
+step "integration tests on SQLite"
+env -u TEST_DATABASE_URL cargo test -p server
+
+step "integration tests on PostgreSQL ($PG_URL)"
+TEST_DATABASE_URL="$PG_URL" cargo test -p server
+
+step "end-to-end (Playwright + Chromium)"
+E2E_BIN="$CARGO_TARGET_DIR/debug/covalynce" node_modules/.bin/playwright test -c end2end/playwright.config.ts
+
+echo; echo "==> all checks passed"
