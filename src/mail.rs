@@ -33,7 +33,10 @@ impl Mailer {
                     .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
                     .build();
                 let from = from.parse().context("MAIL_FROM is not a valid mailbox")?;
-                Ok(Self::Smtp { transport: Box::new(transport), from })
+                Ok(Self::Smtp {
+                    transport: Box::new(transport),
+                    from,
+                })
             }
             None => Ok(Self::Outbox),
         }

@@ -173,7 +173,11 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
 #[server(prefix = "/sfn", endpoint = "update_profile")]
 /// `csrf` is checked by the server middleware before this runs; it is an argument so the
 /// hydrated form sends it too.
-pub async fn update_profile(csrf: String, name: String, timezone: String) -> Result<UserView, ServerFnError> {
+pub async fn update_profile(
+    csrf: String,
+    name: String,
+    timezone: String,
+) -> Result<UserView, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;

@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+import * as path from 'path';
 
 export const PASSWORD = 'correct horse battery 9';
 
@@ -12,5 +13,5 @@ export async function hydrated(page: Page) {
 }
 
 export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `../target/screenshots/${name}.png`, fullPage: true });
+  await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'target', 'screenshots', `${name}.png`), fullPage: true });
 }

@@ -309,6 +309,11 @@ async fn settings_server_functions_update_profile_and_list_sessions() {
 
     // Signed out, server functions answer 401, not data.
     let stranger = client();
-    let r = stranger.get(app.url("/sfn/list_sessions")).header("accept", "application/json").send().await.unwrap();
+    let r = stranger
+        .get(app.url("/sfn/list_sessions"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
