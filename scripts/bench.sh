@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Benchmarks for the closing notes (numbers, not pass/fail):
+#   /login SSR req/s vs a bare axum route, idle RSS, cold start with migrations, WASM size.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+bash scripts/build.sh --release
+BIN="$CARGO_TARGET_DIR/release/covalynce"
+
+echo "==> WASM bundle"
+W="$SITE_ROOT/pkg/covalynce_bg.wasm"; J="$SITE_ROOT/pkg/covalynce.js"; C="$SITE_ROOT/pkg/covalynce.css"
+for f in "$W" "$J" "$C"; do
+  printf '%-22s raw %8d B   gzip %8d B\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+done
+
+echo "==> cold start (fresh data dir: key generation + all migrations) and idle RSS"
+for db in sqlite postgres; do
+  DIR=$(mktemp -d); PORT=$((3900 + RANDOM % 50))
+  URL=""; [ "$db" = postgres ] && { psql -q -h 127.0.0.1 -d test -c "drop database if exists cov_bench" -c "create database cov_bench" >/dev/null; URL="postgres://127.0.0.1:5432/cov_bench"; }
+  start=$(date +%s%N)
+  DATA_DIR="$DIR" PORT=$PORT DATABASE_URL="$URL" RUST_LOG=warn "$BIN" serve & PID=$!
+  until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; do sleep 0.005; done
+  end=$(date +%s%N)
+  curl -sf "http://127.0.0.1:$PORT/login" >/dev/null
+  sleep 3
+  rss=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
+  printf '%-9s cold start %5d ms   idle RSS %6.1f MB\n' "$db" $(((end - start) / 1000000)) "$(awk "BEGIN{print $rss/1024}")"
+  kill $PID; wait $PID 2>/dev/null || true; rm -rf "$DIR"
+done
+
+echo "==> /login SSR vs bare axum"
+cargo bench -p server --bench http --quiet
