@@ -26,27 +26,17 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     /// Keys from explicit base64 values (env), else from `<dir>/jwt.key` and
     /// `<dir>/encryption.key`, generating the files on first start.
-    pub fn load_or_create(
-        dir: &Path,
-        jwt_b64: Option<&str>,
-        enc_b64: Option<&str>,
-    ) -> anyhow::Result<Self> {
+    pub fn load_or_create(dir: &Path, jwt_b64: Option<&str>, enc_b64: Option<&str>) -> anyhow::Result<Self> {
         let jwt = match jwt_b64 {
-            Some(v) => STANDARD
-                .decode(v.trim())
-                .context("JWT_SECRET must be base64")?,
+            Some(v) => STANDARD.decode(v.trim()).context("JWT_SECRET must be base64")?,
             None => file_key(&dir.join("jwt.key"), 64)?,
         };
         let enc = match enc_b64 {
-            Some(v) => STANDARD
-                .decode(v.trim())
-                .context("ENCRYPTION_KEY must be base64")?,
+            Some(v) => STANDARD.decode(v.trim()).context("ENCRYPTION_KEY must be base64")?,
             None => file_key(&dir.join("encryption.key"), 32)?,
         };
         anyhow::ensure!(jwt.len() >= 32, "the JWT secret must be at least 32 bytes");
-        let encryption: [u8; 32] = enc
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("the encryption key must be exactly 32 bytes"))?;
+        let encryption: [u8; 32] = enc.try_into().map_err(|_| anyhow::anyhow!("the encryption key must be exactly 32 bytes"))?;
         Ok(Self { jwt, encryption })
     }
 
@@ -64,40 +54,31 @@ impl Keys {
         let cipher = Aes256Gcm::new((&self.encryption).into());
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
-            .expect("AES-GCM encryption cannot fail for in-memory data");
+        let ct =
+            cipher.encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes()).expect("AES-GCM encryption cannot fail for in-memory data");
         let mut out = nonce.to_vec();
         out.extend(ct);
         STANDARD.encode(out)
     }
 
     pub fn decrypt(&self, sealed: &str) -> anyhow::Result<String> {
-        let raw = STANDARD
-            .decode(sealed)
-            .context("sealed value is not base64")?;
+        let raw = STANDARD.decode(sealed).context("sealed value is not base64")?;
         anyhow::ensure!(raw.len() > 12, "sealed value too short");
         let cipher = Aes256Gcm::new((&self.encryption).into());
         let pt = cipher
             .decrypt(Nonce::from_slice(&raw[..12]), &raw[12..])
-            .map_err(|_| {
-                anyhow::anyhow!("sealed value failed authentication (wrong key or tampered)")
-            })?;
+            .map_err(|_| anyhow::anyhow!("sealed value failed authentication (wrong key or tampered)"))?;
         String::from_utf8(pt).context("sealed value is not UTF-8")
     }
 }
 
 fn file_key(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
     if path.exists() {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return STANDARD
-            .decode(text.trim())
-            .with_context(|| format!("{} is not base64", path.display()));
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return STANDARD.decode(text.trim()).with_context(|| format!("{} is not base64", path.display()));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let mut key = vec![0u8; len];
     rand::thread_rng().fill_bytes(&mut key);

@@ -32,10 +32,7 @@ impl Db {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            anyhow::bail!(
-                "DATABASE_URL must start with sqlite: or postgres:// (got {})",
-                redact_url(url)
-            );
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:// (got {})", redact_url(url));
         };
         let opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let opts = match backend {
@@ -48,15 +45,10 @@ impl Db {
             }),
             Backend::Postgres => opts.max_connections(16),
         };
-        let pool = opts
-            .connect(url)
-            .await
-            .with_context(|| format!("could not connect to the database at {}", redact_url(url)))?;
+        let pool = opts.connect(url).await.with_context(|| format!("could not connect to the database at {}", redact_url(url)))?;
         if backend == Backend::Sqlite {
             // WAL is a property of the database file: set once, it stays.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
         let db = Self { pool, backend };
         db.migrate().await?;
@@ -68,10 +60,7 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("applying database migrations")?;
+        migrator.run(&self.pool).await.context("applying database migrations")?;
         Ok(())
     }
 
@@ -105,8 +94,7 @@ pub fn now_ms() -> i64 {
 pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     match err {
         sqlx::Error::Database(db) => {
-            db.kind() == sqlx::error::ErrorKind::UniqueViolation
-                && db.constraint().is_none_or(|c| c == constraint)
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.constraint().is_none_or(|c| c == constraint)
         }
         _ => false,
     }

@@ -9,6 +9,8 @@ pub mod domain;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod connections;
+#[cfg(feature = "server")]
 pub mod crypto;
 #[cfg(feature = "server")]
 pub mod db;
@@ -16,5 +18,7 @@ pub mod db;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod oauth_login;
+#[cfg(feature = "server")]
+pub mod platforms;
 
 pub use domain::*;

@@ -9,10 +9,7 @@ use sqlx::Row;
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp {
-        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
-        from: Mailbox,
-    },
+    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, from: Mailbox },
     Outbox,
 }
 
@@ -29,14 +26,10 @@ impl Mailer {
     pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
         match smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
-                    .build();
+                let transport =
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).context("SMTP_URL is not a valid smtp:// or smtps:// URL")?.build();
                 let from = from.parse().context("MAIL_FROM is not a valid mailbox")?;
-                Ok(Self::Smtp {
-                    transport: Box::new(transport),
-                    from,
-                })
+                Ok(Self::Smtp { transport: Box::new(transport), from })
             }
             None => Ok(Self::Outbox),
         }
@@ -50,10 +43,7 @@ impl Mailer {
                     .to(to.parse().context("recipient address")?)
                     .subject(subject)
                     .body(body.to_string())?;
-                transport
-                    .send(msg)
-                    .await
-                    .context("sending e-mail over SMTP")?;
+                transport.send(msg).await.context("sending e-mail over SMTP")?;
             }
             Self::Outbox => {
                 sqlx::query("insert into outbox (id, recipient, subject, body, created_at) values ($1, $2, $3, $4, $5)")
@@ -71,11 +61,7 @@ impl Mailer {
 }
 
 /// Newest first.
-pub async fn outbox(
-    db: &Db,
-    recipient: Option<&str>,
-    limit: i64,
-) -> anyhow::Result<Vec<OutboxMessage>> {
+pub async fn outbox(db: &Db, recipient: Option<&str>, limit: i64) -> anyhow::Result<Vec<OutboxMessage>> {
     let rows = sqlx::query(
         "select recipient, subject, body, created_at from outbox where ($1 = '' or recipient = $1) order by created_at desc limit $2",
     )

@@ -5,14 +5,10 @@
 use crate::auth::{AuthError, ExternalIdentity};
 use crate::domain::LoginProvider;
 use jsonwebtoken::jwk::JwkSet;
-use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
-};
+use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
-    EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
+    AuthType, AuthUrl, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
     TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -64,21 +60,16 @@ impl ProviderConfig {
     /// Production endpoints for a provider.
     pub fn default_endpoints(p: LoginProvider) -> Endpoints {
         match p {
-            LoginProvider::Google => Endpoints::Oidc {
-                issuer: "https://accounts.google.com".into(),
-            },
-            LoginProvider::Linkedin => Endpoints::Oidc {
-                issuer: "https://www.linkedin.com/oauth".into(),
-            },
+            LoginProvider::Google => Endpoints::Oidc { issuer: "https://accounts.google.com".into() },
+            LoginProvider::Linkedin => Endpoints::Oidc { issuer: "https://www.linkedin.com/oauth".into() },
             LoginProvider::Facebook => Endpoints::Facebook {
                 dialog_base: "https://www.facebook.com".into(),
                 graph_base: "https://graph.facebook.com".into(),
                 version: "v21.0".into(),
             },
-            LoginProvider::Github => Endpoints::Github {
-                auth_base: "https://github.com".into(),
-                api_base: "https://api.github.com".into(),
-            },
+            LoginProvider::Github => {
+                Endpoints::Github { auth_base: "https://github.com".into(), api_base: "https://api.github.com".into() }
+            }
         }
     }
 }
@@ -141,10 +132,7 @@ pub struct LoginProviders {
 
 fn provider_err(p: LoginProvider, what: impl std::fmt::Display) -> AuthError {
     tracing::warn!(provider = p.as_str(), error = %what, "sign-in provider failed");
-    AuthError::Provider(format!(
-        "{} sign-in failed: {what}. Try again, or use another way to sign in.",
-        p.display_name()
-    ))
+    AuthError::Provider(format!("{} sign-in failed: {what}. Try again, or use another way to sign in.", p.display_name()))
 }
 
 impl LoginProviders {
@@ -156,36 +144,19 @@ impl LoginProviders {
             .user_agent("Covalynce/0.1")
             .build()
             .expect("static reqwest client config is valid");
-        Self {
-            configs: Arc::new(configs.into_iter().map(|c| (c.provider, c)).collect()),
-            http,
-            oidc: Default::default(),
-        }
+        Self { configs: Arc::new(configs.into_iter().map(|c| (c.provider, c)).collect()), http, oidc: Default::default() }
     }
 
     /// Configured providers, in a stable order, for the sign-in buttons.
     pub fn enabled(&self) -> Vec<LoginProvider> {
-        LoginProvider::ALL
-            .into_iter()
-            .filter(|p| self.configs.contains_key(p))
-            .collect()
+        LoginProvider::ALL.into_iter().filter(|p| self.configs.contains_key(p)).collect()
     }
 
     fn config(&self, p: LoginProvider) -> Result<&ProviderConfig, AuthError> {
-        self.configs.get(&p).ok_or_else(|| {
-            AuthError::Provider(format!(
-                "Sign-in with {} is not set up on this server.",
-                p.display_name()
-            ))
-        })
+        self.configs.get(&p).ok_or_else(|| AuthError::Provider(format!("Sign-in with {} is not set up on this server.", p.display_name())))
     }
 
-    async fn oidc_meta(
-        &self,
-        p: LoginProvider,
-        issuer: &str,
-        force: bool,
-    ) -> Result<Arc<OidcMeta>, AuthError> {
+    async fn oidc_meta(&self, p: LoginProvider, issuer: &str, force: bool) -> Result<Arc<OidcMeta>, AuthError> {
         if !force {
             if let Some(m) = self.oidc.read().await.get(issuer) {
                 if m.fetched.elapsed() < OIDC_CACHE_TTL {
@@ -193,81 +164,41 @@ impl LoginProviders {
                 }
             }
         }
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
+        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let discovery: Discovery = self.get_json(p, &url, None).await?;
         let jwks: JwkSet = self.get_json(p, &discovery.jwks_uri, None).await?;
-        let meta = Arc::new(OidcMeta {
-            discovery,
-            jwks,
-            fetched: Instant::now(),
-        });
-        self.oidc
-            .write()
-            .await
-            .insert(issuer.to_string(), meta.clone());
+        let meta = Arc::new(OidcMeta { discovery, jwks, fetched: Instant::now() });
+        self.oidc.write().await.insert(issuer.to_string(), meta.clone());
         Ok(meta)
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        p: LoginProvider,
-        url: &str,
-        bearer: Option<&str>,
-    ) -> Result<T, AuthError> {
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, p: LoginProvider, url: &str, bearer: Option<&str>) -> Result<T, AuthError> {
         let mut req = self.http.get(url).header("Accept", "application/json");
         if let Some(t) = bearer {
             req = req.bearer_auth(t);
         }
         if matches!(p, LoginProvider::Github) {
-            req = req
-                .header("Accept", "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", "2022-11-28");
+            req = req.header("Accept", "application/vnd.github+json").header("X-GitHub-Api-Version", "2022-11-28");
         }
-        let resp = req.send().await.map_err(|e| {
-            provider_err(
-                p,
-                format!("could not reach {}", host_of(url)).to_string() + &format!(" ({e})"),
-            )
-        })?;
+        let resp =
+            req.send().await.map_err(|e| provider_err(p, format!("could not reach {}", host_of(url)).to_string() + &format!(" ({e})")))?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| provider_err(p, e))?;
         if !status.is_success() {
-            return Err(provider_err(
-                p,
-                format!("{} answered {status}: {}", host_of(url), error_text(&body)),
-            ));
+            return Err(provider_err(p, format!("{} answered {status}: {}", host_of(url), error_text(&body))));
         }
-        serde_json::from_str(&body)
-            .map_err(|e| provider_err(p, format!("unexpected answer from {}: {e}", host_of(url))))
+        serde_json::from_str(&body).map_err(|e| provider_err(p, format!("unexpected answer from {}: {e}", host_of(url))))
     }
 
-    fn client(
-        &self,
-        cfg: &ProviderConfig,
-        auth_url: &str,
-        token_url: &str,
-    ) -> Result<OAuthClient, AuthError> {
+    fn client(&self, cfg: &ProviderConfig, auth_url: &str, token_url: &str) -> Result<OAuthClient, AuthError> {
         let bad = |what: &str, v: &str| {
-            AuthError::Provider(format!(
-                "{} sign-in is misconfigured: {what} \"{v}\" is not a URL.",
-                cfg.provider.display_name()
-            ))
+            AuthError::Provider(format!("{} sign-in is misconfigured: {what} \"{v}\" is not a URL.", cfg.provider.display_name()))
         };
         Ok(Client::new(ClientId::new(cfg.client_id.clone()))
             .set_client_secret(ClientSecret::new(cfg.client_secret.clone()))
-            .set_auth_uri(
-                AuthUrl::new(auth_url.to_string()).map_err(|_| bad("authorize URL", auth_url))?,
-            )
-            .set_token_uri(
-                TokenUrl::new(token_url.to_string()).map_err(|_| bad("token URL", token_url))?,
-            )
-            .set_redirect_uri(
-                RedirectUrl::new(cfg.redirect_uri.clone())
-                    .map_err(|_| bad("redirect URI", &cfg.redirect_uri))?,
-            )
+            .set_auth_uri(AuthUrl::new(auth_url.to_string()).map_err(|_| bad("authorize URL", auth_url))?)
+            .set_token_uri(TokenUrl::new(token_url.to_string()).map_err(|_| bad("token URL", token_url))?)
+            .set_redirect_uri(RedirectUrl::new(cfg.redirect_uri.clone()).map_err(|_| bad("redirect URI", &cfg.redirect_uri))?)
             // LinkedIn, GitHub and Facebook want the secret in the form body; Google takes either.
             .set_auth_type(AuthType::RequestBody))
     }
@@ -276,31 +207,15 @@ impl LoginProviders {
         Ok(match &cfg.endpoints {
             Endpoints::Oidc { issuer } => {
                 let m = self.oidc_meta(cfg.provider, issuer, false).await?;
-                (
-                    m.discovery.authorization_endpoint.clone(),
-                    m.discovery.token_endpoint.clone(),
-                )
+                (m.discovery.authorization_endpoint.clone(), m.discovery.token_endpoint.clone())
             }
-            Endpoints::Facebook {
-                dialog_base,
-                graph_base,
-                version,
-            } => (
-                format!(
-                    "{}/{version}/dialog/oauth",
-                    dialog_base.trim_end_matches('/')
-                ),
-                format!(
-                    "{}/{version}/oauth/access_token",
-                    graph_base.trim_end_matches('/')
-                ),
+            Endpoints::Facebook { dialog_base, graph_base, version } => (
+                format!("{}/{version}/dialog/oauth", dialog_base.trim_end_matches('/')),
+                format!("{}/{version}/oauth/access_token", graph_base.trim_end_matches('/')),
             ),
             Endpoints::Github { auth_base, .. } => {
                 let b = auth_base.trim_end_matches('/');
-                (
-                    format!("{b}/login/oauth/authorize"),
-                    format!("{b}/login/oauth/access_token"),
-                )
+                (format!("{b}/login/oauth/authorize"), format!("{b}/login/oauth/access_token"))
             }
         })
     }
@@ -321,20 +236,10 @@ impl LoginProviders {
                 .set_pkce_challenge(challenge),
             // Facebook's classic server flow takes comma-separated scopes and no PKCE.
             Endpoints::Facebook { .. } => req.add_scope(Scope::new("public_profile,email".into())),
-            Endpoints::Github { .. } => req
-                .add_scope(Scope::new("read:user user:email".into()))
-                .set_pkce_challenge(challenge),
+            Endpoints::Github { .. } => req.add_scope(Scope::new("read:user user:email".into())).set_pkce_challenge(challenge),
         };
         let (url, state) = req.url();
-        Ok((
-            url.to_string(),
-            PendingLogin {
-                provider: p,
-                state: state.secret().clone(),
-                pkce_verifier: verifier.secret().clone(),
-                nonce,
-            },
-        ))
+        Ok((url.to_string(), PendingLogin { provider: p, state: state.secret().clone(), pkce_verifier: verifier.secret().clone(), nonce }))
     }
 
     /// Exchanges an authorization code and returns who signed in. `pkce_verifier` and `nonce`
@@ -349,34 +254,16 @@ impl LoginProviders {
     ) -> Result<ExternalIdentity, AuthError> {
         let cfg = self.config(p)?;
         if code.trim().is_empty() {
-            return Err(AuthError::Provider(format!(
-                "{} did not send an authorization code. Start the sign-in again.",
-                p.display_name()
-            )));
+            return Err(AuthError::Provider(format!("{} did not send an authorization code. Start the sign-in again.", p.display_name())));
         }
         match &cfg.endpoints {
-            Endpoints::Oidc { issuer } => {
-                self.exchange_oidc(cfg, issuer, code, pkce_verifier, nonce)
-                    .await
-            }
-            Endpoints::Facebook {
-                graph_base,
-                version,
-                ..
-            } => self.exchange_facebook(cfg, graph_base, version, code).await,
-            Endpoints::Github { api_base, .. } => {
-                self.exchange_github(cfg, api_base, code, pkce_verifier)
-                    .await
-            }
+            Endpoints::Oidc { issuer } => self.exchange_oidc(cfg, issuer, code, pkce_verifier, nonce).await,
+            Endpoints::Facebook { graph_base, version, .. } => self.exchange_facebook(cfg, graph_base, version, code).await,
+            Endpoints::Github { api_base, .. } => self.exchange_github(cfg, api_base, code, pkce_verifier).await,
         }
     }
 
-    async fn code_exchange(
-        &self,
-        cfg: &ProviderConfig,
-        code: &str,
-        pkce_verifier: Option<&str>,
-    ) -> Result<IdTokenResponse, AuthError> {
+    async fn code_exchange(&self, cfg: &ProviderConfig, code: &str, pkce_verifier: Option<&str>) -> Result<IdTokenResponse, AuthError> {
         let (auth_url, token_url) = self.endpoints(cfg).await?;
         let client = self.client(cfg, &auth_url, &token_url)?;
         let mut req = client.exchange_code(AuthorizationCode::new(code.to_string()));
@@ -386,13 +273,7 @@ impl LoginProviders {
         req.request_async(&self.http).await.map_err(|e| {
             let why = match &e {
                 RequestTokenError::ServerResponse(r) => {
-                    format!(
-                        "{}{}",
-                        r.error(),
-                        r.error_description()
-                            .map(|d| format!(" ({d})"))
-                            .unwrap_or_default()
-                    )
+                    format!("{}{}", r.error(), r.error_description().map(|d| format!(" ({d})")).unwrap_or_default())
                 }
                 // GitHub reports errors with HTTP 200 and an `error` field, which oauth2 sees as a parse failure.
                 RequestTokenError::Parse(_, body) => error_text(&String::from_utf8_lossy(body)),
@@ -413,64 +294,27 @@ impl LoginProviders {
     ) -> Result<ExternalIdentity, AuthError> {
         let p = cfg.provider;
         let tokens = self.code_exchange(cfg, code, pkce_verifier).await?;
-        let id_token = tokens
-            .extra_fields()
-            .id_token
-            .clone()
-            .ok_or_else(|| provider_err(p, "no id_token in the token response"))?;
+        let id_token = tokens.extra_fields().id_token.clone().ok_or_else(|| provider_err(p, "no id_token in the token response"))?;
         let claims = self.verify_id_token(cfg, issuer, &id_token, nonce).await?;
-        let mut email = claims
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let mut email = claims.get("email").and_then(Value::as_str).map(str::to_string);
         let mut verified = truthy(claims.get("email_verified"));
-        let mut name = claims
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let mut picture = claims
-            .get("picture")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let mut name = claims.get("name").and_then(Value::as_str).map(str::to_string);
+        let mut picture = claims.get("picture").and_then(Value::as_str).map(str::to_string);
         // Some issuers put profile claims only in userinfo.
         if email.is_none() || name.is_none() {
             let meta = self.oidc_meta(p, issuer, false).await?;
             if let Some(ui) = &meta.discovery.userinfo_endpoint {
-                let info: Value = self
-                    .get_json(p, ui, Some(tokens.access_token().secret()))
-                    .await?;
-                if info.get("sub").and_then(Value::as_str)
-                    == claims.get("sub").and_then(Value::as_str)
-                {
-                    email = email.or_else(|| {
-                        info.get("email")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    });
+                let info: Value = self.get_json(p, ui, Some(tokens.access_token().secret())).await?;
+                if info.get("sub").and_then(Value::as_str) == claims.get("sub").and_then(Value::as_str) {
+                    email = email.or_else(|| info.get("email").and_then(Value::as_str).map(str::to_string));
                     verified = verified || truthy(info.get("email_verified"));
-                    name = name
-                        .or_else(|| info.get("name").and_then(Value::as_str).map(str::to_string));
-                    picture = picture.or_else(|| {
-                        info.get("picture")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    });
+                    name = name.or_else(|| info.get("name").and_then(Value::as_str).map(str::to_string));
+                    picture = picture.or_else(|| info.get("picture").and_then(Value::as_str).map(str::to_string));
                 }
             }
         }
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .ok_or_else(|| provider_err(p, "the id_token has no subject"))?
-            .to_string();
-        Ok(ExternalIdentity {
-            provider: p,
-            subject,
-            email,
-            email_verified: verified,
-            name,
-            avatar_url: picture,
-        })
+        let subject = claims.get("sub").and_then(Value::as_str).ok_or_else(|| provider_err(p, "the id_token has no subject"))?.to_string();
+        Ok(ExternalIdentity { provider: p, subject, email, email_verified: verified, name, avatar_url: picture })
     }
 
     /// Signature (issuer's JWKS, RS256/ES256 only), issuer, audience, expiry and nonce.
@@ -483,16 +327,9 @@ impl LoginProviders {
     ) -> Result<serde_json::Map<String, Value>, AuthError> {
         use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
         let p = cfg.provider;
-        let header =
-            decode_header(id_token).map_err(|_| provider_err(p, "the id_token is malformed"))?;
+        let header = decode_header(id_token).map_err(|_| provider_err(p, "the id_token is malformed"))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
-            return Err(provider_err(
-                p,
-                format!(
-                    "the id_token uses an algorithm we do not accept ({:?})",
-                    header.alg
-                ),
-            ));
+            return Err(provider_err(p, format!("the id_token uses an algorithm we do not accept ({:?})", header.alg)));
         }
         let mut meta = self.oidc_meta(p, issuer, false).await?;
         let find = |m: &OidcMeta| match &header.kid {
@@ -504,12 +341,10 @@ impl LoginProviders {
             None => {
                 // Keys rotate: refetch once before giving up.
                 meta = self.oidc_meta(p, issuer, true).await?;
-                find(&meta)
-                    .ok_or_else(|| provider_err(p, "the id_token is signed with an unknown key"))?
+                find(&meta).ok_or_else(|| provider_err(p, "the id_token is signed with an unknown key"))?
             }
         };
-        let key = DecodingKey::from_jwk(&jwk)
-            .map_err(|_| provider_err(p, "the issuer published a key we cannot use"))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|_| provider_err(p, "the issuer published a key we cannot use"))?;
         let mut v = Validation::new(header.alg);
         v.set_audience(&[cfg.client_id.as_str()]);
         let mut issuers = vec![meta.discovery.issuer.clone()];
@@ -523,10 +358,7 @@ impl LoginProviders {
             .map_err(|e| provider_err(p, format!("the id_token is not valid ({e})")))?;
         if let Some(expected) = nonce {
             if data.claims.get("nonce").and_then(Value::as_str) != Some(expected) {
-                return Err(provider_err(
-                    p,
-                    "the id_token nonce does not match this sign-in",
-                ));
+                return Err(provider_err(p, "the id_token nonce does not match this sign-in"));
             }
         }
         Ok(data.claims)
@@ -541,8 +373,7 @@ impl LoginProviders {
     ) -> Result<ExternalIdentity, AuthError> {
         let p = cfg.provider;
         let base = format!("{}/{version}", graph_base.trim_end_matches('/'));
-        let mut token_url = url::Url::parse(&format!("{base}/oauth/access_token"))
-            .map_err(|e| provider_err(p, e))?;
+        let mut token_url = url::Url::parse(&format!("{base}/oauth/access_token")).map_err(|e| provider_err(p, e))?;
         token_url
             .query_pairs_mut()
             .append_pair("client_id", &cfg.client_id)
@@ -550,22 +381,10 @@ impl LoginProviders {
             .append_pair("client_secret", &cfg.client_secret)
             .append_pair("code", code);
         let tok: Value = self.get_json(p, token_url.as_str(), None).await?;
-        let access = tok
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| provider_err(p, "no access_token in the token response"))?;
-        let me: Value = self
-            .get_json(
-                p,
-                &format!("{base}/me?fields=id,name,email,picture.type(large)"),
-                Some(access),
-            )
-            .await?;
-        let subject = me
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| provider_err(p, "the profile has no id"))?
-            .to_string();
+        let access =
+            tok.get("access_token").and_then(Value::as_str).ok_or_else(|| provider_err(p, "no access_token in the token response"))?;
+        let me: Value = self.get_json(p, &format!("{base}/me?fields=id,name,email,picture.type(large)"), Some(access)).await?;
+        let subject = me.get("id").and_then(Value::as_str).ok_or_else(|| provider_err(p, "the profile has no id"))?.to_string();
         let email = me.get("email").and_then(Value::as_str).map(str::to_string);
         Ok(ExternalIdentity {
             provider: p,
@@ -574,10 +393,7 @@ impl LoginProviders {
             email_verified: email.is_some(),
             email,
             name: me.get("name").and_then(Value::as_str).map(str::to_string),
-            avatar_url: me
-                .pointer("/picture/data/url")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            avatar_url: me.pointer("/picture/data/url").and_then(Value::as_str).map(str::to_string),
         })
     }
 
@@ -592,47 +408,23 @@ impl LoginProviders {
         let tokens = self.code_exchange(cfg, code, pkce_verifier).await?;
         let access = tokens.access_token().secret();
         let api = api_base.trim_end_matches('/');
-        let user: Value = self
-            .get_json(p, &format!("{api}/user"), Some(access))
-            .await?;
-        let emails: Vec<Value> = self
-            .get_json(p, &format!("{api}/user/emails"), Some(access))
-            .await
-            .unwrap_or_default();
+        let user: Value = self.get_json(p, &format!("{api}/user"), Some(access)).await?;
+        let emails: Vec<Value> = self.get_json(p, &format!("{api}/user/emails"), Some(access)).await.unwrap_or_default();
         // `/user.email` is null when private; the primary verified address is the one to trust.
-        let primary = emails
-            .iter()
-            .find(|e| truthy(e.get("primary")) && truthy(e.get("verified")));
-        let id = user
-            .get("id")
-            .map(|v| v.to_string().trim_matches('"').to_string())
-            .ok_or_else(|| provider_err(p, "the profile has no id"))?;
+        let primary = emails.iter().find(|e| truthy(e.get("primary")) && truthy(e.get("verified")));
+        let id =
+            user.get("id").map(|v| v.to_string().trim_matches('"').to_string()).ok_or_else(|| provider_err(p, "the profile has no id"))?;
         let (email, verified) = match primary {
-            Some(e) => (
-                e.get("email").and_then(Value::as_str).map(str::to_string),
-                true,
-            ),
-            None => (
-                user.get("email")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                false,
-            ),
+            Some(e) => (e.get("email").and_then(Value::as_str).map(str::to_string), true),
+            None => (user.get("email").and_then(Value::as_str).map(str::to_string), false),
         };
         Ok(ExternalIdentity {
             provider: p,
             subject: id,
             email,
             email_verified: verified,
-            name: user
-                .get("name")
-                .and_then(Value::as_str)
-                .or_else(|| user.get("login").and_then(Value::as_str))
-                .map(str::to_string),
-            avatar_url: user
-                .get("avatar_url")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            name: user.get("name").and_then(Value::as_str).or_else(|| user.get("login").and_then(Value::as_str)).map(str::to_string),
+            avatar_url: user.get("avatar_url").and_then(Value::as_str).map(str::to_string),
         })
     }
 }
@@ -646,10 +438,7 @@ fn truthy(v: Option<&Value>) -> bool {
 }
 
 fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "the provider".into())
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "the provider".into())
 }
 
 /// The human part of an OAuth/Graph error body, without echoing anything huge.

@@ -29,12 +29,7 @@ pub struct UserView {
 
 impl UserView {
     pub fn initials(&self) -> String {
-        let s: String = self
-            .name
-            .split_whitespace()
-            .filter_map(|w| w.chars().next())
-            .take(2)
-            .collect();
+        let s: String = self.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
         if s.is_empty() {
             "?".into()
         } else {
@@ -97,9 +92,7 @@ pub mod ssr {
                 if let Some(r) = use_context::<ResponseOptions>() {
                     r.set_status(http::StatusCode::UNAUTHORIZED);
                 }
-                Err(ServerFnError::new(
-                    "Your session has ended. Please sign in again.",
-                ))
+                Err(ServerFnError::new("Your session has ended. Please sign in again."))
             }
         }
     }
@@ -109,10 +102,7 @@ pub mod ssr {
         if let covalynce::auth::AuthError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "server function failed");
         }
-        if let (Some(r), Ok(code)) = (
-            use_context::<ResponseOptions>(),
-            http::StatusCode::from_u16(e.status()),
-        ) {
+        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
             r.set_status(code);
         }
         ServerFnError::new(e.to_string())
@@ -147,9 +137,7 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
             r.append_header(
                 http::header::SET_COOKIE,
-                http::HeaderValue::from_static(
-                    "cov_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                ),
+                http::HeaderValue::from_static("cov_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
             );
         }
     }
@@ -160,10 +148,7 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
             .providers
             .enabled()
             .into_iter()
-            .map(|p| ProviderButton {
-                id: p.as_str().into(),
-                name: p.display_name().into(),
-            })
+            .map(|p| ProviderButton { id: p.as_str().into(), name: p.display_name().into() })
             .collect(),
         demo: st.site.demo,
         flash: rc.flash,
@@ -173,18 +158,11 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
 #[server(prefix = "/sfn", endpoint = "update_profile")]
 /// `csrf` is checked by the server middleware before this runs; it is an argument so the
 /// hydrated form sends it too.
-pub async fn update_profile(
-    csrf: String,
-    name: String,
-    timezone: String,
-) -> Result<UserView, ServerFnError> {
+pub async fn update_profile(csrf: String, name: String, timezone: String) -> Result<UserView, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
-    st.auth
-        .update_profile(&me.sub, &name, &timezone)
-        .await
-        .map_err(fail)?;
+    st.auth.update_profile(&me.sub, &name, &timezone).await.map_err(fail)?;
     user_view(&st, &me.sub).await
 }
 
@@ -217,9 +195,7 @@ pub async fn revoke_session(csrf: String, id: String) -> Result<(), ServerFnErro
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
             r.set_status(http::StatusCode::NOT_FOUND);
         }
-        return Err(ServerFnError::new(
-            "That session was not found. It may have ended already.",
-        ));
+        return Err(ServerFnError::new("That session was not found. It may have ended already."));
     }
     if id == me.sid {
         leptos_axum::redirect("/login");
@@ -240,7 +216,66 @@ pub async fn logout_everywhere(csrf: String) -> Result<u64, ServerFnError> {
 /// Time-zone names for the profile picker.
 #[server(prefix = "/sfn", endpoint = "timezones", input = server_fn::codec::GetUrl)]
 pub async fn timezones() -> Result<Vec<String>, ServerFnError> {
-    Ok(covalynce::Timezone::all_names()
-        .map(str::to_string)
-        .collect())
+    Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub id: String,
+    pub platform: String,
+    pub display_name: String,
+    pub username: String,
+    pub avatar_url: Option<String>,
+    pub scopes: Vec<String>,
+    /// e.g. "24 Nov 2026", formatted on the server.
+    pub consent_date: String,
+    pub last_used: String,
+    /// healthy | expiring_soon | expired | reconnect_needed
+    pub health: String,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourcesData {
+    pub connections: Vec<ConnectionView>,
+    /// Platforms this server can connect (others need configuration).
+    pub configured: Vec<String>,
+}
+
+#[server(prefix = "/sfn", endpoint = "list_connections", input = server_fn::codec::GetUrl)]
+pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    let list = st.connections.list(&me.sub).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let now = covalynce::db::now_ms();
+    let connections = list
+        .into_iter()
+        .map(|c| {
+            let health = if c.status == "reconnect_needed" {
+                "reconnect_needed"
+            } else {
+                match c.token_expires_at {
+                    Some(e) if e <= now => "expired",
+                    Some(e) if e - now < 24 * 3_600_000 => "expiring_soon",
+                    _ => "healthy",
+                }
+            };
+            ConnectionView {
+                id: c.id,
+                platform: c.platform.as_str().into(),
+                display_name: c.display_name,
+                username: c.username,
+                avatar_url: c.avatar_url,
+                scopes: c.scopes,
+                consent_date: chrono::DateTime::from_timestamp_millis(c.consent_at)
+                    .map(|t| t.format("%-d %b %Y").to_string())
+                    .unwrap_or_default(),
+                last_used: c.last_used_at.map(|t| crate::components::ago(t, now)).unwrap_or_else(|| "not used yet".into()),
+                health: health.into(),
+                last_error: c.last_error,
+            }
+        })
+        .collect();
+    let configured = st.connections.platforms().configured().into_iter().map(|p| p.as_str().to_string()).collect();
+    Ok(SourcesData { connections, configured })
 }

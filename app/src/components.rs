@@ -19,11 +19,7 @@ pub fn page_ctx() -> PageResource {
 
 #[component]
 pub fn Logo(#[prop(optional)] large: bool) -> impl IntoView {
-    let size = if large {
-        "h-10 w-10 text-lg"
-    } else {
-        "h-8 w-8 text-sm"
-    };
+    let size = if large { "h-10 w-10 text-lg" } else { "h-8 w-8 text-sm" };
     view! {
         <span class="flex items-center gap-2 font-semibold tracking-tight text-slate-900">
             <span class=format!("{size} inline-flex items-center justify-center rounded-xl bg-gradient-to-br from-indigo-500 to-violet-600 font-bold text-white shadow-sm")>
@@ -62,11 +58,7 @@ pub fn Spinner(#[prop(optional, into)] class: String) -> impl IntoView {
 /// `on:submit` (which only fires once the browser's own validation passed); without
 /// JavaScript it is a plain button.
 #[component]
-pub fn SubmitButton(
-    #[prop(into)] label: String,
-    #[prop(into)] busy_label: String,
-    busy: RwSignal<bool>,
-) -> impl IntoView {
+pub fn SubmitButton(#[prop(into)] label: String, #[prop(into)] busy_label: String, busy: RwSignal<bool>) -> impl IntoView {
     view! {
         <button
             type="submit"
@@ -153,18 +145,9 @@ pub fn toast(error: bool, message: impl Into<String>) {
     if let Some(ToastStore(list, next)) = use_context::<ToastStore>() {
         let id = next.get_value() + 1;
         next.set_value(id);
-        list.update(|l| {
-            l.push(Toast {
-                id,
-                error,
-                message: message.into(),
-            })
-        });
+        list.update(|l| l.push(Toast { id, error, message: message.into() }));
         if !error {
-            set_timeout(
-                move || list.update(|l| l.retain(|t| t.id != id)),
-                std::time::Duration::from_secs(4),
-            );
+            set_timeout(move || list.update(|l| l.retain(|t| t.id != id)), std::time::Duration::from_secs(4));
         }
     }
 }
@@ -215,16 +198,10 @@ pub fn describe_agent(ua: &str) -> String {
     .find(|(k, _)| ua.contains(k))
     .map(|(_, v)| *v)
     .unwrap_or("Browser");
-    let os = [
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(k, _)| ua.contains(k))
-    .map(|(_, v)| *v);
+    let os = [("Windows", "Windows"), ("Mac OS X", "macOS"), ("Android", "Android"), ("iPhone", "iOS"), ("Linux", "Linux")]
+        .iter()
+        .find(|(k, _)| ua.contains(k))
+        .map(|(_, v)| *v);
     match os {
         Some(os) => format!("{browser} on {os}"),
         None => browser.to_string(),
@@ -248,12 +225,7 @@ mod tests {
 
     #[test]
     fn agents() {
-        assert_eq!(
-            describe_agent(
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
-            ),
-            "Chrome on Linux"
-        );
+        assert_eq!(describe_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"), "Chrome on Linux");
         assert_eq!(describe_agent(""), "Unknown device");
     }
 

@@ -60,7 +60,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot") view=pages::auth::ForgotPage ssr=SsrMode::Async />
                 <Route path=path!("/reset") view=pages::auth::ResetPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard") view=pages::app::DashboardPage ssr=SsrMode::Async />
-                <Route path=path!("/sources") view=pages::app::SourcesPage ssr=SsrMode::Async />
+                <Route path=path!("/sources") view=pages::sources::SourcesPage ssr=SsrMode::Async />
                 <Route path=path!("/editor") view=pages::app::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/library") view=pages::app::LibraryPage ssr=SsrMode::Async />
                 <Route path=path!("/calendar") view=pages::app::CalendarPage ssr=SsrMode::Async />

@@ -1,6 +1,7 @@
 //! Server-only state shared by the axum router and the server functions.
 
 use covalynce::auth::{AccessClaims, Auth, ClientInfo};
+use covalynce::connections::Connections;
 use covalynce::oauth_login::LoginProviders;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::api::Flash;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub auth: Auth,
+    pub connections: Connections,
     pub providers: LoginProviders,
     pub site: Arc<SiteConfig>,
 }

@@ -9,10 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 async fn load(url: String, secs: u64, concurrency: usize) -> (f64, Vec<Duration>) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = vec![];
@@ -37,10 +34,7 @@ async fn load(url: String, secs: u64, concurrency: usize) -> (f64, Vec<Duration>
         all.extend(t.await.unwrap());
     }
     all.sort();
-    (
-        done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64(),
-        all,
-    )
+    (done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64(), all)
 }
 
 fn pct(v: &[Duration], p: f64) -> f64 {
@@ -49,14 +43,8 @@ fn pct(v: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let secs: u64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    let conc: usize = std::env::var("BENCH_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
+    let secs: u64 = std::env::var("BENCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let conc: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let dir = std::env::temp_dir().join(format!("covalynce-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::env::set_var("DATA_DIR", &dir);
@@ -89,16 +77,8 @@ async fn main() {
     let (raw, raw_lat) = load(bare_url, secs, conc).await;
     println!("page bytes: {}", body.len());
     println!("concurrency {conc}, {secs}s each");
-    println!(
-        "/login SSR : {ssr:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
-        pct(&ssr_lat, 0.5),
-        pct(&ssr_lat, 0.99)
-    );
-    println!(
-        "bare axum  : {raw:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
-        pct(&raw_lat, 0.5),
-        pct(&raw_lat, 0.99)
-    );
+    println!("/login SSR : {ssr:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms", pct(&ssr_lat, 0.5), pct(&ssr_lat, 0.99));
+    println!("bare axum  : {raw:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms", pct(&raw_lat, 0.5), pct(&raw_lat, 0.99));
     println!("ratio SSR/bare: {:.2}", ssr / raw);
     let _ = std::fs::remove_dir_all(dir);
 }

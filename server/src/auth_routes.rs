@@ -33,18 +33,10 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-fn redirect_with(
-    to: &str,
-    flash: Option<Flash>,
-    extra: Vec<HeaderValue>,
-    secure: bool,
-) -> Response {
+fn redirect_with(to: &str, flash: Option<Flash>, extra: Vec<HeaderValue>, secure: bool) -> Response {
     let mut resp = Redirect::to(to).into_response();
     if let Some(f) = flash {
-        resp.headers_mut().append(
-            header::SET_COOKIE,
-            cookies::build(cookies::FLASH, &encode_flash(&f), 120, secure),
-        );
+        resp.headers_mut().append(header::SET_COOKIE, cookies::build(cookies::FLASH, &encode_flash(&f), 120, secure));
     }
     for c in extra {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -56,79 +48,30 @@ fn err_flash(e: &AuthError, email: &str) -> Flash {
     if let AuthError::Internal(inner) = e {
         tracing::error!(error = ?inner, "sign-in request failed");
     }
-    Flash {
-        kind: "error".into(),
-        message: e.to_string(),
-        email: (!email.is_empty()).then(|| email.trim().to_string()),
-    }
+    Flash { kind: "error".into(), message: e.to_string(), email: (!email.is_empty()).then(|| email.trim().to_string()) }
 }
 
 fn ok_flash(message: &str) -> Flash {
-    Flash {
-        kind: "success".into(),
-        message: message.into(),
-        email: None,
-    }
+    Flash { kind: "success".into(), message: message.into(), email: None }
 }
 
-pub async fn form_login(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Form(f): FormMap,
-) -> Response {
+pub async fn form_login(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Form(f): FormMap) -> Response {
     let secure = st.site.secure_cookies;
     let next = safe_next(field(&f, "next"));
-    match st
-        .auth
-        .signin(field(&f, "email"), field(&f, "password"), &rc.client)
-        .await
-    {
+    match st.auth.signin(field(&f, "email"), field(&f, "password"), &rc.client).await {
         Ok(t) => redirect_with(&next, None, cookies::session(&t, secure).to_vec(), secure),
         Err(e) => {
-            let back = if field(&f, "next").is_empty() {
-                "/login".to_string()
-            } else {
-                format!("/login?next={}", urlencode(&next))
-            };
-            redirect_with(
-                &back,
-                Some(err_flash(&e, field(&f, "email"))),
-                vec![],
-                secure,
-            )
+            let back = if field(&f, "next").is_empty() { "/login".to_string() } else { format!("/login?next={}", urlencode(&next)) };
+            redirect_with(&back, Some(err_flash(&e, field(&f, "email"))), vec![], secure)
         }
     }
 }
 
-pub async fn form_signup(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Form(f): FormMap,
-) -> Response {
+pub async fn form_signup(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Form(f): FormMap) -> Response {
     let secure = st.site.secure_cookies;
-    match st
-        .auth
-        .signup(
-            field(&f, "email"),
-            field(&f, "password"),
-            field(&f, "name"),
-            field(&f, "timezone"),
-            &rc.client,
-        )
-        .await
-    {
-        Ok(t) => redirect_with(
-            "/dashboard",
-            None,
-            cookies::session(&t, secure).to_vec(),
-            secure,
-        ),
-        Err(e) => redirect_with(
-            "/signup",
-            Some(err_flash(&e, field(&f, "email"))),
-            vec![],
-            secure,
-        ),
+    match st.auth.signup(field(&f, "email"), field(&f, "password"), field(&f, "name"), field(&f, "timezone"), &rc.client).await {
+        Ok(t) => redirect_with("/dashboard", None, cookies::session(&t, secure).to_vec(), secure),
+        Err(e) => redirect_with("/signup", Some(err_flash(&e, field(&f, "email"))), vec![], secure),
     }
 }
 
@@ -138,7 +81,10 @@ pub async fn form_forgot(State(st): State<AppState>, Form(f): FormMap) -> Respon
     match st.auth.request_password_reset(email).await {
         Ok(_) => redirect_with(
             "/login",
-            Some(ok_flash(&format!("If an account exists for {}, a reset link is on its way. It works once, for 60 minutes.", email.trim()))),
+            Some(ok_flash(&format!(
+                "If an account exists for {}, a reset link is on its way. It works once, for 60 minutes.",
+                email.trim()
+            ))),
             vec![],
             secure,
         ),
@@ -150,27 +96,24 @@ pub async fn form_reset(State(st): State<AppState>, Form(f): FormMap) -> Respons
     let secure = st.site.secure_cookies;
     let token = field(&f, "token");
     match st.auth.reset_password(token, field(&f, "password")).await {
-        Ok(()) => redirect_with("/login", Some(ok_flash("Your password is changed and every device was signed out. Sign in with the new password.")), vec![], secure),
+        Ok(()) => redirect_with(
+            "/login",
+            Some(ok_flash("Your password is changed and every device was signed out. Sign in with the new password.")),
+            vec![],
+            secure,
+        ),
         Err(e @ AuthError::BadResetToken) => redirect_with("/forgot", Some(err_flash(&e, "")), vec![], secure),
         Err(e) => redirect_with(&format!("/reset?token={}", urlencode(token)), Some(err_flash(&e, "")), vec![], secure),
     }
 }
 
-pub async fn form_logout(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-) -> Response {
+pub async fn form_logout(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Response {
     if let Some(u) = &rc.user {
         if let Err(e) = st.auth.logout(&u.sub, &u.sid).await {
             tracing::error!(error = %e, "logout failed");
         }
     }
-    redirect_with(
-        "/login",
-        Some(ok_flash("You are signed out.")),
-        cookies::clear_session().to_vec(),
-        st.site.secure_cookies,
-    )
+    redirect_with("/login", Some(ok_flash("You are signed out.")), cookies::clear_session().to_vec(), st.site.secure_cookies)
 }
 
 fn urlencode(s: &str) -> String {
@@ -195,12 +138,7 @@ pub struct SigninBody {
     password: String,
 }
 
-async fn token_response(
-    st: &AppState,
-    status: StatusCode,
-    t: SessionTokens,
-    created: Option<bool>,
-) -> Result<Response, ApiError> {
+async fn token_response(st: &AppState, status: StatusCode, t: SessionTokens, created: Option<bool>) -> Result<Response, ApiError> {
     let user = st.auth.user(&t.user_id).await?;
     let mut body = json!({
         "user": { "id": user.id, "email": user.email, "name": user.name, "timezone": user.timezone, "avatar_url": user.avatar_url },
@@ -217,8 +155,7 @@ async fn token_response(
     for c in cookies::session(&t, st.site.secure_cookies) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
@@ -227,10 +164,7 @@ pub async fn api_signup(
     Extension(rc): Extension<RequestCtx>,
     ApiJson(b): ApiJson<SignupBody>,
 ) -> Result<Response, ApiError> {
-    let t = st
-        .auth
-        .signup(&b.email, &b.password, &b.name, &b.timezone, &rc.client)
-        .await?;
+    let t = st.auth.signup(&b.email, &b.password, &b.name, &b.timezone, &rc.client).await?;
     token_response(&st, StatusCode::CREATED, t, None).await
 }
 
@@ -250,40 +184,24 @@ pub struct RefreshBody {
 }
 
 /// Rotates the refresh token from the body (API clients) or the cookie (browsers).
-pub async fn api_refresh(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
+pub async fn api_refresh(State(st): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, ApiError> {
     let parsed: RefreshBody = if body.is_empty() {
         RefreshBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                "The body must be JSON like {\"refresh_token\": \"…\"}.",
-            )
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body must be JSON like {\"refresh_token\": \"…\"}.")
         })?
     };
-    let token = parsed
-        .refresh_token
-        .or_else(|| cookies::get(&headers, cookies::REFRESH))
-        .ok_or(AuthError::Unauthenticated)?;
+    let token = parsed.refresh_token.or_else(|| cookies::get(&headers, cookies::REFRESH)).ok_or(AuthError::Unauthenticated)?;
     let t = st.auth.refresh(&token).await?;
     token_response(&st, StatusCode::OK, t, None).await
 }
 
 fn require(rc: &RequestCtx) -> Result<&covalynce::auth::AccessClaims, ApiError> {
-    rc.user
-        .as_ref()
-        .ok_or_else(|| AuthError::Unauthenticated.into())
+    rc.user.as_ref().ok_or_else(|| AuthError::Unauthenticated.into())
 }
 
-pub async fn api_logout(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-) -> Result<Response, ApiError> {
+pub async fn api_logout(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Response, ApiError> {
     let me = require(&rc)?;
     st.auth.logout(&me.sub, &me.sid).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
@@ -293,19 +211,13 @@ pub async fn api_logout(
     Ok(resp)
 }
 
-pub async fn api_logout_all(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn api_logout_all(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
     let me = require(&rc)?;
     let n = st.auth.logout_all(&me.sub).await?;
     Ok(Json(json!({ "revoked_sessions": n })))
 }
 
-pub async fn api_me(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn api_me(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
     let me = require(&rc)?;
     let u = st.auth.user(&me.sub).await?;
     Ok(Json(
@@ -313,10 +225,7 @@ pub async fn api_me(
     ))
 }
 
-pub async fn api_sessions(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn api_sessions(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
     let me = require(&rc)?;
     let list = st.auth.sessions(&me.sub).await?;
     Ok(Json(
@@ -333,11 +242,7 @@ pub async fn api_revoke_session(
     if st.auth.logout(&me.sub, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No active session with that id.",
-        ))
+        Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "No active session with that id."))
     }
 }
 
@@ -351,12 +256,7 @@ pub async fn api_forgot(
     ApiJson(b): ApiJson<ForgotBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     st.auth.request_password_reset(&b.email).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(
-            json!({ "message": "If an account exists for that address, a reset link is on its way." }),
-        ),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message": "If an account exists for that address, a reset link is on its way." }))))
 }
 
 #[derive(Deserialize)]
@@ -365,14 +265,9 @@ pub struct ResetBody {
     password: String,
 }
 
-pub async fn api_reset(
-    State(st): State<AppState>,
-    ApiJson(b): ApiJson<ResetBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn api_reset(State(st): State<AppState>, ApiJson(b): ApiJson<ResetBody>) -> Result<Json<serde_json::Value>, ApiError> {
     st.auth.reset_password(&b.token, &b.password).await?;
-    Ok(Json(
-        json!({ "message": "Password changed. Every session was signed out." }),
-    ))
+    Ok(Json(json!({ "message": "Password changed. Every session was signed out." })))
 }
 
 // ---------------------------------------------------------------- OAuth sign-in
@@ -388,12 +283,8 @@ struct PendingClaims {
 /// The pending login travels in a short-lived cookie signed with the instance key, so the
 /// callback can check `state` and recover the PKCE verifier and nonce without server state.
 fn seal_pending(st: &AppState, p: &PendingLogin) -> Result<String, ApiError> {
-    let claims = PendingClaims {
-        p: p.clone(),
-        exp: chrono::Utc::now().timestamp() + PENDING_TTL_SECS,
-    };
-    covalynce::auth::jwt::encode(&claims, &st.auth.keys().jwt)
-        .map_err(|e| AuthError::Internal(e).into())
+    let claims = PendingClaims { p: p.clone(), exp: chrono::Utc::now().timestamp() + PENDING_TTL_SECS };
+    covalynce::auth::jwt::encode(&claims, &st.auth.keys().jwt).map_err(|e| AuthError::Internal(e).into())
 }
 
 fn open_pending(st: &AppState, v: &str) -> Option<PendingLogin> {
@@ -414,10 +305,7 @@ pub async fn oauth_start(State(st): State<AppState>, Path(provider): Path<String
         Ok((url, pending)) => match seal_pending(&st, &pending) {
             Ok(sealed) => {
                 let mut resp = Redirect::to(&url).into_response();
-                resp.headers_mut().append(
-                    header::SET_COOKIE,
-                    cookies::build(cookies::OAUTH, &sealed, PENDING_TTL_SECS as u64, secure),
-                );
+                resp.headers_mut().append(header::SET_COOKIE, cookies::build(cookies::OAUTH, &sealed, PENDING_TTL_SECS as u64, secure));
                 resp
             }
             Err(e) => e.into_response(),
@@ -444,58 +332,29 @@ pub async fn oauth_callback(
 ) -> Response {
     let secure = st.site.secure_cookies;
     let clear = vec![cookies::clear(cookies::OAUTH)];
-    let fail = |msg: String| {
-        redirect_with(
-            "/login",
-            Some(Flash {
-                kind: "error".into(),
-                message: msg,
-                email: None,
-            }),
-            clear.clone(),
-            secure,
-        )
-    };
+    let fail =
+        |msg: String| redirect_with("/login", Some(Flash { kind: "error".into(), message: msg, email: None }), clear.clone(), secure);
     let p = match provider_from_path(&provider) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
     if let Some(err) = q.error {
-        let why = if err == "access_denied" {
-            "you cancelled it".to_string()
-        } else {
-            q.error_description.unwrap_or(err)
-        };
-        return fail(format!(
-            "Sign-in with {} did not complete: {why}.",
-            p.display_name()
-        ));
+        let why = if err == "access_denied" { "you cancelled it".to_string() } else { q.error_description.unwrap_or(err) };
+        return fail(format!("Sign-in with {} did not complete: {why}.", p.display_name()));
     }
     let pending = cookies::get(&headers, cookies::OAUTH).and_then(|v| open_pending(&st, &v));
     let Some(pending) = pending.filter(|pl| pl.provider == p) else {
-        return fail(format!(
-            "Your sign-in with {} expired or was started in another browser. Please start again.",
-            p.display_name()
-        ));
+        return fail(format!("Your sign-in with {} expired or was started in another browser. Please start again.", p.display_name()));
     };
-    let state_ok = q
-        .state
-        .as_deref()
-        .is_some_and(|s| covalynce::crypto::ct_eq(s.as_bytes(), pending.state.as_bytes()));
+    let state_ok = q.state.as_deref().is_some_and(|s| covalynce::crypto::ct_eq(s.as_bytes(), pending.state.as_bytes()));
     if !state_ok {
         tracing::warn!(provider = p.as_str(), "OAuth state mismatch");
-        return fail(format!("The sign-in response from {} did not match this browser's request, so we stopped it. Please start again.", p.display_name()));
+        return fail(format!(
+            "The sign-in response from {} did not match this browser's request, so we stopped it. Please start again.",
+            p.display_name()
+        ));
     }
-    let ident = match st
-        .providers
-        .exchange(
-            p,
-            q.code.as_deref().unwrap_or(""),
-            Some(&pending.pkce_verifier),
-            Some(&pending.nonce),
-        )
-        .await
-    {
+    let ident = match st.providers.exchange(p, q.code.as_deref().unwrap_or(""), Some(&pending.pkce_verifier), Some(&pending.nonce)).await {
         Ok(i) => i,
         Err(e) => return fail(e.to_string()),
     };
@@ -527,20 +386,7 @@ pub async fn oauth_callback_api(
     ApiJson(b): ApiJson<CallbackBody>,
 ) -> Result<Response, ApiError> {
     let p = provider_from_path(&provider)?;
-    let ident = st
-        .providers
-        .exchange(p, &b.code, b.code_verifier.as_deref(), b.nonce.as_deref())
-        .await?;
+    let ident = st.providers.exchange(p, &b.code, b.code_verifier.as_deref(), b.nonce.as_deref()).await?;
     let (t, created) = st.auth.provider_signin(&ident, &rc.client).await?;
-    token_response(
-        &st,
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        t,
-        Some(created),
-    )
-    .await
+    token_response(&st, if created { StatusCode::CREATED } else { StatusCode::OK }, t, Some(created)).await
 }

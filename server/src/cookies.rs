@@ -24,28 +24,18 @@ pub fn get(headers: &http::HeaderMap, name: &str) -> Option<String> {
 /// HttpOnly, SameSite=Lax (so the OAuth redirect back still carries them), `Secure` on https.
 pub fn build(name: &str, value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .expect("cookie values are URL-safe ASCII")
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"))
+        .expect("cookie values are URL-safe ASCII")
 }
 
 pub fn clear(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-    ))
-    .expect("static cookie")
+    HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")).expect("static cookie")
 }
 
 pub fn session(tokens: &SessionTokens, secure: bool) -> [HeaderValue; 2] {
     [
         build(ACCESS, &tokens.access_token, tokens.expires_in, secure),
-        build(
-            REFRESH,
-            &tokens.refresh_token,
-            tokens.refresh_expires_in,
-            secure,
-        ),
+        build(REFRESH, &tokens.refresh_token, tokens.refresh_expires_in, secure),
     ]
 }
 

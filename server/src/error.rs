@@ -18,12 +18,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.into(),
-            message: message.into(),
-            retry_after: None,
-        }
+        Self { status, code: code.into(), message: message.into(), retry_after: None }
     }
 }
 
@@ -43,14 +38,9 @@ impl From<AuthError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (
-            self.status,
-            axum::Json(serde_json::json!({ "error": self.code, "message": self.message })),
-        )
-            .into_response();
+        let mut resp = (self.status, axum::Json(serde_json::json!({ "error": self.code, "message": self.message }))).into_response();
         if let Some(s) = self.retry_after {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         resp
     }
@@ -74,16 +64,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 JsonRejection::JsonDataError(e) => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_body",
-                    format!(
-                        "The JSON body is missing a field or has a wrong type: {}",
-                        e.body_text()
-                    ),
+                    format!("The JSON body is missing a field or has a wrong type: {}", e.body_text()),
                 ),
-                JsonRejection::JsonSyntaxError(_) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "The body is not valid JSON.",
-                ),
+                JsonRejection::JsonSyntaxError(_) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON.")
+                }
                 other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
             }),
         }

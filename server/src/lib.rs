@@ -8,6 +8,8 @@ pub mod config;
 pub mod cookies;
 pub mod error;
 pub mod middleware;
+pub mod sandbox;
+pub mod sources_routes;
 
 use anyhow::Context;
 use app::state::{AppState, SiteConfig};
@@ -18,10 +20,12 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use config::Config;
 use covalynce::auth::Auth;
+use covalynce::connections::Connections;
 use covalynce::crypto::Keys;
 use covalynce::db::Db;
 use covalynce::mail::Mailer;
 use covalynce::oauth_login::LoginProviders;
+use covalynce::platforms::{Http, Platforms};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
@@ -39,13 +43,9 @@ impl Application {
     /// Connects the database (applying migrations), loads or creates the instance keys,
     /// binds the listener (port 0 picks a free one) and assembles the router.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("could not listen on {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
         // First start: the data directory holds the SQLite file and the generated keys.
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url).await?;
         Self::build_with(config, db, listener).await
     }
@@ -53,23 +53,16 @@ impl Application {
     /// For tests: an already-bound listener (so the public URL can name its port) and an
     /// already-connected database.
     pub async fn build_with(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Self> {
-        let keys = Keys::load_or_create(
-            &config.data_dir,
-            config.jwt_secret.as_deref(),
-            config.encryption_key.as_deref(),
-        )?;
+        let keys = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?;
         let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
         let auth = {
-            let (db, keys, mailer, policy, base) = (
-                db.clone(),
-                keys.clone(),
-                mailer.clone(),
-                config.policy.clone(),
-                config.base_url.clone(),
-            );
+            let (db, keys, mailer, policy, base) =
+                (db.clone(), keys.clone(), mailer.clone(), config.policy.clone(), config.base_url.clone());
             // Auth::new hashes a dummy password (Argon2): keep it off the async runtime.
             tokio::task::spawn_blocking(move || Auth::new(db, keys, mailer, policy, &base)).await?
         };
+        let connections =
+            Connections::new(db.clone(), keys.clone(), Platforms::new(config.platforms.clone(), Http::new(Duration::from_secs(30))));
         let addr = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::BUNDLE)
@@ -81,20 +74,23 @@ impl Application {
         let state = AppState {
             leptos_options,
             auth,
+            connections,
             providers: LoginProviders::new(config.login_providers.clone()),
             site: Arc::new(SiteConfig {
                 base_url: config.base_url.clone(),
-                demo: false,
+                demo: config.demo,
                 secure_cookies: config.base_url.starts_with("https://"),
                 trust_proxy: config.trust_proxy,
             }),
         };
-        let router = router(state.clone());
-        Ok(Self {
-            listener,
-            router,
-            state,
-        })
+        let mut router = router(state.clone());
+        if config.demo {
+            // Mounted after the request middleware: the sandbox plays third-party servers,
+            // which know nothing of our sessions or CSRF tokens.
+            router = router.nest("/sandbox", sandbox::router(sandbox::Sandbox::new()));
+        }
+        spawn_workers(&state);
+        Ok(Self { listener, router, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -107,13 +103,9 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 }
@@ -124,8 +116,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -157,33 +148,44 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/forgot", post(api_forgot))
         .route("/auth/reset", post(api_reset))
         .route("/auth/{provider}/start", get(oauth_start))
-        .route(
-            "/auth/{provider}/callback",
-            get(oauth_callback).post(oauth_callback_api),
-        )
+        .route("/auth/{provider}/callback", get(oauth_callback).post(oauth_callback_api))
+        .route("/sources/connect/{platform}", post(sources_routes::form_connect))
+        .route("/sources/{id}/revoke", post(sources_routes::form_revoke))
+        .route("/sources/{id}/refresh", post(sources_routes::form_refresh))
+        .route("/api/oauth/{platform}/callback", get(sources_routes::oauth_callback))
+        .route("/integrations/list", get(sources_routes::api_list))
+        .route("/integrations/permissions/{provider}", get(sources_routes::api_permissions))
+        .route("/integrations/consent", post(sources_routes::api_consent))
+        .route("/integrations/{provider}/connect", post(sources_routes::api_password_connect))
+        .route("/integrations/{provider}/refresh", post(sources_routes::api_refresh))
+        .route("/integrations/{id}", delete(sources_routes::api_revoke))
+        .route("/api/connection/health/{id}", get(sources_routes::api_health))
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::request_context,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// Background jobs of this process: token refresh ahead of expiry (every minute).
+fn spawn_workers(state: &AppState) {
+    let connections = state.connections.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match connections.refresh_due().await {
+                Ok((0, 0)) => {}
+                Ok((ok, failed)) => tracing::info!(refreshed = ok, failed, "token refresh sweep"),
+                Err(e) => tracing::error!(error = %e, "token refresh sweep failed"),
+            }
+        }
+    });
+}
+
 async fn root(Extension(rc): Extension<app::state::RequestCtx>) -> Response {
-    Redirect::to(if rc.user.is_some() {
-        "/dashboard"
-    } else {
-        "/login"
-    })
-    .into_response()
+    Redirect::to(if rc.user.is_some() { "/dashboard" } else { "/login" }).into_response()
 }
 
 /// Liveness plus a database round-trip.
@@ -192,11 +194,7 @@ async fn health(State(st): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" })),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" }))).into_response()
         }
     }
 }

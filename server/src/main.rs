@@ -1,7 +1,9 @@
 //! `covalynce` — the server binary.
 //!
 //! ```text
-//! covalynce serve            run the web app (default)
+//! covalynce serve [--demo]   run the web app (default); --demo points every platform at the
+//!                            built-in sandbox so you can connect and publish without credentials
+//! covalynce sandbox [--port N]  run only the platform sandbox (default port 4000)
 //! covalynce outbox [EMAIL]   print the dev e-mail outbox (reset links when no SMTP is set)
 //! ```
 //! Configuration comes from the environment; see `.env.example`.
@@ -11,29 +13,38 @@ use server::config::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()))
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
     match args.first().map(String::as_str) {
         None | Some("serve") => {
+            if args.iter().any(|a| a == "--demo") {
+                config = config.into_demo();
+                tracing::warn!("DEMO MODE: every platform is the built-in sandbox at {}/sandbox", config.base_url);
+            }
             let started = std::time::Instant::now();
             let app = server::Application::build(config.clone()).await?;
             tracing::info!(
                 "Covalynce is ready at {} (listening on {}, database {}, started in {} ms)",
                 config.base_url,
                 config.bind.ip().to_string() + ":" + &app.port().to_string(),
-                if config.database_url.starts_with("postgres") {
-                    "PostgreSQL"
-                } else {
-                    "SQLite"
-                },
+                if config.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
                 started.elapsed().as_millis()
             );
             app.run_until_stopped().await
+        }
+        Some("sandbox") => {
+            let port: u16 =
+                args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(4000);
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            tracing::info!(
+                "platform sandbox listening on http://127.0.0.1:{port} (client id {}, secret {})",
+                server::sandbox::CLIENT_ID,
+                server::sandbox::CLIENT_SECRET
+            );
+            axum::serve(listener, server::sandbox::router(server::sandbox::Sandbox::new())).await?;
+            Ok(())
         }
         Some("outbox") => {
             let db = covalynce::db::Db::connect(&config.database_url).await?;
@@ -42,18 +53,13 @@ async fn main() -> anyhow::Result<()> {
                 println!("The outbox is empty.");
             }
             for m in msgs {
-                let when = chrono::DateTime::from_timestamp_millis(m.created_at)
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default();
-                println!(
-                    "--- {when}\nTo: {}\nSubject: {}\n\n{}\n",
-                    m.recipient, m.subject, m.body
-                );
+                let when = chrono::DateTime::from_timestamp_millis(m.created_at).map(|t| t.to_rfc3339()).unwrap_or_default();
+                println!("--- {when}\nTo: {}\nSubject: {}\n\n{}\n", m.recipient, m.subject, m.body);
             }
             Ok(())
         }
         Some("help" | "--help" | "-h") => {
-            println!("usage: covalynce [serve | outbox [EMAIL] | help]");
+            println!("usage: covalynce [serve [--demo] | sandbox [--port N] | outbox [EMAIL] | help]");
             Ok(())
         }
         Some(other) => anyhow::bail!("unknown command \"{other}\"; try `covalynce help`"),

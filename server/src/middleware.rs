@@ -16,14 +16,7 @@ use covalynce::auth::ClientInfo;
 use std::net::SocketAddr;
 
 /// Pages that need a signed-in user; anyone else is sent to sign in first.
-const PROTECTED: &[&str] = &[
-    "/dashboard",
-    "/sources",
-    "/editor",
-    "/library",
-    "/calendar",
-    "/settings",
-];
+const PROTECTED: &[&str] = &["/dashboard", "/sources", "/editor", "/library", "/calendar", "/settings"];
 /// Pages pointless once signed in.
 const GUEST_ONLY: &[&str] = &["/login", "/signup"];
 const FORM_LIMIT: usize = 256 * 1024;
@@ -47,33 +40,17 @@ fn client_info(req: &Request<Body>, trust_proxy: bool) -> ClientInfo {
         })
         .flatten();
     let ip = forwarded
-        .or_else(|| {
-            req.extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
+        .or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
         .unwrap_or_else(|| "unknown".into());
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     ClientInfo { ip, user_agent }
 }
 
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || path == "/favicon.svg"
-        || path == "/favicon.ico"
-        || path == "/robots.txt"
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/robots.txt"
 }
 
-pub async fn request_context(
-    State(st): State<AppState>,
-    mut req: Request<Body>,
-    next: Next,
-) -> Response {
+pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_static(&path) {
         return next.run(req).await;
@@ -83,11 +60,8 @@ pub async fn request_context(
     let headers = req.headers().clone();
 
     // Who is calling.
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let mut user = None;
     if let Some(t) = &bearer {
         user = st.auth.authenticate(t).await.ok();
@@ -119,20 +93,9 @@ pub async fn request_context(
     let method = req.method().clone();
 
     if method == Method::GET {
-        if user.is_none()
-            && PROTECTED
-                .iter()
-                .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-        {
-            let next_url = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            let to = format!(
-                "/login?next={}",
-                url::form_urlencoded::byte_serialize(next_url.as_bytes()).collect::<String>()
-            );
+        if user.is_none() && PROTECTED.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+            let next_url = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+            let to = format!("/login?next={}", url::form_urlencoded::byte_serialize(next_url.as_bytes()).collect::<String>());
             return with_cookies(Redirect::to(&to).into_response(), set_cookies);
         }
         if user.is_some() && GUEST_ONLY.contains(&path.as_str()) {
@@ -147,12 +110,7 @@ pub async fn request_context(
         }
     }
 
-    req.extensions_mut().insert(RequestCtx {
-        user,
-        csrf,
-        client,
-        flash,
-    });
+    req.extensions_mut().insert(RequestCtx { user, csrf, client, flash });
     let resp = next.run(req).await;
     with_cookies(resp, set_cookies)
 }
@@ -167,11 +125,7 @@ fn with_cookies(mut resp: Response, cookies: Vec<HeaderValue>) -> Response {
 fn csrf_error(accepts_json: bool) -> Response {
     let msg = "This form has expired or came from another site. Reload the page and try again.";
     if accepts_json {
-        (
-            StatusCode::FORBIDDEN,
-            axum::Json(serde_json::json!({"error": "csrf_failed", "message": msg})),
-        )
-            .into_response()
+        (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"error": "csrf_failed", "message": msg}))).into_response()
     } else {
         (StatusCode::FORBIDDEN, msg).into_response()
     }
@@ -181,27 +135,12 @@ fn csrf_error(accepts_json: bool) -> Response {
 /// is JSON from our own origin or a non-browser client (browsers cannot send cross-site JSON
 /// without a CORS preflight, which we never grant), or when it carries the CSRF token in the
 /// `x-csrf-token` header or the `csrf` form field. Returns the request with its body restored.
-async fn check_csrf(
-    req: Request<Body>,
-    expected: &str,
-    bearer: bool,
-    base_url: &str,
-) -> Result<Request<Body>, Response> {
+async fn check_csrf(req: Request<Body>, expected: &str, bearer: bool, base_url: &str) -> Result<Request<Body>, Response> {
     let headers = req.headers();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let wants_json = content_type.starts_with("application/json")
-        || headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("application/json"));
+        || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
     if bearer {
         return Ok(req);
     }
@@ -210,29 +149,17 @@ async fn check_csrf(
         return Ok(req);
     }
     if let Some(h) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if covalynce::crypto::ct_eq(h.as_bytes(), expected.as_bytes()) {
-            Ok(req)
-        } else {
-            Err(csrf_error(wants_json))
-        };
+        return if covalynce::crypto::ct_eq(h.as_bytes(), expected.as_bytes()) { Ok(req) } else { Err(csrf_error(wants_json)) };
     }
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let (parts, body) = req.into_parts();
         let bytes = match to_bytes(body, FORM_LIMIT).await {
             Ok(b) => b,
-            Err(_) => {
-                return Err(
-                    (StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.").into_response()
-                )
-            }
+            Err(_) => return Err((StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.").into_response()),
         };
-        let token = url::form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.into_owned());
+        let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
         return match token {
-            Some(t) if covalynce::crypto::ct_eq(t.as_bytes(), expected.as_bytes()) => {
-                Ok(Request::from_parts(parts, Body::from(bytes)))
-            }
+            Some(t) if covalynce::crypto::ct_eq(t.as_bytes(), expected.as_bytes()) => Ok(Request::from_parts(parts, Body::from(bytes))),
             _ => Err(csrf_error(wants_json)),
         };
     }

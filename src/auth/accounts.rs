@@ -2,9 +2,7 @@ use super::{Auth, AuthError, ClientInfo, SessionTokens};
 use crate::crypto::{random_token, token_hash};
 use crate::db::{is_unique_violation, now_ms, opt};
 use crate::domain::{DisplayName, Email, LoginProvider, Password, Timezone};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -50,28 +48,20 @@ fn user_from_row(r: &AnyRow) -> User {
 
 pub(crate) fn hash_password_blocking(pw: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .expect("argon2 hashing with default params cannot fail")
-        .to_string()
+    Argon2::default().hash_password(pw.as_bytes(), &salt).expect("argon2 hashing with default params cannot fail").to_string()
 }
 
 fn verify_blocking(pw: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
 /// Argon2 is deliberately slow (tens of ms); keep it off the async workers.
 async fn hash_password(pw: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || hash_password_blocking(&pw))
-        .await
-        .map_err(|e| AuthError::Internal(e.into()))
+    tokio::task::spawn_blocking(move || hash_password_blocking(&pw)).await.map_err(|e| AuthError::Internal(e.into()))
 }
 
 async fn verify_password(pw: String, hash: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || verify_blocking(&pw, &hash))
-        .await
-        .map_err(|e| AuthError::Internal(e.into()))
+    tokio::task::spawn_blocking(move || verify_blocking(&pw, &hash)).await.map_err(|e| AuthError::Internal(e.into()))
 }
 
 fn default_name(email: &str) -> String {
@@ -94,11 +84,7 @@ impl Auth {
     ) -> Result<SessionTokens, AuthError> {
         let email = Email::parse(email)?;
         let password = Password::parse(password, email.as_str())?;
-        let name = if name.trim().is_empty() {
-            DisplayName::parse(&default_name(email.as_str()))?
-        } else {
-            DisplayName::parse(name)?
-        };
+        let name = if name.trim().is_empty() { DisplayName::parse(&default_name(email.as_str()))? } else { DisplayName::parse(name)? };
         // An unknown zone from the browser should not block sign-up: fall back to UTC.
         let timezone = Timezone::parse(timezone).unwrap_or_else(|_| Timezone::utc());
         let hash = hash_password(password.expose().to_string()).await?;
@@ -118,20 +104,13 @@ impl Auth {
         .await;
         match res {
             Ok(_) => {}
-            Err(e) if is_unique_violation(&e, "users_email_key") => {
-                return Err(AuthError::EmailTaken)
-            }
+            Err(e) if is_unique_violation(&e, "users_email_key") => return Err(AuthError::EmailTaken),
             Err(e) => return Err(e.into()),
         }
         self.start_session(&id, client).await
     }
 
-    pub async fn signin(
-        &self,
-        email: &str,
-        password: &str,
-        client: &ClientInfo,
-    ) -> Result<SessionTokens, AuthError> {
+    pub async fn signin(&self, email: &str, password: &str, client: &ClientInfo) -> Result<SessionTokens, AuthError> {
         self.check_ip(&client.ip).await?;
         let email = match Email::parse(email) {
             Ok(e) => e,
@@ -140,12 +119,10 @@ impl Auth {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        let row = sqlx::query(
-            "select id, password_hash, failed_logins, locked_until from users where email = $1",
-        )
-        .bind(email.as_str())
-        .fetch_optional(self.db.pool())
-        .await?;
+        let row = sqlx::query("select id, password_hash, failed_logins, locked_until from users where email = $1")
+            .bind(email.as_str())
+            .fetch_optional(self.db.pool())
+            .await?;
         let Some(row) = row else {
             // Same work as a real check, so timing does not reveal which e-mails exist.
             verify_password(password.to_string(), self.dummy_hash.to_string()).await?;
@@ -156,23 +133,19 @@ impl Auth {
         let now = now_ms();
         if let Some(until) = opt::<i64>(&row, "locked_until") {
             if until > now {
-                return Err(AuthError::Locked {
-                    retry_after_secs: ((until - now) as u64).div_ceil(1000),
-                });
+                return Err(AuthError::Locked { retry_after_secs: ((until - now) as u64).div_ceil(1000) });
             }
         }
         let Some(hash) = opt::<String>(&row, "password_hash") else {
             verify_password(password.to_string(), self.dummy_hash.to_string()).await?;
-            let provider = sqlx::query(
-                "select provider from identities where user_id = $1 order by created_at limit 1",
-            )
-            .bind(&user_id)
-            .fetch_optional(self.db.pool())
-            .await?
-            .map(|r| r.get::<String, _>("provider"))
-            .and_then(|p| LoginProvider::parse(&p).ok())
-            .map(|p| p.display_name().to_string())
-            .unwrap_or_else(|| "a sign-in provider".into());
+            let provider = sqlx::query("select provider from identities where user_id = $1 order by created_at limit 1")
+                .bind(&user_id)
+                .fetch_optional(self.db.pool())
+                .await?
+                .map(|r| r.get::<String, _>("provider"))
+                .and_then(|p| LoginProvider::parse(&p).ok())
+                .map(|p| p.display_name().to_string())
+                .unwrap_or_else(|| "a sign-in provider".into());
             return Err(AuthError::UseProvider(provider));
         };
         if verify_password(password.to_string(), hash).await? {
@@ -192,35 +165,23 @@ impl Auth {
         let p = &self.policy;
         if failures >= p.lockout_threshold {
             let exp = (failures - p.lockout_threshold).min(16) as u32;
-            let wait = (p.lockout_base.as_millis() as i64)
-                .saturating_mul(1 << exp)
-                .min(p.lockout_max.as_millis() as i64);
-            sqlx::query("update users set locked_until = $1 where id = $2")
-                .bind(now + wait)
-                .bind(&user_id)
-                .execute(self.db.pool())
-                .await?;
-            return Err(AuthError::Locked {
-                retry_after_secs: (wait as u64).div_ceil(1000),
-            });
+            let wait = (p.lockout_base.as_millis() as i64).saturating_mul(1 << exp).min(p.lockout_max.as_millis() as i64);
+            sqlx::query("update users set locked_until = $1 where id = $2").bind(now + wait).bind(&user_id).execute(self.db.pool()).await?;
+            return Err(AuthError::Locked { retry_after_secs: (wait as u64).div_ceil(1000) });
         }
         Err(AuthError::InvalidCredentials)
     }
 
     async fn check_ip(&self, ip: &str) -> Result<(), AuthError> {
-        let row = sqlx::query("select window_start, failures from login_throttle where ip = $1")
-            .bind(ip)
-            .fetch_optional(self.db.pool())
-            .await?;
+        let row =
+            sqlx::query("select window_start, failures from login_throttle where ip = $1").bind(ip).fetch_optional(self.db.pool()).await?;
         if let Some(r) = row {
             let start: i64 = r.get("window_start");
             let failures: i64 = r.get("failures");
             let end = start + self.policy.ip_window.as_millis() as i64;
             let now = now_ms();
             if failures >= self.policy.ip_max_failures && end > now {
-                return Err(AuthError::Throttled {
-                    retry_after_secs: ((end - now) as u64).div_ceil(1000),
-                });
+                return Err(AuthError::Throttled { retry_after_secs: ((end - now) as u64).div_ceil(1000) });
             }
         }
         Ok(())
@@ -244,20 +205,11 @@ impl Auth {
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, AuthError> {
-        let row = sqlx::query(&format!("select {USER_COLS} from users where id = $1"))
-            .bind(user_id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.map(|r| user_from_row(&r))
-            .ok_or(AuthError::Unauthenticated)
+        let row = sqlx::query(&format!("select {USER_COLS} from users where id = $1")).bind(user_id).fetch_optional(self.db.pool()).await?;
+        row.map(|r| user_from_row(&r)).ok_or(AuthError::Unauthenticated)
     }
 
-    pub async fn update_profile(
-        &self,
-        user_id: &str,
-        name: &str,
-        timezone: &str,
-    ) -> Result<User, AuthError> {
+    pub async fn update_profile(&self, user_id: &str, name: &str, timezone: &str) -> Result<User, AuthError> {
         let name = DisplayName::parse(name)?;
         let tz = Timezone::parse(timezone)?;
         sqlx::query("update users set name = $1, timezone = $2, updated_at = $3 where id = $4")
@@ -274,10 +226,7 @@ impl Auth {
     /// out which addresses have accounts. Returns whether a mail went out (for logs/tests).
     pub async fn request_password_reset(&self, email: &str) -> Result<bool, AuthError> {
         let email = Email::parse(email)?;
-        let Some(row) = sqlx::query("select id from users where email = $1")
-            .bind(email.as_str())
-            .fetch_optional(self.db.pool())
-            .await?
+        let Some(row) = sqlx::query("select id from users where email = $1").bind(email.as_str()).fetch_optional(self.db.pool()).await?
         else {
             return Ok(false);
         };
@@ -296,14 +245,7 @@ impl Auth {
         let body = format!(
             "Someone asked to reset the password of your Covalynce account.\n\nChoose a new password here (the link works once, for {mins} minutes):\n{link}\n\nIf it was not you, ignore this e-mail; your password stays the same."
         );
-        self.mailer
-            .send(
-                &self.db,
-                email.as_str(),
-                "Reset your Covalynce password",
-                &body,
-            )
-            .await?;
+        self.mailer.send(&self.db, email.as_str(), "Reset your Covalynce password", &body).await?;
         Ok(true)
     }
 
@@ -323,13 +265,11 @@ impl Auth {
         let new_hash = hash_password(pw.expose().to_string()).await?;
         let mut tx = self.db.pool().begin().await?;
         // Claim the token first: a second concurrent use finds it used and changes nothing.
-        let claimed = sqlx::query(
-            "update password_resets set used_at = $1 where token_hash = $2 and used_at is null",
-        )
-        .bind(now)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        let claimed = sqlx::query("update password_resets set used_at = $1 where token_hash = $2 and used_at is null")
+            .bind(now)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
         if claimed.rows_affected() != 1 {
             return Err(AuthError::BadResetToken);
         }
@@ -350,18 +290,13 @@ impl Auth {
 
     /// Signs in with a provider identity: the linked user, else the user with the same
     /// *verified* e-mail (linked now), else a new user.
-    pub async fn provider_signin(
-        &self,
-        ident: &ExternalIdentity,
-        client: &ClientInfo,
-    ) -> Result<(SessionTokens, bool), AuthError> {
+    pub async fn provider_signin(&self, ident: &ExternalIdentity, client: &ClientInfo) -> Result<(SessionTokens, bool), AuthError> {
         let provider = ident.provider.as_str();
-        if let Some(r) =
-            sqlx::query("select user_id from identities where provider = $1 and subject = $2")
-                .bind(provider)
-                .bind(&ident.subject)
-                .fetch_optional(self.db.pool())
-                .await?
+        if let Some(r) = sqlx::query("select user_id from identities where provider = $1 and subject = $2")
+            .bind(provider)
+            .bind(&ident.subject)
+            .fetch_optional(self.db.pool())
+            .await?
         {
             let uid: String = r.get("user_id");
             return Ok((self.start_session(&uid, client).await?, false));
@@ -369,22 +304,15 @@ impl Auth {
         let email = ident.email.as_deref().and_then(|e| Email::parse(e).ok());
         let now = now_ms();
         if let Some(email) = &email {
-            if let Some(r) = sqlx::query("select id from users where email = $1")
-                .bind(email.as_str())
-                .fetch_optional(self.db.pool())
-                .await?
+            if let Some(r) =
+                sqlx::query("select id from users where email = $1").bind(email.as_str()).fetch_optional(self.db.pool()).await?
             {
                 if !ident.email_verified {
-                    return Err(AuthError::UnverifiedLink(
-                        ident.provider.display_name().into(),
-                    ));
+                    return Err(AuthError::UnverifiedLink(ident.provider.display_name().into()));
                 }
                 let uid: String = r.get("id");
                 self.link_identity(&uid, ident, now).await?;
-                sqlx::query("update users set email_verified = 1 where id = $1")
-                    .bind(&uid)
-                    .execute(self.db.pool())
-                    .await?;
+                sqlx::query("update users set email_verified = 1 where id = $1").bind(&uid).execute(self.db.pool()).await?;
                 return Ok((self.start_session(&uid, client).await?, false));
             }
         }
@@ -393,18 +321,10 @@ impl Auth {
             .name
             .as_deref()
             .and_then(|n| DisplayName::parse(n).ok())
-            .or_else(|| {
-                email
-                    .as_ref()
-                    .and_then(|e| DisplayName::parse(&default_name(e.as_str())).ok())
-            })
+            .or_else(|| email.as_ref().and_then(|e| DisplayName::parse(&default_name(e.as_str())).ok()))
             .unwrap_or_else(|| DisplayName::parse("New user").expect("constant name is valid"));
         // An unverified provider e-mail is not stored as the account e-mail: it could belong to someone else.
-        let account_email = if ident.email_verified {
-            email.as_ref().map(|e| e.as_str().to_string())
-        } else {
-            None
-        };
+        let account_email = if ident.email_verified { email.as_ref().map(|e| e.as_str().to_string()) } else { None };
         let res = sqlx::query(
             "insert into users (id, email, email_verified, password_hash, name, timezone, avatar_url, created_at, updated_at) values ($1, $2, $3, null, $4, 'UTC', $5, $6, $6)",
         )
@@ -419,21 +339,14 @@ impl Auth {
         match res {
             Ok(_) => {}
             // Lost a race with a concurrent sign-up for the same address: ask to retry.
-            Err(e) if is_unique_violation(&e, "users_email_key") => {
-                return Err(AuthError::EmailTaken)
-            }
+            Err(e) if is_unique_violation(&e, "users_email_key") => return Err(AuthError::EmailTaken),
             Err(e) => return Err(e.into()),
         }
         self.link_identity(&uid, ident, now).await?;
         Ok((self.start_session(&uid, client).await?, true))
     }
 
-    async fn link_identity(
-        &self,
-        user_id: &str,
-        ident: &ExternalIdentity,
-        now: i64,
-    ) -> Result<(), AuthError> {
+    async fn link_identity(&self, user_id: &str, ident: &ExternalIdentity, now: i64) -> Result<(), AuthError> {
         let res = sqlx::query("insert into identities (provider, subject, user_id, email, created_at) values ($1, $2, $3, $4, $5)")
             .bind(ident.provider.as_str())
             .bind(&ident.subject)
@@ -452,11 +365,10 @@ impl Auth {
 
     /// Linked providers, for the settings page.
     pub async fn identities(&self, user_id: &str) -> Result<Vec<String>, AuthError> {
-        let rows =
-            sqlx::query("select provider from identities where user_id = $1 order by provider")
-                .bind(user_id)
-                .fetch_all(self.db.pool())
-                .await?;
+        let rows = sqlx::query("select provider from identities where user_id = $1 order by provider")
+            .bind(user_id)
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.iter().map(|r| r.get("provider")).collect())
     }
 }

@@ -8,9 +8,7 @@ pub enum AuthError {
     #[error("{0}")]
     Invalid(#[from] DomainError),
     /// 409: sign-up with an address that already has an account.
-    #[error(
-        "An account with this e-mail already exists. Sign in instead, or reset your password."
-    )]
+    #[error("An account with this e-mail already exists. Sign in instead, or reset your password.")]
     EmailTaken,
     /// 401: wrong e-mail or password (never says which).
     #[error("That e-mail and password do not match. Check them and try again.")]
@@ -78,9 +76,7 @@ impl AuthError {
 
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::Locked { retry_after_secs } | Self::Throttled { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            Self::Locked { retry_after_secs } | Self::Throttled { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }

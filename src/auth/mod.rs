@@ -72,17 +72,8 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(db: Db, keys: Keys, mailer: Mailer, policy: AuthPolicy, base_url: &str) -> Self {
-        let dummy_hash = std::sync::Arc::new(accounts::hash_password_blocking(
-            &crate::crypto::random_token(),
-        ));
-        Self {
-            db,
-            keys,
-            mailer,
-            policy,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            dummy_hash,
-        }
+        let dummy_hash = std::sync::Arc::new(accounts::hash_password_blocking(&crate::crypto::random_token()));
+        Self { db, keys, mailer, policy, base_url: base_url.trim_end_matches('/').to_string(), dummy_hash }
     }
 
     pub fn db(&self) -> &Db {

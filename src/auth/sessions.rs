@@ -40,32 +40,28 @@ pub struct SessionInfo {
 }
 
 impl Auth {
-    pub(super) async fn start_session(
-        &self,
-        user_id: &str,
-        client: &ClientInfo,
-    ) -> Result<SessionTokens, AuthError> {
+    pub(super) async fn start_session(&self, user_id: &str, client: &ClientInfo) -> Result<SessionTokens, AuthError> {
         let sid = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         let refresh = random_token();
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query("insert into sessions (id, user_id, user_agent, ip, created_at, last_seen_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6)")
-            .bind(&sid)
-            .bind(user_id)
-            .bind(truncate(&client.user_agent, 300))
-            .bind(truncate(&client.ip, 64))
-            .bind(now)
-            .bind(now + self.policy.refresh_ttl.as_millis() as i64)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
-            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
+            "insert into sessions (id, user_id, user_agent, ip, created_at, last_seen_at, expires_at) values ($1, $2, $3, $4, $5, $5, $6)",
         )
-        .bind(token_hash(&refresh))
         .bind(&sid)
+        .bind(user_id)
+        .bind(truncate(&client.user_agent, 300))
+        .bind(truncate(&client.ip, 64))
         .bind(now)
+        .bind(now + self.policy.refresh_ttl.as_millis() as i64)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
+            .bind(token_hash(&refresh))
+            .bind(&sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.issue(user_id, &sid, refresh)
     }
@@ -73,12 +69,7 @@ impl Auth {
     fn issue(&self, user_id: &str, sid: &str, refresh: String) -> Result<SessionTokens, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = self.policy.access_ttl.as_secs();
-        let claims = AccessClaims {
-            sub: user_id.into(),
-            sid: sid.into(),
-            iat: now,
-            exp: now + ttl as i64,
-        };
+        let claims = AccessClaims { sub: user_id.into(), sid: sid.into(), iat: now, exp: now + ttl as i64 };
         let access = super::jwt::encode(&claims, &self.keys.jwt)?;
         Ok(SessionTokens {
             user_id: user_id.into(),
@@ -93,8 +84,7 @@ impl Auth {
     /// Verifies an access token's signature and expiry, then that its session is still live
     /// (one primary-key read), so logout takes effect at once rather than at token expiry.
     pub async fn authenticate(&self, access_token: &str) -> Result<AccessClaims, AuthError> {
-        let claims: AccessClaims =
-            super::jwt::decode(access_token, &self.keys.jwt).ok_or(AuthError::Unauthenticated)?;
+        let claims: AccessClaims = super::jwt::decode(access_token, &self.keys.jwt).ok_or(AuthError::Unauthenticated)?;
         let live = sqlx::query("select 1 as one from sessions where id = $1 and user_id = $2 and revoked_at is null and expires_at > $3")
             .bind(&claims.sid)
             .bind(&claims.sub)
@@ -131,25 +121,21 @@ impl Auth {
         }
         let new_refresh = random_token();
         let mut tx = self.db.pool().begin().await?;
-        let spent = sqlx::query(
-            "update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null",
-        )
-        .bind(now)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        let spent = sqlx::query("update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null")
+            .bind(now)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
         if spent.rows_affected() != 1 {
             // A parallel request rotated it first.
             return Err(AuthError::Unauthenticated);
         }
-        sqlx::query(
-            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
-        )
-        .bind(token_hash(&new_refresh))
-        .bind(&sid)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
+            .bind(token_hash(&new_refresh))
+            .bind(&sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         // Sliding expiry: an active device stays signed in.
         sqlx::query("update sessions set last_seen_at = $1, expires_at = $2 where id = $3")
             .bind(now)
@@ -173,22 +159,25 @@ impl Auth {
 
     /// Ends one of the user's sessions. Another user's session id is treated as unknown.
     pub async fn logout(&self, user_id: &str, session_id: &str) -> Result<bool, AuthError> {
-        let res = sqlx::query("update sessions set revoked_at = $1, revoked_reason = 'logout' where id = $2 and user_id = $3 and revoked_at is null")
-            .bind(now_ms())
-            .bind(session_id)
-            .bind(user_id)
-            .execute(self.db.pool())
-            .await?;
+        let res = sqlx::query(
+            "update sessions set revoked_at = $1, revoked_reason = 'logout' where id = $2 and user_id = $3 and revoked_at is null",
+        )
+        .bind(now_ms())
+        .bind(session_id)
+        .bind(user_id)
+        .execute(self.db.pool())
+        .await?;
         Ok(res.rows_affected() == 1)
     }
 
     /// "Log out everywhere": every session of the user, this one included. Returns how many ended.
     pub async fn logout_all(&self, user_id: &str) -> Result<u64, AuthError> {
-        let res = sqlx::query("update sessions set revoked_at = $1, revoked_reason = 'logout_all' where user_id = $2 and revoked_at is null")
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(self.db.pool())
-            .await?;
+        let res =
+            sqlx::query("update sessions set revoked_at = $1, revoked_reason = 'logout_all' where user_id = $2 and revoked_at is null")
+                .bind(now_ms())
+                .bind(user_id)
+                .execute(self.db.pool())
+                .await?;
         Ok(res.rows_affected())
     }
 

@@ -25,12 +25,9 @@ impl Email {
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2
-            || labels.iter().any(|l| {
-                l.is_empty()
-                    || l.starts_with('-')
-                    || l.ends_with('-')
-                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-') || !l.chars().all(|c| c.is_alphanumeric() || c == '-'))
         {
             return err("The part after @ should be a domain like example.com.");
         }
@@ -67,25 +64,12 @@ mod tests {
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
     }
 
     #[test]
     fn rejects_malformed() {
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "ada@@example.com",
-            "a b@example.com",
-            "ada@-x.com",
-            "ada@x..com",
-        ] {
+        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "ada@@example.com", "a b@example.com", "ada@-x.com", "ada@x..com"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

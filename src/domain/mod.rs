@@ -1,11 +1,13 @@
 //! Validated domain types. Each has a private field and a `parse` constructor, so a value of the
 //! type is proof that the input was checked.
 
+mod catalog;
 mod email;
 mod password;
 mod platform;
 mod profile;
 
+pub use catalog::*;
 pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
@@ -25,9 +27,6 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.to_string(),
-            message: message.into(),
-        }
+        Self { code: code.to_string(), message: message.into() }
     }
 }

@@ -36,29 +36,16 @@ pub fn password_checks(candidate: &str, email: &str) -> Vec<PasswordCheck> {
     let local = email.trim().to_lowercase();
     let local = local.split('@').next().unwrap_or("");
     vec![
-        PasswordCheck {
-            label: "At least 10 characters",
-            ok: chars >= PASSWORD_MIN,
-        },
-        PasswordCheck {
-            label: "At most 128 characters",
-            ok: chars <= PASSWORD_MAX,
-        },
-        PasswordCheck {
-            label: "A letter",
-            ok: candidate.chars().any(char::is_alphabetic),
-        },
+        PasswordCheck { label: "At least 10 characters", ok: chars >= PASSWORD_MIN },
+        PasswordCheck { label: "At most 128 characters", ok: chars <= PASSWORD_MAX },
+        PasswordCheck { label: "A letter", ok: candidate.chars().any(char::is_alphabetic) },
         PasswordCheck {
             label: "A number or a symbol",
-            ok: candidate
-                .chars()
-                .any(|c| c.is_numeric() || (!c.is_alphanumeric() && !c.is_whitespace())),
+            ok: candidate.chars().any(|c| c.is_numeric() || (!c.is_alphanumeric() && !c.is_whitespace())),
         },
         PasswordCheck {
             label: "Not a common password or your e-mail name",
-            ok: !candidate.is_empty()
-                && !COMMON.contains(&lower.as_str())
-                && (local.len() < 3 || !lower.contains(local)),
+            ok: !candidate.is_empty() && !COMMON.contains(&lower.as_str()) && (local.len() < 3 || !lower.contains(local)),
         },
     ]
 }
@@ -69,21 +56,11 @@ pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str, email: &str) -> Result<Self, DomainError> {
-        let failed: Vec<&str> = password_checks(raw, email)
-            .into_iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.label)
-            .collect();
+        let failed: Vec<&str> = password_checks(raw, email).into_iter().filter(|c| !c.ok).map(|c| c.label).collect();
         if failed.is_empty() {
             Ok(Self(raw.to_string()))
         } else {
-            Err(DomainError::new(
-                "weak_password",
-                format!(
-                    "Choose a stronger password: {}.",
-                    failed.join("; ").to_lowercase()
-                ),
-            ))
+            Err(DomainError::new("weak_password", format!("Choose a stronger password: {}.", failed.join("; ").to_lowercase())))
         }
     }
 
@@ -119,12 +96,7 @@ mod tests {
         ];
         for (pw, email, rule) in cases {
             let checks = password_checks(pw, email);
-            let failing: Vec<usize> = checks
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !c.ok)
-                .map(|(i, _)| i)
-                .collect();
+            let failing: Vec<usize> = checks.iter().enumerate().filter(|(_, c)| !c.ok).map(|(i, _)| i).collect();
             assert_eq!(failing, vec![rule], "{pw}: {checks:?}");
             assert!(Password::parse(pw, email).is_err());
         }

@@ -68,12 +68,7 @@ impl PlatformId {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::new(
-                    "unknown_platform",
-                    format!("\"{raw}\" is not a supported platform."),
-                )
-            })
+            .ok_or_else(|| DomainError::new("unknown_platform", format!("\"{raw}\" is not a supported platform.")))
     }
 }
 
@@ -94,8 +89,7 @@ pub enum LoginProvider {
 }
 
 impl LoginProvider {
-    pub const ALL: [LoginProvider; 4] =
-        [Self::Google, Self::Facebook, Self::Linkedin, Self::Github];
+    pub const ALL: [LoginProvider; 4] = [Self::Google, Self::Facebook, Self::Linkedin, Self::Github];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,12 +113,7 @@ impl LoginProvider {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == raw.trim().to_lowercase())
-            .ok_or_else(|| {
-                DomainError::new(
-                    "unknown_provider",
-                    format!("\"{raw}\" is not a sign-in provider we support."),
-                )
-            })
+            .ok_or_else(|| DomainError::new("unknown_provider", format!("\"{raw}\" is not a sign-in provider we support.")))
     }
 }
 

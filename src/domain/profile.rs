@@ -14,16 +14,10 @@ impl DisplayName {
             return Err(DomainError::new("invalid_name", "Enter your name."));
         }
         if s.chars().count() > 80 {
-            return Err(DomainError::new(
-                "invalid_name",
-                "Names can be at most 80 characters.",
-            ));
+            return Err(DomainError::new("invalid_name", "Names can be at most 80 characters."));
         }
         if s.chars().any(char::is_control) {
-            return Err(DomainError::new(
-                "invalid_name",
-                "Names cannot contain control characters.",
-            ));
+            return Err(DomainError::new("invalid_name", "Names cannot contain control characters."));
         }
         Ok(Self(s.to_string()))
     }
@@ -54,7 +48,10 @@ impl Timezone {
         let s = raw.trim();
         match s.parse::<chrono_tz::Tz>() {
             Ok(tz) => Ok(Self(tz.name().to_string())),
-            Err(_) => Err(DomainError::new("invalid_timezone", format!("\"{s}\" is not a time zone we know. Pick one from the list, e.g. Europe/Berlin."))),
+            Err(_) => Err(DomainError::new(
+                "invalid_timezone",
+                format!("\"{s}\" is not a time zone we know. Pick one from the list, e.g. Europe/Berlin."),
+            )),
         }
     }
     pub fn utc() -> Self {
@@ -95,10 +92,7 @@ mod tests {
 
     #[test]
     fn timezones() {
-        assert_eq!(
-            Timezone::parse(" Europe/Berlin ").unwrap().as_str(),
-            "Europe/Berlin"
-        );
+        assert_eq!(Timezone::parse(" Europe/Berlin ").unwrap().as_str(), "Europe/Berlin");
         assert!(Timezone::parse("Mars/Olympus").is_err());
         assert!(Timezone::all_names().any(|n| n == "America/New_York"));
     }

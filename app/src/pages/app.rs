@@ -154,20 +154,6 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-pub fn SourcesPage() -> impl IntoView {
-    view! {
-        <AppShell title="Sources">
-            <EmptyState
-                heading="No accounts connected"
-                body="Connecting X, LinkedIn, Instagram, Facebook Pages, YouTube, TikTok, Pinterest, Threads, Bluesky and Mastodon arrives with the Sources release. Your sign-in is ready for it."
-                cta_href="/settings"
-                cta="Review your profile"
-            />
-        </AppShell>
-    }
-}
-
-#[component]
 pub fn EditorPage() -> impl IntoView {
     view! {
         <AppShell title="Editor">

@@ -22,11 +22,7 @@ fn SeoTags(#[prop(into)] title: String, #[prop(into)] description: String) -> im
 }
 
 #[component]
-fn AuthLayout(
-    #[prop(into)] heading: String,
-    #[prop(into)] sub: String,
-    children: Children,
-) -> impl IntoView {
+fn AuthLayout(#[prop(into)] heading: String, #[prop(into)] sub: String, children: Children) -> impl IntoView {
     view! {
         <div class="flex min-h-full">
             <aside class="relative hidden w-[42%] flex-col justify-between overflow-hidden bg-gradient-to-br from-indigo-600 via-violet-600 to-fuchsia-600 p-12 text-white lg:flex">
@@ -60,24 +56,14 @@ fn AuthLayout(
 
 fn flash_email() -> Signal<String> {
     let ctx = page_ctx();
-    Signal::derive(move || {
-        ctx.get()
-            .and_then(Result::ok)
-            .and_then(|c| c.flash)
-            .and_then(|f| f.email)
-            .unwrap_or_default()
-    })
+    Signal::derive(move || ctx.get().and_then(Result::ok).and_then(|c| c.flash).and_then(|f| f.email).unwrap_or_default())
 }
 
 #[component]
 fn ProviderButtons() -> impl IntoView {
     let ctx = page_ctx();
     move || {
-        let providers = ctx
-            .get()
-            .and_then(Result::ok)
-            .map(|c| c.providers)
-            .unwrap_or_default();
+        let providers = ctx.get().and_then(Result::ok).map(|c| c.providers).unwrap_or_default();
         (!providers.is_empty()).then(|| {
             view! {
                 <div class="space-y-4">
@@ -186,13 +172,8 @@ pub fn SignupPage() -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let opts =
-                js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-                    .resolved_options();
-            if let Some(tz) = js_sys::Reflect::get(&opts, &"timeZone".into())
-                .ok()
-                .and_then(|v| v.as_string())
-            {
+            let opts = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+            if let Some(tz) = js_sys::Reflect::get(&opts, &"timeZone".into()).ok().and_then(|v| v.as_string()) {
                 timezone.set(tz);
             }
         }

@@ -1,6 +1,7 @@
 pub mod app;
 pub mod auth;
 pub mod settings;
+pub mod sources;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -21,11 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Card(
-    #[prop(into)] title: String,
-    #[prop(into)] sub: String,
-    children: Children,
-) -> impl IntoView {
+fn Card(#[prop(into)] title: String, #[prop(into)] sub: String, children: Children) -> impl IntoView {
     view! {
         <section class="rounded-2xl border border-slate-200 bg-white shadow-sm">
             <div class="border-b border-slate-100 px-6 py-4">
@@ -52,12 +48,7 @@ fn ProfileCard() -> impl IntoView {
                     toast(false, "Profile saved.");
                     refresh.bump();
                 }
-                Err(e) => toast(
-                    true,
-                    e.to_string()
-                        .trim_start_matches("error running server function: ")
-                        .to_string(),
-                ),
+                Err(e) => toast(true, e.to_string().trim_start_matches("error running server function: ").to_string()),
             }
         }
     });
@@ -137,18 +128,10 @@ fn SignInCard() -> impl IntoView {
 fn SessionsCard() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let everywhere = ServerAction::<LogoutEverywhere>::new();
-    let sessions = Resource::new(
-        move || revoke.version().get(),
-        |_| crate::api::list_sessions(),
-    );
+    let sessions = Resource::new(move || revoke.version().get(), |_| crate::api::list_sessions());
     Effect::new(move |_| {
         if let Some(Err(e)) = revoke.value().get() {
-            toast(
-                true,
-                e.to_string()
-                    .trim_start_matches("error running server function: ")
-                    .to_string(),
-            );
+            toast(true, e.to_string().trim_start_matches("error running server function: ").to_string());
         } else if let Some(Ok(())) = revoke.value().get() {
             toast(false, "Device signed out.");
         }

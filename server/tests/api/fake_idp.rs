@@ -56,38 +56,20 @@ impl FakeIdp {
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let idp = FakeIdp {
-            base,
-            inner: Default::default(),
-        };
+        let idp = FakeIdp { base, inner: Default::default() };
         let app = Router::new()
             .route("/{p}/.well-known/openid-configuration", get(discovery))
-            .route(
-                "/linkedin/oauth/.well-known/openid-configuration",
-                get(|s| discovery(s, Path("linkedin/oauth".to_string()))),
-            )
+            .route("/linkedin/oauth/.well-known/openid-configuration", get(|s| discovery(s, Path("linkedin/oauth".to_string()))))
             .route("/{p}/authorize", get(authorize))
-            .route(
-                "/linkedin/oauth/v2/authorization",
-                get(|s, q| authorize(s, Path("linkedin".into()), q)),
-            )
+            .route("/linkedin/oauth/v2/authorization", get(|s, q| authorize(s, Path("linkedin".into()), q)))
             .route("/{p}/token", post(oidc_token))
-            .route(
-                "/linkedin/oauth/v2/accessToken",
-                post(|s, f| oidc_token(s, Path("linkedin".into()), f)),
-            )
+            .route("/linkedin/oauth/v2/accessToken", post(|s, f| oidc_token(s, Path("linkedin".into()), f)))
             .route("/{p}/certs", get(jwks))
             .route("/{p}/userinfo", get(userinfo))
-            .route(
-                "/fb/v21.0/dialog/oauth",
-                get(|s, q| authorize(s, Path("facebook".into()), q)),
-            )
+            .route("/fb/v21.0/dialog/oauth", get(|s, q| authorize(s, Path("facebook".into()), q)))
             .route("/fb/v21.0/oauth/access_token", get(fb_token))
             .route("/fb/v21.0/me", get(fb_me))
-            .route(
-                "/gh/login/oauth/authorize",
-                get(|s, q| authorize(s, Path("github".into()), q)),
-            )
+            .route("/gh/login/oauth/authorize", get(|s, q| authorize(s, Path("github".into()), q)))
             .route("/gh/login/oauth/access_token", post(gh_token))
             .route("/ghapi/user", get(gh_user))
             .route("/ghapi/user/emails", get(gh_emails))
@@ -98,11 +80,7 @@ impl FakeIdp {
 
     /// Who "signs in" at this provider next.
     pub fn set_user(&self, provider: &str, user: FakeUser) {
-        self.inner
-            .lock()
-            .unwrap()
-            .users
-            .insert(provider.to_string(), user);
+        self.inner.lock().unwrap().users.insert(provider.to_string(), user);
     }
 
     pub fn force_nonce(&self, nonce: &str) {
@@ -116,13 +94,7 @@ impl FakeIdp {
         let code = format!("code-{}", uuid::Uuid::new_v4());
         inner.codes.insert(
             code.clone(),
-            Grant {
-                provider: provider.into(),
-                redirect_uri: redirect_uri.into(),
-                challenge: None,
-                nonce: None,
-                user,
-            },
+            Grant { provider: provider.into(), redirect_uri: redirect_uri.into(), challenge: None, nonce: None, user },
         );
         code
     }
@@ -136,20 +108,13 @@ impl FakeIdp {
 }
 
 async fn discovery(State(idp): State<FakeIdp>, Path(p): Path<String>) -> Response {
-    let key = if p == "linkedin/oauth" {
-        "linkedin".to_string()
-    } else {
-        p.clone()
-    };
+    let key = if p == "linkedin/oauth" { "linkedin".to_string() } else { p.clone() };
     if key != "google" && key != "linkedin" {
         return StatusCode::NOT_FOUND.into_response();
     }
     let iss = idp.issuer(&key);
     let (auth, token) = if key == "linkedin" {
-        (
-            format!("{}/linkedin/oauth/v2/authorization", idp.base),
-            format!("{}/linkedin/oauth/v2/accessToken", idp.base),
-        )
+        (format!("{}/linkedin/oauth/v2/authorization", idp.base), format!("{}/linkedin/oauth/v2/accessToken", idp.base))
     } else {
         (format!("{iss}/authorize"), format!("{iss}/token"))
     };
@@ -167,21 +132,14 @@ async fn discovery(State(idp): State<FakeIdp>, Path(p): Path<String>) -> Respons
     .into_response()
 }
 
-async fn authorize(
-    State(idp): State<FakeIdp>,
-    Path(provider): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn authorize(State(idp): State<FakeIdp>, Path(provider): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
     if q.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
         return (StatusCode::BAD_REQUEST, "invalid client_id").into_response();
     }
     let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
         return (StatusCode::BAD_REQUEST, "missing redirect_uri").into_response();
     };
-    if provider != "facebook"
-        && provider != "github"
-        && q.get("code_challenge_method").map(String::as_str) != Some("S256")
-    {
+    if provider != "facebook" && provider != "github" && q.get("code_challenge_method").map(String::as_str) != Some("S256") {
         return (StatusCode::BAD_REQUEST, "PKCE S256 required").into_response();
     }
     let mut inner = idp.inner.lock().unwrap();
@@ -227,32 +185,18 @@ fn take_grant(
 
 fn new_token(idp: &FakeIdp, user: &FakeUser) -> String {
     let t = format!("at-{}", uuid::Uuid::new_v4());
-    idp.inner
-        .lock()
-        .unwrap()
-        .tokens
-        .insert(t.clone(), user.clone());
+    idp.inner.lock().unwrap().tokens.insert(t.clone(), user.clone());
     t
 }
 
 fn bearer_user(idp: &FakeIdp, headers: &HeaderMap) -> Option<FakeUser> {
-    let t = headers
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?;
+    let t = headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
     idp.inner.lock().unwrap().tokens.get(t).cloned()
 }
 
 fn sign_id_token(idp: &FakeIdp, provider: &str, g: &Grant) -> String {
     let now = chrono::Utc::now().timestamp();
-    let nonce = idp
-        .inner
-        .lock()
-        .unwrap()
-        .forced_nonce
-        .take()
-        .or_else(|| g.nonce.clone());
+    let nonce = idp.inner.lock().unwrap().forced_nonce.take().or_else(|| g.nonce.clone());
     let mut claims = json!({
         "iss": idp.issuer(provider), "aud": CLIENT_ID, "sub": g.user.sub, "iat": now, "exp": now + 3600,
         "azp": CLIENT_ID, "nonce": nonce, "name": g.user.name,
@@ -265,27 +209,18 @@ fn sign_id_token(idp: &FakeIdp, provider: &str, g: &Grant) -> String {
     }
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(KID.into());
-    let key =
-        jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("fixtures/idp_rsa.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("fixtures/idp_rsa.pem")).unwrap();
     jsonwebtoken::encode(&header, &claims, &key).unwrap()
 }
 
-async fn oidc_token(
-    State(idp): State<FakeIdp>,
-    Path(provider): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let bad = |e: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": e, "error_description": "Bad Request"})),
+async fn oidc_token(State(idp): State<FakeIdp>, Path(provider): Path<String>, Form(f): Form<HashMap<String, String>>) -> Response {
+    let bad = |e: &str| (StatusCode::BAD_REQUEST, Json(json!({"error": e, "error_description": "Bad Request"}))).into_response();
+    if f.get("client_id").map(String::as_str) != Some(CLIENT_ID) || f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client", "error_description": "The OAuth client was not found."})),
         )
-            .into_response()
-    };
-    if f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-        || f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
-    {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client", "error_description": "The OAuth client was not found."}))).into_response();
+            .into_response();
     }
     if f.get("grant_type").map(String::as_str) != Some("authorization_code") {
         return bad("unsupported_grant_type");
@@ -306,9 +241,7 @@ async fn oidc_token(
 
 async fn jwks() -> Json<serde_json::Value> {
     let n = include_str!("fixtures/idp_jwk_n.txt").trim();
-    Json(
-        json!({"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB"}]}),
-    )
+    Json(json!({"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB"}]}))
 }
 
 async fn userinfo(State(idp): State<FakeIdp>, headers: HeaderMap) -> Response {
@@ -319,21 +252,13 @@ async fn userinfo(State(idp): State<FakeIdp>, headers: HeaderMap) -> Response {
 }
 
 fn graph_error(status: StatusCode, message: &str, code: u32) -> Response {
-    (status, Json(json!({"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf123"}}))).into_response()
+    (status, Json(json!({"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf123"}})))
+        .into_response()
 }
 
-async fn fb_token(
-    State(idp): State<FakeIdp>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if q.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-        || q.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
-    {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "Error validating client secret.",
-            1,
-        );
+async fn fb_token(State(idp): State<FakeIdp>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if q.get("client_id").map(String::as_str) != Some(CLIENT_ID) || q.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
+        return graph_error(StatusCode::BAD_REQUEST, "Error validating client secret.", 1);
     }
     match take_grant(&idp, "facebook", q.get("code").map(String::as_str).unwrap_or(""), q.get("redirect_uri").map(String::as_str), None) {
         Ok(g) => Json(json!({"access_token": new_token(&idp, &g.user), "token_type": "bearer", "expires_in": 5183944})).into_response(),
@@ -341,17 +266,9 @@ async fn fb_token(
     }
 }
 
-async fn fb_me(
-    State(idp): State<FakeIdp>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn fb_me(State(idp): State<FakeIdp>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(u) = bearer_user(&idp, &headers) else {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            "Invalid OAuth access token - Cannot parse access token",
-            190,
-        );
+        return graph_error(StatusCode::UNAUTHORIZED, "Invalid OAuth access token - Cannot parse access token", 190);
     };
     let fields = q.get("fields").cloned().unwrap_or_default();
     let mut v = json!({"id": u.sub, "name": u.name});
@@ -361,42 +278,25 @@ async fn fb_me(
         }
     }
     if fields.contains("picture") {
-        v["picture"] = json!({"data": {"height": 200, "is_silhouette": false, "url": "https://platform-lookaside.example/pic.jpg", "width": 200}});
+        v["picture"] =
+            json!({"data": {"height": 200, "is_silhouette": false, "url": "https://platform-lookaside.example/pic.jpg", "width": 200}});
     }
     Json(v).into_response()
 }
 
-async fn gh_token(
-    State(idp): State<FakeIdp>,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let json_wanted = headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("json"));
+async fn gh_token(State(idp): State<FakeIdp>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let json_wanted = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("json"));
     let reply = |v: serde_json::Value| {
         if json_wanted {
             Json(v).into_response()
         } else {
             let form: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(
-                    v.as_object()
-                        .unwrap()
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())),
-                )
+                .extend_pairs(v.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())))
                 .finish();
-            (
-                [("content-type", "application/x-www-form-urlencoded")],
-                form,
-            )
-                .into_response()
+            ([("content-type", "application/x-www-form-urlencoded")], form).into_response()
         }
     };
-    if f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-        || f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
-    {
+    if f.get("client_id").map(String::as_str) != Some(CLIENT_ID) || f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
         return reply(
             json!({"error": "incorrect_client_credentials", "error_description": "The client_id and/or client_secret passed are incorrect.", "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#incorrect-client-credentials"}),
         );
@@ -409,9 +309,7 @@ async fn gh_token(
         f.get("redirect_uri").map(String::as_str),
         f.get("code_verifier").map(String::as_str),
     ) {
-        Ok(g) => reply(
-            json!({"access_token": new_token(&idp, &g.user), "token_type": "bearer", "scope": "read:user,user:email"}),
-        ),
+        Ok(g) => reply(json!({"access_token": new_token(&idp, &g.user), "token_type": "bearer", "scope": "read:user,user:email"})),
         Err(_) => reply(
             json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code"}),
         ),
@@ -420,9 +318,20 @@ async fn gh_token(
 
 fn gh_auth(idp: &FakeIdp, headers: &HeaderMap) -> Result<FakeUser, Box<Response>> {
     if headers.get("user-agent").is_none() {
-        return Err(Box::new((StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header").into_response()));
+        return Err(Box::new(
+            (StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header")
+                .into_response(),
+        ));
     }
-    bearer_user(idp, headers).ok_or_else(|| Box::new((StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}))).into_response()))
+    bearer_user(idp, headers).ok_or_else(|| {
+        Box::new(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})),
+            )
+                .into_response(),
+        )
+    })
 }
 
 async fn gh_user(State(idp): State<FakeIdp>, headers: HeaderMap) -> Response {

@@ -6,3 +6,4 @@ mod fake_idp;
 mod helpers;
 mod oauth;
 mod pages;
+mod sources;

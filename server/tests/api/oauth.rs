@@ -22,21 +22,12 @@ async fn app_with_idp() -> (TestApp, FakeIdp) {
                 client_secret: CLIENT_SECRET.into(),
                 redirect_uri: format!("{}/auth/{}/callback", c.base_url, p.as_str()),
                 endpoints: match p {
-                    LoginProvider::Google => Endpoints::Oidc {
-                        issuer: format!("{base}/google"),
-                    },
-                    LoginProvider::Linkedin => Endpoints::Oidc {
-                        issuer: format!("{base}/linkedin/oauth"),
-                    },
-                    LoginProvider::Facebook => Endpoints::Facebook {
-                        dialog_base: format!("{base}/fb"),
-                        graph_base: format!("{base}/fb"),
-                        version: "v21.0".into(),
-                    },
-                    LoginProvider::Github => Endpoints::Github {
-                        auth_base: format!("{base}/gh"),
-                        api_base: format!("{base}/ghapi"),
-                    },
+                    LoginProvider::Google => Endpoints::Oidc { issuer: format!("{base}/google") },
+                    LoginProvider::Linkedin => Endpoints::Oidc { issuer: format!("{base}/linkedin/oauth") },
+                    LoginProvider::Facebook => {
+                        Endpoints::Facebook { dialog_base: format!("{base}/fb"), graph_base: format!("{base}/fb"), version: "v21.0".into() }
+                    }
+                    LoginProvider::Github => Endpoints::Github { auth_base: format!("{base}/gh"), api_base: format!("{base}/ghapi") },
                 },
             })
             .collect();
@@ -56,60 +47,24 @@ fn person(email: Option<&str>, verified: bool) -> FakeUser {
 
 /// Plays the browser: our start URL → provider authorize (auto-consent) → our callback.
 /// `tamper` may rewrite the callback URL. Returns our callback's response.
-async fn browser_flow(
-    app: &TestApp,
-    provider: &str,
-    tamper: impl Fn(String) -> String,
-) -> reqwest::Response {
-    let r = app
-        .client
-        .get(app.url(&format!("/auth/{provider}/start")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        303,
-        "{provider} start redirects to the provider"
-    );
+async fn browser_flow(app: &TestApp, provider: &str, tamper: impl Fn(String) -> String) -> reqwest::Response {
+    let r = app.client.get(app.url(&format!("/auth/{provider}/start"))).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{provider} start redirects to the provider");
     let authorize = location(&r);
-    let q: std::collections::HashMap<String, String> = url::Url::parse(&authorize)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
-    assert!(
-        q.get("state").is_some_and(|s| s.len() >= 16),
-        "{provider}: state is sent"
-    );
+    let q: std::collections::HashMap<String, String> = url::Url::parse(&authorize).unwrap().query_pairs().into_owned().collect();
+    assert!(q.get("state").is_some_and(|s| s.len() >= 16), "{provider}: state is sent");
     assert_eq!(q.get("client_id").map(String::as_str), Some(CLIENT_ID));
     if provider != "facebook" {
-        assert_eq!(
-            q.get("code_challenge_method").map(String::as_str),
-            Some("S256"),
-            "{provider}: PKCE S256"
-        );
+        assert_eq!(q.get("code_challenge_method").map(String::as_str), Some("S256"), "{provider}: PKCE S256");
     }
     let r = app.client.get(&authorize).send().await.unwrap();
-    assert_eq!(
-        r.status(),
-        303,
-        "{provider}: fake consent redirects back: {}",
-        r.text().await.unwrap_or_default()
-    );
+    assert_eq!(r.status(), 303, "{provider}: fake consent redirects back: {}", r.text().await.unwrap_or_default());
     let callback = tamper(location(&r));
     app.client.get(callback).send().await.unwrap()
 }
 
 async fn flash_text(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test]
@@ -120,46 +75,17 @@ async fn each_provider_signs_in_a_new_person() {
         idp.set_user(p, person(Some(&email), true));
         let r = browser_flow(&app, p, |u| u).await;
         assert_eq!(location(&r), "/dashboard", "{p}: signed in");
-        let me: serde_json::Value = app
-            .client
-            .get(app.url("/auth/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            me["email"], email,
-            "{p}: the provider's verified e-mail is the account e-mail"
-        );
+        let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(me["email"], email, "{p}: the provider's verified e-mail is the account e-mail");
         assert_eq!(me["name"], "Katherine Johnson");
         assert_eq!(me["has_password"], false);
         // Signing in again with the same identity lands on the same account.
-        app.client
-            .post(app.url("/auth/logout"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
         let again = browser_flow(&app, p, |u| u).await;
         assert_eq!(location(&again), "/dashboard");
-        let me2: serde_json::Value = app
-            .client
-            .get(app.url("/auth/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me2: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
         assert_eq!(me2["id"], me["id"], "{p}: same user the second time");
-        app.client
-            .post(app.url("/auth/logout"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
     }
 }
 
@@ -170,22 +96,8 @@ async fn a_tampered_state_is_rejected_for_every_provider() {
         idp.set_user(p, person(Some(&unique_email(p)), true));
         let r = browser_flow(&app, p, |u| u.replace("state=", "state=evil")).await;
         assert_eq!(location(&r), "/login", "{p}");
-        assert!(
-            flash_text(&app)
-                .await
-                .contains("did not match this browser"),
-            "{p}: the reason is shown"
-        );
-        assert_eq!(
-            app.client
-                .get(app.url("/auth/me"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            401,
-            "{p}: no session"
-        );
+        assert!(flash_text(&app).await.contains("did not match this browser"), "{p}: the reason is shown");
+        assert_eq!(app.client.get(app.url("/auth/me")).send().await.unwrap().status(), 401, "{p}: no session");
     }
 }
 
@@ -193,26 +105,13 @@ async fn a_tampered_state_is_rejected_for_every_provider() {
 async fn a_callback_without_the_pending_cookie_is_rejected() {
     let (app, idp) = app_with_idp().await;
     idp.set_user("google", person(Some(&unique_email("g")), true));
-    let r = app
-        .client
-        .get(app.url("/auth/google/start"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(app.url("/auth/google/start")).send().await.unwrap();
     let r = app.client.get(location(&r)).send().await.unwrap();
     // Replay the callback from a different browser (no pending-login cookie).
     let other = client();
     let r = other.get(location(&r)).send().await.unwrap();
     assert_eq!(location(&r), "/login");
-    assert_eq!(
-        other
-            .get(app.url("/auth/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(other.get(app.url("/auth/me")).send().await.unwrap().status(), 401);
 }
 
 #[tokio::test]
@@ -231,35 +130,14 @@ async fn verified_email_links_to_the_existing_account() {
     for p in ["google", "github"] {
         let email = unique_email(&format!("link-{p}"));
         let created = app.signup(&email).await;
-        app.client
-            .post(app.url("/auth/logout"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
         idp.set_user(p, person(Some(&email), true));
         let r = browser_flow(&app, p, |u| u).await;
         assert_eq!(location(&r), "/dashboard");
-        let me: serde_json::Value = app
-            .client
-            .get(app.url("/auth/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            me["id"], created["user"]["id"],
-            "{p}: linked to the password account"
-        );
+        let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(me["id"], created["user"]["id"], "{p}: linked to the password account");
         assert_eq!(me["has_password"], true);
-        app.client
-            .post(app.url("/auth/logout"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
     }
 }
 
@@ -269,30 +147,12 @@ async fn unverified_email_never_links() {
     for p in ["google", "linkedin"] {
         let email = unique_email(&format!("unv-{p}"));
         app.signup(&email).await;
-        app.client
-            .post(app.url("/auth/logout"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
         idp.set_user(p, person(Some(&email), false));
         let r = browser_flow(&app, p, |u| u).await;
         assert_eq!(location(&r), "/login", "{p}");
-        assert!(
-            flash_text(&app)
-                .await
-                .contains("has not verified the address"),
-            "{p}"
-        );
-        assert_eq!(
-            app.client
-                .get(app.url("/auth/me"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            401
-        );
+        assert!(flash_text(&app).await.contains("has not verified the address"), "{p}");
+        assert_eq!(app.client.get(app.url("/auth/me")).send().await.unwrap().status(), 401);
     }
 }
 
@@ -301,32 +161,13 @@ async fn github_ignores_an_unverified_primary_email() {
     let (app, idp) = app_with_idp().await;
     let email = unique_email("unv-gh");
     let existing = app.signup(&email).await;
-    app.client
-        .post(app.url("/auth/logout"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
     idp.set_user("github", person(Some(&email), false));
     let r = browser_flow(&app, "github", |u| u).await;
     assert_eq!(location(&r), "/dashboard");
-    let me: serde_json::Value = app
-        .client
-        .get(app.url("/auth/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(
-        me["id"], existing["user"]["id"],
-        "not linked to the account that owns the address"
-    );
-    assert!(
-        me["email"].is_null(),
-        "an unverified address is not taken over"
-    );
+    let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_ne!(me["id"], existing["user"]["id"], "not linked to the account that owns the address");
+    assert!(me["email"].is_null(), "an unverified address is not taken over");
 }
 
 #[tokio::test]
@@ -335,15 +176,7 @@ async fn facebook_without_email_creates_an_account_without_one() {
     idp.set_user("facebook", person(None, false));
     let r = browser_flow(&app, "facebook", |u| u).await;
     assert_eq!(location(&r), "/dashboard");
-    let me: serde_json::Value = app
-        .client
-        .get(app.url("/auth/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
     assert!(me["email"].is_null());
 }
 
@@ -354,12 +187,7 @@ async fn api_clients_post_the_code_and_get_tokens() {
         let email = unique_email(&format!("api-{p}"));
         idp.set_user(p, person(Some(&email), true));
         let code = idp.issue_code(p, &app.url(&format!("/auth/{p}/callback")));
-        let r = reqwest::Client::new()
-            .post(app.url(&format!("/auth/{p}/callback")))
-            .json(&json!({"code": code}))
-            .send()
-            .await
-            .unwrap();
+        let r = reqwest::Client::new().post(app.url(&format!("/auth/{p}/callback"))).json(&json!({"code": code})).send().await.unwrap();
         assert_eq!(r.status(), 201, "{p}");
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["user"]["email"], email);
@@ -367,12 +195,7 @@ async fn api_clients_post_the_code_and_get_tokens() {
         assert!(body["access_token"].as_str().unwrap().len() > 20);
         // A used code is refused with the provider's reason, as JSON.
         let (s, err, msg) = error_code(
-            reqwest::Client::new()
-                .post(app.url(&format!("/auth/{p}/callback")))
-                .json(&json!({"code": code}))
-                .send()
-                .await
-                .unwrap(),
+            reqwest::Client::new().post(app.url(&format!("/auth/{p}/callback"))).json(&json!({"code": code})).send().await.unwrap(),
         )
         .await;
         assert_eq!((s, err.as_str()), (502, "provider_error"), "{p}");
@@ -388,21 +211,9 @@ async fn api_clients_post_the_code_and_get_tokens() {
 #[tokio::test]
 async fn unknown_or_unconfigured_providers_get_clear_answers() {
     let app = spawn_app().await;
-    let (s, code, _) = error_code(
-        app.client
-            .get(app.url("/auth/myspace/start"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, code, _) = error_code(app.client.get(app.url("/auth/myspace/start")).send().await.unwrap()).await;
     assert_eq!((s, code.as_str()), (404, "unknown_provider"));
-    let r = app
-        .client
-        .get(app.url("/auth/google/start"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(app.url("/auth/google/start")).send().await.unwrap();
     assert_eq!(location(&r), "/login");
     assert!(flash_text(&app).await.contains("not set up on this server"));
 }

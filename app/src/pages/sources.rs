@@ -1,0 +1,260 @@
+//! Sources: connected accounts (health, permissions, consent date) and the quick-connect
+//! grid in the recommended order. Connecting opens a consent modal, driven by the
+//! `?connect=<platform>` query so it works the same with and without JavaScript.
+
+use super::app::{AppShell, EmptyState};
+use crate::api::{ConnectionView, SourcesData};
+use crate::components::{CsrfField, FlashBanner, Spinner};
+use covalynce::domain::{catalog_in_order, platform_info, Difficulty, PlatformInfo};
+use covalynce::PlatformId;
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn SourcesPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| crate::api::list_connections());
+    let query = use_query_map();
+    let connecting = move || query.read().get("connect").and_then(|p| PlatformId::parse(&p).ok());
+    view! {
+        <AppShell title="Sources">
+            <div class="space-y-10">
+                <FlashBanner />
+                <Suspense fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading your accounts…"</p> }>
+                    {move || data.get().map(|r| match r {
+                        Err(e) => Either::Left(view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }),
+                        Ok(d) => Either::Right(view! { <Connected data=d.clone() /> <QuickConnect data=d /> }),
+                    })}
+                </Suspense>
+            </div>
+            {move || connecting().map(|p| view! { <ConsentModal platform=p /> })}
+        </AppShell>
+    }
+}
+
+fn brand_dot(info: &PlatformInfo, size: &str) -> impl IntoView {
+    let letter = info.display_name.chars().next().unwrap_or('?').to_string();
+    view! {
+        <span
+            class=format!("{size} inline-flex shrink-0 items-center justify-center rounded-xl font-bold text-white")
+            style=format!("background-color: {}", info.brand_color)
+            aria-hidden="true"
+        >
+            {letter}
+        </span>
+    }
+}
+
+fn health_badge(h: &str) -> (&'static str, &'static str) {
+    match h {
+        "healthy" => ("Healthy", "bg-emerald-50 text-emerald-700 ring-emerald-600/20"),
+        "expiring_soon" => ("Expiring soon", "bg-amber-50 text-amber-800 ring-amber-600/20"),
+        "expired" => ("Token expired", "bg-amber-50 text-amber-800 ring-amber-600/20"),
+        _ => ("Reconnect needed", "bg-rose-50 text-rose-700 ring-rose-600/20"),
+    }
+}
+
+#[component]
+fn Connected(data: SourcesData) -> impl IntoView {
+    if data.connections.is_empty() {
+        return Either::Left(view! {
+            <EmptyState
+                heading="No accounts connected yet"
+                body="Pick a network below. You will see exactly what Covalynce may do before anything is connected, and you can withdraw consent at any time."
+                cta_href="/sources?connect=x"
+                cta="Connect your first account"
+            />
+        });
+    }
+    Either::Right(view! {
+        <section aria-labelledby="connected-heading" class="space-y-4">
+            <h2 id="connected-heading" class="text-base font-semibold text-slate-900">"Connected accounts"</h2>
+            <ul class="grid gap-4 md:grid-cols-2 xl:grid-cols-3" data-testid="connected">
+                {data.connections.into_iter().map(|c| view! { <ConnectionCard c /> }).collect_view()}
+            </ul>
+        </section>
+    })
+}
+
+#[component]
+fn ConnectionCard(c: ConnectionView) -> impl IntoView {
+    let info = PlatformId::parse(&c.platform).map(platform_info).ok();
+    let (label, cls) = health_badge(&c.health);
+    let initials: String = c.display_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    let platform_name = info.map(|i| i.display_name).unwrap_or("Unknown");
+    let color = info.map(|i| i.brand_color).unwrap_or("#64748b");
+    let scopes = c.scopes.clone();
+    view! {
+        <li class="flex flex-col rounded-2xl border border-slate-200 bg-white p-5 shadow-sm" data-testid=format!("card-{}", c.platform)>
+            <div class="flex items-start gap-3">
+                <span class="relative inline-flex h-11 w-11 shrink-0 items-center justify-center rounded-full bg-slate-100 text-sm font-semibold text-slate-700">
+                    {initials}
+                    <span class="absolute -bottom-0.5 -right-0.5 h-4 w-4 rounded-full ring-2 ring-white" style=format!("background-color: {color}") aria-hidden="true"></span>
+                </span>
+                <div class="min-w-0 flex-1">
+                    <p class="truncate font-semibold text-slate-900">{c.display_name.clone()}</p>
+                    <p class="truncate text-sm text-slate-500">{format!("@{} · {platform_name}", c.username)}</p>
+                </div>
+                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {cls}") data-testid="health">{label}</span>
+            </div>
+            {c.last_error.clone().filter(|_| c.health == "reconnect_needed").map(|e| view! { <p class="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-xs text-rose-800">{e}</p> })}
+            <dl class="mt-4 grid grid-cols-2 gap-2 text-xs text-slate-500">
+                <div><dt class="font-medium text-slate-700">"Consent given"</dt><dd>{c.consent_date.clone()}</dd></div>
+                <div><dt class="font-medium text-slate-700">"Last used"</dt><dd>{c.last_used.clone()}</dd></div>
+            </dl>
+            <div class="mt-3 flex flex-wrap gap-1.5" aria-label="Permissions granted">
+                {scopes.into_iter().map(|s| view! { <span class="rounded-md bg-slate-100 px-1.5 py-0.5 font-mono text-[11px] text-slate-600">{s}</span> }).collect_view()}
+            </div>
+            <div class="mt-5 flex gap-2 border-t border-slate-100 pt-4">
+                {(c.health == "reconnect_needed").then(|| view! {
+                    <a href=format!("/sources?connect={}", c.platform) class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Reconnect"</a>
+                })}
+                <form method="post" action=format!("/sources/{}/refresh", c.id)>
+                    <CsrfField />
+                    <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">"Check & refresh"</button>
+                </form>
+                <form method="post" action=format!("/sources/{}/revoke", c.id) class="ml-auto">
+                    <CsrfField />
+                    <button type="submit" class="rounded-lg px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50" aria-label=format!("Revoke consent and disconnect {}", c.display_name)>"Revoke & disconnect"</button>
+                </form>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn QuickConnect(data: SourcesData) -> impl IntoView {
+    view! {
+        <section aria-labelledby="connect-heading" class="space-y-4">
+            <div>
+                <h2 id="connect-heading" class="text-base font-semibold text-slate-900">"Connect a platform"</h2>
+                <p class="text-sm text-slate-500">"In the order we recommend. You can connect several accounts per platform."</p>
+            </div>
+            <ul class="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+                {catalog_in_order().map(|info| {
+                    let configured = data.configured.iter().any(|p| p == info.id.as_str());
+                    let difficulty = match info.difficulty { Difficulty::Easy => "Easy", Difficulty::Medium => "Medium", Difficulty::Hard => "Hard" };
+                    view! {
+                        <li class="flex flex-col rounded-2xl border border-slate-200 bg-white p-5 shadow-sm">
+                            <div class="flex items-center gap-3">
+                                {brand_dot(info, "h-10 w-10")}
+                                <div>
+                                    <p class="font-semibold text-slate-900">{info.display_name}</p>
+                                    <p class="text-xs text-slate-500">{format!("{difficulty} · about {} min", info.setup_minutes)}</p>
+                                </div>
+                            </div>
+                            <ul class="mt-3 flex-1 space-y-1 text-xs text-slate-600">
+                                {info.features.iter().take(3).map(|f| view! { <li class="flex gap-1.5"><span class="text-emerald-600" aria-hidden="true">"✓"</span>{*f}</li> }).collect_view()}
+                            </ul>
+                            {if configured {
+                                Either::Left(view! {
+                                    <a href=format!("/sources?connect={}", info.id.as_str()) class="mt-4 inline-flex justify-center rounded-lg bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2">
+                                        {format!("Connect {}", info.display_name)}
+                                    </a>
+                                })
+                            } else {
+                                Either::Right(view! {
+                                    <p class="mt-4 rounded-lg bg-slate-50 px-3 py-2 text-xs text-slate-500">"Not set up on this server yet (an administrator adds its app credentials)."</p>
+                                })
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Every permission in plain words; the connect button waits for the consent tick.
+#[component]
+fn ConsentModal(platform: PlatformId) -> impl IntoView {
+    let info = platform_info(platform);
+    let ticked = RwSignal::new(false);
+    // Until hydration the button stays enabled (the server enforces consent for no-JS
+    // browsers); afterwards it follows the checkbox.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let busy = RwSignal::new(false);
+    let cta = if platform == PlatformId::Bluesky {
+        "Connect with app password".to_string()
+    } else {
+        format!("Continue to {}", info.display_name)
+    };
+    view! {
+        <div class="fixed inset-0 z-40 flex items-end justify-center bg-slate-900/50 p-4 sm:items-center" data-testid="consent-modal">
+            <div role="dialog" aria-modal="true" aria-labelledby="consent-title" class="max-h-full w-full max-w-lg overflow-y-auto rounded-2xl bg-white shadow-2xl">
+                <div class="flex items-center gap-3 border-b border-slate-100 px-6 py-4">
+                    {brand_dot(info, "h-9 w-9")}
+                    <h2 id="consent-title" class="text-lg font-semibold text-slate-900">{format!("Connect {}", info.display_name)}</h2>
+                    <a href="/sources" class="ml-auto rounded-lg p-1 text-slate-400 hover:text-slate-600" aria-label="Close">"✕"</a>
+                </div>
+                <form method="post" action=format!("/sources/connect/{}", platform.as_str()) class="space-y-5 px-6 py-5" on:submit=move |_| busy.set(true)>
+                    <CsrfField />
+                    {(!info.requirements.is_empty()).then(|| view! {
+                        <div>
+                            <h3 class="text-sm font-semibold text-slate-900">"You will need"</h3>
+                            <ul class="mt-1 list-disc space-y-0.5 pl-5 text-sm text-slate-600">
+                                {info.requirements.iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    })}
+                    <div>
+                        <h3 class="text-sm font-semibold text-slate-900">"Covalynce will be allowed to"</h3>
+                        {if info.scopes.is_empty() {
+                            Either::Left(view! { <p class="mt-1 text-sm text-slate-600">"Post and read your posts' counts using an app password you create, which you can delete on Bluesky at any time."</p> })
+                        } else {
+                            Either::Right(view! {
+                                <ul class="mt-2 space-y-2" data-testid="permissions">
+                                    {info.scopes.iter().map(|s| view! {
+                                        <li class="rounded-lg border border-slate-200 px-3 py-2">
+                                            <p class="flex items-center gap-2 text-sm font-medium text-slate-800">
+                                                {s.title}
+                                                {(!s.required).then(|| view! { <span class="rounded bg-slate-100 px-1.5 text-[11px] font-normal text-slate-500">"optional"</span> })}
+                                            </p>
+                                            <p class="text-xs text-slate-600">{s.reason}</p>
+                                            <p class="mt-0.5 font-mono text-[11px] text-slate-400">{s.scope}</p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            })
+                        }}
+                    </div>
+                    {(platform == PlatformId::Mastodon).then(|| view! {
+                        <div class="space-y-1.5">
+                            <label for="instance" class="block text-sm font-medium text-slate-700">"Your Mastodon server"</label>
+                            <input id="instance" name="instance" placeholder="mastodon.social" class="block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30" />
+                            <p class="text-xs text-slate-500">"Leave empty to use this server's default."</p>
+                        </div>
+                    })}
+                    {(platform == PlatformId::Bluesky).then(|| view! {
+                        <div class="grid gap-3 sm:grid-cols-2">
+                            <div class="space-y-1.5">
+                                <label for="identifier" class="block text-sm font-medium text-slate-700">"Handle"</label>
+                                <input id="identifier" name="identifier" required placeholder="you.bsky.social" class="block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30" />
+                            </div>
+                            <div class="space-y-1.5">
+                                <label for="app_password" class="block text-sm font-medium text-slate-700">"App password"</label>
+                                <input id="app_password" name="app_password" type="password" required autocomplete="off" placeholder="xxxx-xxxx-xxxx-xxxx" class="block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30" />
+                            </div>
+                        </div>
+                    })}
+                    <label class="flex items-start gap-3 rounded-lg bg-indigo-50 px-3 py-3 text-sm text-slate-800">
+                        <input type="checkbox" name="consent" id="consent" class="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600" on:change=move |ev| ticked.set(event_target_checked(&ev)) />
+                        <span>{format!("I allow Covalynce to use these permissions on my {} account. I can revoke this at any time in Sources.", info.display_name)}</span>
+                    </label>
+                    <div class="flex justify-end gap-3">
+                        <a href="/sources" class="rounded-lg px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100">"Cancel"</a>
+                        <button
+                            type="submit"
+                            disabled=move || (hydrated.get() && !ticked.get()) || busy.get()
+                            class="inline-flex items-center gap-2 rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-50"
+                        >
+                            <Show when=move || busy.get()><Spinner /></Show>
+                            {cta}
+                        </button>
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+}

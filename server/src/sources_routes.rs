@@ -1,0 +1,272 @@
+//! Connecting social accounts over HTTP: the consent form posts (work without JavaScript),
+//! the platforms' OAuth callback, revoke and refresh, and seed 000/001's JSON endpoints.
+
+use crate::cookies;
+use crate::error::{ApiError, ApiJson};
+use crate::middleware::encode_flash;
+use app::api::Flash;
+use app::state::{AppState, RequestCtx};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use covalynce::connections::{ConnectError, Connection};
+use covalynce::PlatformId;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+impl From<ConnectError> for ApiError {
+    fn from(e: ConnectError) -> Self {
+        if let ConnectError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "connection request failed");
+        }
+        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
+    }
+}
+
+fn back_to_sources(st: &AppState, kind: &str, message: String) -> Response {
+    let mut resp = Redirect::to("/sources").into_response();
+    let flash = Flash { kind: kind.into(), message, email: None };
+    resp.headers_mut().append(header::SET_COOKIE, cookies::build(cookies::FLASH, &encode_flash(&flash), 120, st.site.secure_cookies));
+    resp
+}
+
+fn describe(list: &[Connection]) -> String {
+    list.iter().map(|c| format!("{} ({})", c.display_name, c.platform.display_name())).collect::<Vec<_>>().join(", ")
+}
+
+fn platform_or_404(raw: &str) -> Result<PlatformId, ApiError> {
+    PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))
+}
+
+fn user(rc: &RequestCtx) -> Result<String, ApiError> {
+    rc.user
+        .as_ref()
+        .map(|u| u.sub.clone())
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Please sign in again."))
+}
+
+/// The consent modal's form: OAuth platforms redirect to the platform's consent screen;
+/// Bluesky signs in with the handle and app password right here.
+pub async fn form_connect(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(platform): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login?next=%2Fsources").into_response() };
+    let p = match PlatformId::parse(&platform) {
+        Ok(p) => p,
+        Err(e) => return back_to_sources(&st, "error", e.message),
+    };
+    let consent = f.get("consent").is_some_and(|v| v == "on" || v == "true" || v == "yes");
+    if p == PlatformId::Bluesky {
+        let ident = f.get("identifier").map(String::as_str).unwrap_or("");
+        let pw = f.get("app_password").map(String::as_str).unwrap_or("");
+        return match st.connections.connect_with_password(&me, p, ident, pw, consent).await {
+            Ok(list) => back_to_sources(&st, "success", format!("Connected {}.", describe(&list))),
+            Err(e) => back_to_sources(&st, "error", e.to_string()),
+        };
+    }
+    match st.connections.start(&me, p, consent, f.get("instance").map(String::as_str)).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => back_to_sources(&st, "error", e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub async fn oauth_callback(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(platform): Path<String>,
+    Query(q): Query<Callback>,
+) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login?next=%2Fsources").into_response() };
+    let p = match PlatformId::parse(&platform) {
+        Ok(p) => p,
+        Err(e) => return back_to_sources(&st, "error", e.message),
+    };
+    if let Some(err) = q.error {
+        let why =
+            if err == "access_denied" { "you cancelled it on the platform's page".to_string() } else { q.error_description.unwrap_or(err) };
+        return back_to_sources(&st, "error", format!("{} was not connected: {why}.", p.display_name()));
+    }
+    match st.connections.finish(&me, p, q.state.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or("")).await {
+        Ok(list) => back_to_sources(&st, "success", format!("Connected {}.", describe(&list))),
+        Err(e) => back_to_sources(&st, "error", e.to_string()),
+    }
+}
+
+pub async fn form_revoke(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login").into_response() };
+    match st.connections.revoke(&me, &id).await {
+        Ok(c) => back_to_sources(
+            &st,
+            "success",
+            format!("Disconnected {} ({}); its tokens are deleted and consent withdrawn.", c.display_name, c.platform.display_name()),
+        ),
+        Err(e) => back_to_sources(&st, "error", e.to_string()),
+    }
+}
+
+pub async fn form_refresh(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login").into_response() };
+    match st.connections.refresh(&me, &id).await {
+        Ok(c) => back_to_sources(&st, "success", format!("{} is connected and its tokens are fresh.", c.display_name)),
+        Err(e) => back_to_sources(&st, "error", e.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------- JSON (seed 000 / 001)
+
+/// `GET /integrations/list`
+pub async fn api_list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = user(&rc)?;
+    let list = st.connections.list(&me).await?;
+    Ok(Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()})))
+}
+
+fn integration_json(c: &Connection) -> serde_json::Value {
+    json!({
+        "id": c.id, "provider": c.platform.as_str(), "platform_name": c.platform.display_name(),
+        "account_id": c.external_id, "username": c.username, "display_name": c.display_name, "avatar_url": c.avatar_url,
+        "permissions": c.scopes, "consent_given": true, "consent_timestamp": chrono::DateTime::from_timestamp_millis(c.consent_at).map(|t| t.to_rfc3339()),
+        "status": c.status, "is_active": c.status == "healthy", "last_error": c.last_error, "last_used_at": c.last_used_at,
+        "token_expires_at": c.token_expires_at,
+    })
+}
+
+/// `GET /integrations/permissions/{provider}`
+pub async fn api_permissions(State(st): State<AppState>, Path(provider): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = platform_or_404(&provider)?;
+    let scopes = st.connections.platforms().get(p).map(|a| a.scopes()).unwrap_or_default();
+    let info = covalynce::domain::platform_info(p);
+    let described: Vec<serde_json::Value> = info
+        .scopes
+        .iter()
+        .map(|s| json!({"scope": s.scope, "title": s.title, "description": s.reason, "required": s.required, "category": s.category, "requested": scopes.contains(&s.scope)}))
+        .collect();
+    Ok(Json(
+        json!({"provider": p.as_str(), "display_name": info.display_name, "configured": st.connections.platforms().get(p).is_some(), "permissions": described, "requirements": info.requirements}),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ConsentBody {
+    provider: String,
+    #[serde(default)]
+    consent: bool,
+    #[serde(default)]
+    instance: Option<String>,
+}
+
+/// `POST /integrations/consent` → the authorize URL to open (consent recorded on callback).
+pub async fn api_consent(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<ConsentBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = user(&rc)?;
+    let p = platform_or_404(&b.provider)?;
+    if p == PlatformId::Bluesky {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "use_app_password",
+            "Bluesky connects with a handle and an app password: POST /integrations/bluesky/connect.",
+        ));
+    }
+    let url = st.connections.start(&me, p, b.consent, b.instance.as_deref()).await?;
+    Ok(Json(json!({"provider": p.as_str(), "consent_given": true, "authorization_url": url})))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    identifier: String,
+    app_password: String,
+    #[serde(default)]
+    consent: bool,
+}
+
+/// `POST /integrations/bluesky/connect`
+pub async fn api_password_connect(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(provider): Path<String>,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let me = user(&rc)?;
+    let p = platform_or_404(&provider)?;
+    let list = st.connections.connect_with_password(&me, p, &b.identifier, &b.app_password, b.consent).await?;
+    Ok((StatusCode::CREATED, Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()}))))
+}
+
+/// `POST /integrations/{provider}/refresh`: refreshes every connection of that platform.
+pub async fn api_refresh(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(provider): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = user(&rc)?;
+    let p = platform_or_404(&provider)?;
+    let mut results = vec![];
+    for c in st.connections.list(&me).await?.into_iter().filter(|c| c.platform == p) {
+        match st.connections.refresh(&me, &c.id).await {
+            Ok(c) => results.push(json!({"id": c.id, "success": true, "token_expires_at": c.token_expires_at})),
+            Err(e) => results.push(json!({"id": c.id, "success": false, "error": e.code(), "message": e.to_string()})),
+        }
+    }
+    if results.is_empty() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No {} account is connected.", p.display_name())));
+    }
+    Ok(Json(json!({"provider": p.as_str(), "results": results})))
+}
+
+/// `DELETE /integrations/{id}`: revoke consent, disconnect, delete tokens.
+pub async fn api_revoke(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let me = user(&rc)?;
+    st.connections.revoke(&me, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/connection/health/{account_id}` (seed 001 §1).
+pub async fn api_health(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = user(&rc)?;
+    let c = st.connections.get(&me, &id).await?;
+    Ok(Json(health_json(&c)))
+}
+
+pub fn health_json(c: &Connection) -> serde_json::Value {
+    let now = covalynce::db::now_ms();
+    let hours = c.token_expires_at.map(|e| ((e - now) as f64 / 3_600_000.0 * 10.0).round() / 10.0);
+    let expired = hours.is_some_and(|h| h <= 0.0);
+    let mut warnings = vec![];
+    let status = if c.status == "reconnect_needed" {
+        warnings.push(c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into()));
+        "reconnect_needed"
+    } else if expired {
+        warnings.push("The access token has expired; it is refreshed automatically if the platform allows.".to_string());
+        "expired"
+    } else if hours.is_some_and(|h| h < 24.0) {
+        warnings.push(format!("Token expires in {:.1} hours.", hours.unwrap_or_default()));
+        "expiring_soon"
+    } else {
+        "healthy"
+    };
+    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != "reconnect_needed", "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
+}

@@ -1,0 +1,387 @@
+//! Connected social accounts: the connect flow (state + PKCE, consent recorded), tokens
+//! sealed at rest, refresh with atomic rotation, revoke, and the per-user view. Every read
+//! is scoped to the owner: another user's id is simply not found.
+
+use crate::crypto::{random_token, Keys};
+use crate::db::{is_unique_violation, now_ms, opt, Db};
+use crate::domain::PlatformId;
+use crate::platforms::{AccountProfile, AuthorizeParams, ErrorClass, Grant, PlatformError, Platforms};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// How long a started connect flow stays valid.
+const STATE_TTL_MS: i64 = 10 * 60 * 1000;
+/// Refresh tokens this far ahead of expiry (seed 001 §9).
+pub const REFRESH_AHEAD_MS: i64 = 2 * 3600 * 1000;
+
+/// A connection as the owner sees it. No tokens, ever.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Connection {
+    pub id: String,
+    pub platform: PlatformId,
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub consent_at: i64,
+    pub consent_scopes: Vec<String>,
+    /// `healthy` or `reconnect_needed`.
+    pub status: String,
+    pub last_error: Option<String>,
+    pub last_used_at: Option<i64>,
+    pub token_expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// 404: no such connection for this user (another user's id included).
+    #[error("That account connection was not found.")]
+    NotFound,
+    /// 400: the person must tick the consent box first.
+    #[error("Please confirm you agree to the listed permissions before connecting.")]
+    ConsentRequired,
+    /// 400: the connect link expired, was used, or belongs to another browser session.
+    #[error("This connection attempt expired or was already used. Start connecting again.")]
+    BadState,
+    /// 400: the platform is not set up on this server.
+    #[error("{0} is not set up on this server yet.")]
+    NotConfigured(String),
+    /// 4xx/502 with the platform's reason.
+    #[error("{0}")]
+    Platform(#[from] PlatformError),
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ConnectError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl ConnectError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) => 400,
+            Self::Platform(p) => match p.class {
+                ErrorClass::Rejected => 422,
+                ErrorClass::Disconnected | ErrorClass::RefreshNeeded => 409,
+                ErrorClass::RetryLater { .. } => 503,
+                ErrorClass::Unknown => 502,
+            },
+            Self::Internal(_) => 500,
+        }
+    }
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::ConsentRequired => "consent_required",
+            Self::BadState => "invalid_state",
+            Self::NotConfigured(_) => "platform_not_configured",
+            Self::Platform(p) => match p.class {
+                ErrorClass::Rejected => "platform_rejected",
+                ErrorClass::Disconnected | ErrorClass::RefreshNeeded => "reconnect_needed",
+                ErrorClass::RetryLater { .. } => "platform_unavailable",
+                ErrorClass::Unknown => "platform_unknown",
+            },
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Connections {
+    db: Db,
+    keys: Keys,
+    platforms: Platforms,
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+fn from_row(r: &AnyRow) -> Connection {
+    let platform: String = r.get("platform");
+    Connection {
+        id: r.get("id"),
+        platform: PlatformId::parse(&platform).unwrap_or(PlatformId::X),
+        external_id: r.get("external_id"),
+        username: r.get("username"),
+        display_name: r.get("display_name"),
+        avatar_url: opt(r, "avatar_url"),
+        scopes: split(&r.get::<String, _>("scopes")),
+        consent_at: r.get("consent_at"),
+        consent_scopes: split(&r.get::<String, _>("consent_scopes")),
+        status: r.get("status"),
+        last_error: opt(r, "last_error"),
+        last_used_at: opt(r, "last_used_at"),
+        token_expires_at: opt(r, "token_expires_at"),
+        created_at: r.get("created_at"),
+    }
+}
+
+const COLS: &str = "id, platform, external_id, username, display_name, avatar_url, scopes, consent_at, consent_scopes, status, last_error, last_used_at, token_expires_at, created_at";
+
+impl Connections {
+    pub fn new(db: Db, keys: Keys, platforms: Platforms) -> Self {
+        Self { db, keys, platforms }
+    }
+
+    pub fn platforms(&self) -> &Platforms {
+        &self.platforms
+    }
+
+    fn adapter(&self, p: PlatformId) -> Result<std::sync::Arc<dyn crate::platforms::Platform>, ConnectError> {
+        self.platforms.get(p).ok_or_else(|| ConnectError::NotConfigured(p.display_name().into()))
+    }
+
+    /// Starts an OAuth connect: records consent intent, state and PKCE verifier, and returns
+    /// the platform's authorize URL.
+    pub async fn start(&self, user_id: &str, platform: PlatformId, consent: bool, instance: Option<&str>) -> Result<String, ConnectError> {
+        if !consent {
+            return Err(ConnectError::ConsentRequired);
+        }
+        let adapter = self.adapter(platform)?;
+        let state = random_token();
+        let verifier = random_token();
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let (url, pending) = adapter
+            .authorize_url(&AuthorizeParams { state: state.clone(), code_challenge: challenge, instance: instance.map(str::to_string) })
+            .await?;
+        sqlx::query("delete from connect_states where created_at < $1").bind(now_ms() - STATE_TTL_MS).execute(self.db.pool()).await?;
+        sqlx::query("insert into connect_states (state, user_id, platform, code_verifier, pending_enc, consent_scopes, created_at) values ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&state)
+            .bind(user_id)
+            .bind(platform.as_str())
+            .bind(&verifier)
+            .bind(self.keys.encrypt(&pending.to_string()))
+            .bind(adapter.scopes().join(" "))
+            .bind(now_ms())
+            .execute(self.db.pool())
+            .await?;
+        Ok(url)
+    }
+
+    /// Finishes an OAuth connect. The state must belong to this user and platform, be fresh
+    /// and unused (it is deleted as it is read, so a replay finds nothing).
+    pub async fn finish(&self, user_id: &str, platform: PlatformId, state: &str, code: &str) -> Result<Vec<Connection>, ConnectError> {
+        let row = sqlx::query("delete from connect_states where state = $1 and user_id = $2 and platform = $3 and created_at > $4 returning code_verifier, pending_enc, consent_scopes")
+            .bind(state)
+            .bind(user_id)
+            .bind(platform.as_str())
+            .bind(now_ms() - STATE_TTL_MS)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(ConnectError::BadState)?;
+        let verifier: String = row.get("code_verifier");
+        let pending: serde_json::Value =
+            serde_json::from_str(&self.keys.decrypt(&row.get::<String, _>("pending_enc"))?).unwrap_or_default();
+        let consent = split(&row.get::<String, _>("consent_scopes"));
+        let adapter = self.adapter(platform)?;
+        let grant = adapter.exchange_code(code, &verifier, &pending).await?;
+        self.store_all(user_id, platform, grant, &consent).await
+    }
+
+    /// Handle + app-password platforms (Bluesky).
+    pub async fn connect_with_password(
+        &self,
+        user_id: &str,
+        platform: PlatformId,
+        identifier: &str,
+        password: &str,
+        consent: bool,
+    ) -> Result<Vec<Connection>, ConnectError> {
+        if !consent {
+            return Err(ConnectError::ConsentRequired);
+        }
+        let adapter = self.adapter(platform)?;
+        let grant = adapter.login(identifier, password).await?;
+        let consent_scopes = vec!["app-password".to_string()];
+        self.store_all(user_id, platform, grant, &consent_scopes).await
+    }
+
+    async fn store_all(
+        &self,
+        user_id: &str,
+        platform: PlatformId,
+        grant: Grant,
+        consent: &[String],
+    ) -> Result<Vec<Connection>, ConnectError> {
+        let adapter = self.adapter(platform)?;
+        let accounts = adapter.accounts(&grant).await?;
+        let mut out = vec![];
+        for (profile, account_grant) in accounts {
+            out.push(self.upsert(user_id, platform, &profile, &account_grant, consent).await?);
+        }
+        Ok(out)
+    }
+
+    async fn upsert(
+        &self,
+        user_id: &str,
+        platform: PlatformId,
+        p: &AccountProfile,
+        g: &Grant,
+        consent: &[String],
+    ) -> Result<Connection, ConnectError> {
+        let now = now_ms();
+        let sealed = self.keys.encrypt(&serde_json::to_string(g).map_err(anyhow::Error::from)?);
+        let id = uuid::Uuid::new_v4().to_string();
+        // Reconnecting the same platform account updates it in place (one connection per account).
+        let res = sqlx::query(
+            "insert into social_accounts (id, user_id, platform, external_id, username, display_name, avatar_url, grant_enc, token_expires_at, scopes, consent_at, consent_scopes, status, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'healthy', $11, $11)
+             on conflict (user_id, platform, external_id) do update set
+               username = excluded.username, display_name = excluded.display_name, avatar_url = excluded.avatar_url,
+               grant_enc = excluded.grant_enc, token_expires_at = excluded.token_expires_at, scopes = excluded.scopes,
+               consent_at = excluded.consent_at, consent_scopes = excluded.consent_scopes, status = 'healthy', last_error = null, updated_at = excluded.updated_at",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(platform.as_str())
+        .bind(&p.external_id)
+        .bind(&p.username)
+        .bind(&p.display_name)
+        .bind(p.avatar_url.as_deref())
+        .bind(sealed)
+        .bind(g.expires_at)
+        .bind(g.scopes.join(" "))
+        .bind(now)
+        .bind(consent.join(" "))
+        .execute(self.db.pool())
+        .await;
+        if let Err(e) = res {
+            if is_unique_violation(&e, "social_accounts_unique") {
+                return Err(ConnectError::Internal(anyhow::anyhow!("concurrent connect of the same account")));
+            }
+            return Err(e.into());
+        }
+        let row = sqlx::query(&format!("select {COLS} from social_accounts where user_id = $1 and platform = $2 and external_id = $3"))
+            .bind(user_id)
+            .bind(platform.as_str())
+            .bind(&p.external_id)
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(from_row(&row))
+    }
+
+    pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, ConnectError> {
+        let rows = sqlx::query(&format!("select {COLS} from social_accounts where user_id = $1 order by created_at"))
+            .bind(user_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    pub async fn get(&self, user_id: &str, id: &str) -> Result<Connection, ConnectError> {
+        let row = sqlx::query(&format!("select {COLS} from social_accounts where id = $1 and user_id = $2"))
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| from_row(&r)).ok_or(ConnectError::NotFound)
+    }
+
+    /// The decrypted grant (server-side use only).
+    pub async fn grant(&self, user_id: &str, id: &str) -> Result<(Connection, Grant, String), ConnectError> {
+        let row = sqlx::query(&format!("select {COLS}, grant_enc from social_accounts where id = $1 and user_id = $2"))
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(ConnectError::NotFound)?;
+        let sealed: String = row.get("grant_enc");
+        let grant: Grant = serde_json::from_str(&self.keys.decrypt(&sealed)?).map_err(anyhow::Error::from)?;
+        Ok((from_row(&row), grant, sealed))
+    }
+
+    /// Refreshes one connection's tokens. The new grant is stored only if nobody else rotated
+    /// it meanwhile (compare-and-swap on the sealed value); a failure that needs the person
+    /// marks the connection "reconnect needed".
+    pub async fn refresh(&self, user_id: &str, id: &str) -> Result<Connection, ConnectError> {
+        let (conn, grant, sealed) = self.grant(user_id, id).await?;
+        let adapter = self.adapter(conn.platform)?;
+        match adapter.refresh(&grant).await {
+            Ok(newer) => {
+                let merged = grant.merged_with(newer);
+                let new_sealed = self.keys.encrypt(&serde_json::to_string(&merged).map_err(anyhow::Error::from)?);
+                let now = now_ms();
+                let res = sqlx::query("update social_accounts set grant_enc = $1, token_expires_at = $2, status = 'healthy', last_error = null, last_refreshed_at = $3, updated_at = $3 where id = $4 and grant_enc = $5")
+                    .bind(new_sealed)
+                    .bind(merged.expires_at)
+                    .bind(now)
+                    .bind(id)
+                    .bind(sealed)
+                    .execute(self.db.pool())
+                    .await?;
+                if res.rows_affected() == 0 {
+                    tracing::info!(connection = id, "tokens were rotated concurrently; keeping the other refresh");
+                }
+                self.get(user_id, id).await
+            }
+            Err(e) if matches!(e.class, ErrorClass::Disconnected | ErrorClass::RefreshNeeded | ErrorClass::Rejected) => {
+                self.mark_reconnect_needed(id, &e.message).await?;
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn mark_reconnect_needed(&self, id: &str, reason: &str) -> Result<(), ConnectError> {
+        sqlx::query("update social_accounts set status = 'reconnect_needed', last_error = $1, updated_at = $2 where id = $3")
+            .bind(reason)
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn touch(&self, id: &str) -> Result<(), ConnectError> {
+        sqlx::query("update social_accounts set last_used_at = $1 where id = $2").bind(now_ms()).bind(id).execute(self.db.pool()).await?;
+        Ok(())
+    }
+
+    /// Revoking consent: tell the platform (best effort: the person's intent wins even if
+    /// the platform is down) and delete the tokens.
+    pub async fn revoke(&self, user_id: &str, id: &str) -> Result<Connection, ConnectError> {
+        let (conn, grant, _) = self.grant(user_id, id).await?;
+        if let Some(a) = self.platforms.get(conn.platform) {
+            if let Err(e) = a.revoke(&grant).await {
+                tracing::warn!(platform = conn.platform.as_str(), error = %e, "platform revoke failed; deleting the tokens anyway");
+            }
+        }
+        sqlx::query("delete from social_accounts where id = $1 and user_id = $2").bind(id).bind(user_id).execute(self.db.pool()).await?;
+        Ok(conn)
+    }
+
+    /// Background job: refresh every healthy connection whose token expires within two
+    /// hours. Returns (refreshed, failed).
+    pub async fn refresh_due(&self) -> Result<(usize, usize), ConnectError> {
+        let rows = sqlx::query(
+            "select id, user_id from social_accounts where status = 'healthy' and token_expires_at is not null and token_expires_at < $1",
+        )
+        .bind(now_ms() + REFRESH_AHEAD_MS)
+        .fetch_all(self.db.pool())
+        .await?;
+        let (mut ok, mut failed) = (0, 0);
+        for r in rows {
+            let (id, user): (String, String) = (r.get("id"), r.get("user_id"));
+            match self.refresh(&user, &id).await {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    tracing::warn!(connection = %id, error = %e, "token refresh failed");
+                    failed += 1;
+                }
+            }
+        }
+        Ok((ok, failed))
+    }
+}

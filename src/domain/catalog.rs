@@ -1,0 +1,850 @@
+//! The platform catalogue: what each network needs, asks for and allows, as plain static data.
+//!
+//! Feeds the quick-connect wizard and config discovery (seed 001 §5, §10), the consent modal
+//! (every scope in plain words) and the editor's limits. Values come from
+//! `docs/platform-contracts.md`; where it is silent, a `// why` comment names the source.
+
+use super::PlatformId;
+use serde::Serialize;
+
+/// How hard connecting is for a non-technical person (seed 001 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Difficulty {
+    Easy,
+    Medium,
+    Hard,
+}
+
+/// One permission the platform will grant, explained for the consent modal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScopeInfo {
+    /// The exact scope string sent to the platform.
+    pub scope: &'static str,
+    pub title: &'static str,
+    /// Plain-language reason, shown before the user consents.
+    pub reason: &'static str,
+    /// False = asked for, but connecting still works if the user or platform withholds it.
+    pub required: bool,
+    /// One of "identity", "publishing", "analytics", "media", "pages". Seed 001 §4 only splits
+    /// can_post (publishing, media, pages) from can_read (identity, analytics).
+    pub category: &'static str,
+}
+
+/// What one post may contain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Limits {
+    /// Main text field: tweet, caption, commentary or description.
+    pub text_max: u32,
+    /// "chars" | "graphemes" | "x-weighted".
+    pub counting: &'static str,
+    pub max_images: u8,
+    pub max_image_bytes: u64,
+    pub image_types: &'static [&'static str],
+    /// The platform refuses text-only posts.
+    pub requires_media: bool,
+}
+
+/// Everything the UI and the adapters need to know about a platform before connecting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlatformInfo {
+    pub id: PlatformId,
+    pub display_name: &'static str,
+    /// simple-icons style slug.
+    pub icon: &'static str,
+    /// `#RRGGBB`.
+    pub brand_color: &'static str,
+    pub difficulty: Difficulty,
+    pub setup_minutes: u16,
+    /// 1 = connect first.
+    pub recommended_order: u8,
+    pub features: &'static [&'static str],
+    /// What the user must already have; empty = nothing special.
+    pub requirements: &'static [&'static str],
+    /// "oauth2-pkce" | "oauth2" | "app-password" | "oauth2-per-instance".
+    pub auth: &'static str,
+    pub supports_refresh: bool,
+    /// A refresh invalidates the previous refresh credential: always persist the new one.
+    pub refresh_rotates: bool,
+    /// Typical access-token lifetime; `None` = lives until revoked. Prefer `expires_in` when
+    /// the platform sends it.
+    pub access_ttl_secs: Option<u64>,
+    pub scopes: &'static [ScopeInfo],
+    pub limits: Limits,
+    pub docs_url: &'static str,
+}
+
+const MB: u64 = 1024 * 1024;
+const DAY: u64 = 86_400;
+
+const X_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "users.read",
+        title: "See your profile",
+        reason: "Lets Covalynce show which X account is connected, with its name and picture.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "tweet.read",
+        title: "Read your posts",
+        reason: "Lets Covalynce confirm your posts went out and show how they are doing.",
+        required: true,
+        category: "analytics",
+    },
+    ScopeInfo {
+        scope: "tweet.write",
+        title: "Publish posts",
+        reason: "Lets Covalynce publish the posts and threads you approve to your X account.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "media.write",
+        title: "Upload images and video",
+        reason: "Lets Covalynce attach the images and videos you choose to your posts.",
+        required: true,
+        category: "media",
+    },
+    ScopeInfo {
+        scope: "offline.access",
+        title: "Stay connected",
+        reason: "Keeps you connected so scheduled posts go out while you are away, without \
+                 signing in again every two hours.",
+        required: true,
+        category: "identity",
+    },
+];
+
+const FACEBOOK_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "public_profile",
+        title: "See your name",
+        reason: "Lets Covalynce show whose Facebook account was used to connect your Pages.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "pages_show_list",
+        title: "List your Pages",
+        reason: "Lets Covalynce show the Facebook Pages you manage so you can pick where to post.",
+        required: true,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "pages_manage_posts",
+        title: "Publish to your Pages",
+        reason: "Lets Covalynce publish the posts, photos and videos you approve to your Page.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "pages_read_engagement",
+        title: "Read your Page's posts",
+        reason: "Lets Covalynce read your Page's posts and their reactions, which Facebook \
+                 requires before it allows posting.",
+        required: true,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "read_insights",
+        title: "Read Page statistics",
+        reason: "Lets Covalynce show how many people saw and clicked your Page's posts.",
+        required: false,
+        category: "analytics",
+    },
+    ScopeInfo {
+        scope: "business_management",
+        title: "Reach Business Manager Pages",
+        reason: "Lets Covalynce find Pages that belong to your business in Meta Business \
+                 Manager.",
+        required: false,
+        category: "pages",
+    },
+];
+
+// Instagram API with Facebook Login (contracts §4): matches seed 001's "connected to a
+// Facebook Page" requirement and reuses the Meta app.
+const INSTAGRAM_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "instagram_basic",
+        title: "See your Instagram profile",
+        reason: "Lets Covalynce show which Instagram account is connected, with its username \
+                 and picture.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "instagram_content_publish",
+        title: "Publish posts",
+        reason: "Lets Covalynce publish the photos, carousels, Reels and Stories you approve.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "pages_show_list",
+        title: "List your Pages",
+        reason: "Lets Covalynce find the Facebook Page your Instagram account is linked to.",
+        required: true,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "pages_read_engagement",
+        title: "Read the linked Page",
+        reason: "Lets Covalynce look up the Instagram account attached to your Facebook Page.",
+        required: true,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "instagram_manage_insights",
+        title: "Read post statistics",
+        reason: "Lets Covalynce show views, likes, comments and saves for your posts.",
+        required: false,
+        category: "analytics",
+    },
+    ScopeInfo {
+        scope: "business_management",
+        title: "Reach Business Manager Pages",
+        reason: "Lets Covalynce find your account when its Page belongs to Meta Business \
+                 Manager.",
+        required: false,
+        category: "pages",
+    },
+];
+
+const LINKEDIN_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "openid",
+        title: "Confirm it is you",
+        reason: "Lets Covalynce confirm which LinkedIn member is connecting.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "profile",
+        title: "See your name and photo",
+        reason: "Lets Covalynce show your LinkedIn name and photo next to the connection.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "email",
+        title: "See your email address",
+        reason: "Lets Covalynce tell apart several LinkedIn accounts by their email address.",
+        required: false,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "w_member_social",
+        title: "Post as you",
+        reason: "Lets Covalynce publish the updates you approve to your LinkedIn profile.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "w_organization_social",
+        title: "Post as your Company Page",
+        reason: "Lets Covalynce publish the updates you approve to Company Pages you administer.",
+        required: false,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "rw_organization_admin",
+        title: "List your Company Pages",
+        reason: "Lets Covalynce list the Company Pages you administer so you can pick one.",
+        required: false,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "r_organization_social",
+        title: "Read Company Page posts",
+        reason: "Lets Covalynce show reactions and statistics for your Company Page posts.",
+        required: false,
+        category: "analytics",
+    },
+    ScopeInfo {
+        scope: "r_member_postAnalytics",
+        title: "Read your post statistics",
+        reason: "Lets Covalynce show impressions and reactions for posts on your profile.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+const YOUTUBE_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "https://www.googleapis.com/auth/youtube.readonly",
+        title: "See your channel",
+        reason: "Lets Covalynce show your channel name and read view and like counts for your \
+                 videos.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "https://www.googleapis.com/auth/youtube.upload",
+        title: "Upload videos",
+        reason: "Lets Covalynce upload the videos you approve, with their titles and \
+                 descriptions, to your channel.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "https://www.googleapis.com/auth/yt-analytics.readonly",
+        title: "Read channel analytics",
+        reason: "Lets Covalynce show deeper statistics such as watch time for your channel.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+const TIKTOK_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "user.info.basic",
+        title: "See your profile",
+        reason: "Lets Covalynce show which TikTok account is connected, with its name and \
+                 picture.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "user.info.profile",
+        title: "See your username",
+        reason: "Lets Covalynce build working links to the videos it posts for you.",
+        required: false,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "video.publish",
+        title: "Post videos and photos",
+        reason: "Lets Covalynce post the videos and photo sets you approve to your TikTok \
+                 profile.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "video.upload",
+        title: "Send drafts",
+        reason: "Lets Covalynce send a video to your TikTok inbox so you can finish it in the \
+                 app.",
+        required: false,
+        category: "media",
+    },
+    ScopeInfo {
+        scope: "video.list",
+        title: "Read video statistics",
+        reason: "Lets Covalynce show views, likes, comments and shares for your videos.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+const PINTEREST_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "user_accounts:read",
+        title: "See your account",
+        reason: "Lets Covalynce show which Pinterest account is connected and its statistics.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "boards:read",
+        title: "List your boards",
+        reason: "Lets Covalynce show your boards so you can choose where each Pin goes.",
+        required: true,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "pins:write",
+        title: "Create Pins",
+        reason: "Lets Covalynce create the Pins you approve on the boards you choose.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "boards:write",
+        title: "Create boards",
+        reason: "Lets Covalynce create a new board for you when you ask it to.",
+        required: false,
+        category: "pages",
+    },
+    ScopeInfo {
+        scope: "pins:read",
+        title: "Read Pin statistics",
+        reason: "Lets Covalynce show impressions, saves and clicks for your Pins.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+const THREADS_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "threads_basic",
+        title: "See your Threads profile",
+        reason: "Lets Covalynce show which Threads profile is connected, with its username and \
+                 picture.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "threads_content_publish",
+        title: "Publish posts",
+        reason: "Lets Covalynce publish the posts, photos and videos you approve to Threads.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "threads_manage_replies",
+        title: "Post replies",
+        reason: "Lets Covalynce post a multi-part thread by replying to your own first post.",
+        required: false,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "threads_manage_insights",
+        title: "Read post statistics",
+        reason: "Lets Covalynce show views, likes, replies and reposts for your posts.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+// Granular scopes (Mastodon 3.x+); `profile` would be narrower but only exists from 4.3.
+const MASTODON_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        scope: "read:accounts",
+        title: "See your profile",
+        reason: "Lets Covalynce show which Mastodon account is connected, with its name and \
+                 picture.",
+        required: true,
+        category: "identity",
+    },
+    ScopeInfo {
+        scope: "write:statuses",
+        title: "Publish posts",
+        reason: "Lets Covalynce publish the posts you approve to your Mastodon account.",
+        required: true,
+        category: "publishing",
+    },
+    ScopeInfo {
+        scope: "write:media",
+        title: "Upload images",
+        reason: "Lets Covalynce attach the images you choose, with their descriptions, to your \
+                 posts.",
+        required: true,
+        category: "media",
+    },
+    ScopeInfo {
+        scope: "read:statuses",
+        title: "Read your posts",
+        reason: "Lets Covalynce show boosts, favourites and replies for your posts.",
+        required: false,
+        category: "analytics",
+    },
+];
+
+/// All platforms, in recommended connection order.
+pub static CATALOG: [PlatformInfo; 10] = [
+    PlatformInfo {
+        id: PlatformId::X,
+        display_name: "X (Twitter)",
+        icon: "x",
+        brand_color: "#000000",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 2,
+        recommended_order: 1,
+        features: &["Post tweets", "Post threads", "Upload images and video", "Auto-scheduling"],
+        requirements: &[],
+        auth: "oauth2-pkce",
+        supports_refresh: true,
+        refresh_rotates: true,
+        access_ttl_secs: Some(7_200),
+        scopes: X_SCOPES,
+        limits: Limits {
+            text_max: 280,
+            counting: "x-weighted",
+            max_images: 4,
+            // why: X media docs cap images at 5 MB (GIFs 15 MB).
+            max_image_bytes: 5 * MB,
+            image_types: &["image/jpeg", "image/png", "image/gif", "image/webp"],
+            requires_media: false,
+        },
+        docs_url: "https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code",
+    },
+    PlatformInfo {
+        id: PlatformId::Facebook,
+        display_name: "Facebook Pages",
+        icon: "facebook",
+        brand_color: "#1877F2",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 3,
+        recommended_order: 2,
+        features: &["Post to Pages", "Share photos and videos", "Auto-scheduling", "Analytics"],
+        // Facebook's API cannot post to personal profiles, only to Pages.
+        requirements: &["A Facebook Page you manage"],
+        auth: "oauth2",
+        supports_refresh: false,
+        refresh_rotates: false,
+        // Page tokens minted from a long-lived user token never expire.
+        access_ttl_secs: None,
+        scopes: FACEBOOK_SCOPES,
+        limits: Limits {
+            // why: Facebook's documented post length limit.
+            text_max: 63_206,
+            counting: "chars",
+            // why: no documented cap for attached_media; 10 keeps multi-photo posts sane.
+            max_images: 10,
+            // why: Graph API photo guidance: under 4 MB.
+            max_image_bytes: 4 * MB,
+            image_types: &["image/jpeg", "image/png", "image/gif", "image/webp"],
+            requires_media: false,
+        },
+        docs_url: "https://developers.facebook.com/docs/pages-api",
+    },
+    PlatformInfo {
+        id: PlatformId::Instagram,
+        display_name: "Instagram",
+        icon: "instagram",
+        brand_color: "#E4405F",
+        difficulty: Difficulty::Medium,
+        setup_minutes: 5,
+        recommended_order: 3,
+        features: &["Photos and videos", "Carousels", "Reels", "Stories", "Auto-scheduling"],
+        requirements: &[
+            "An Instagram professional account (Business or Creator)",
+            "That Instagram account linked to a Facebook Page you manage",
+        ],
+        auth: "oauth2",
+        // Facebook Login variant: no refresh grant, re-login before the 60 days end.
+        supports_refresh: false,
+        refresh_rotates: false,
+        access_ttl_secs: Some(60 * DAY),
+        scopes: INSTAGRAM_SCOPES,
+        limits: Limits {
+            // why: Instagram's documented caption limit.
+            text_max: 2_200,
+            counting: "chars",
+            // why: content publishing docs allow 10 items per carousel.
+            max_images: 10,
+            // why: content publishing image spec: JPEG only, 8 MB max.
+            max_image_bytes: 8 * MB,
+            image_types: &["image/jpeg"],
+            requires_media: true,
+        },
+        docs_url: "https://developers.facebook.com/docs/instagram-platform/content-publishing",
+    },
+    PlatformInfo {
+        id: PlatformId::Linkedin,
+        display_name: "LinkedIn",
+        icon: "linkedin",
+        brand_color: "#0A66C2",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 2,
+        recommended_order: 4,
+        features: &["Post updates", "Post as your Company Page", "Share images and video", "Auto-scheduling"],
+        requirements: &["To post as a Company Page: an admin role on that Page"],
+        auth: "oauth2",
+        // Refresh tokens go only to approved Community Management partners, and their 365-day
+        // expiry never resets; plan for a reconnect every 60 days.
+        supports_refresh: false,
+        refresh_rotates: false,
+        access_ttl_secs: Some(60 * DAY),
+        scopes: LINKEDIN_SCOPES,
+        limits: Limits {
+            // why: LinkedIn's documented post commentary limit.
+            text_max: 3_000,
+            counting: "chars",
+            // contracts §2: multiImage takes up to 20 (unverified).
+            max_images: 20,
+            // why: LinkedIn documents a pixel cap (36,152,320 px), not bytes; 5 MB is the
+            // widely used upload limit.
+            max_image_bytes: 5 * MB,
+            image_types: &["image/jpeg", "image/png", "image/gif"],
+            requires_media: false,
+        },
+        docs_url: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/\
+                   shares/posts-api",
+    },
+    PlatformInfo {
+        id: PlatformId::Youtube,
+        display_name: "YouTube",
+        icon: "youtube",
+        brand_color: "#FF0000",
+        difficulty: Difficulty::Medium,
+        setup_minutes: 4,
+        recommended_order: 5,
+        features: &["Upload videos", "Shorts", "Custom thumbnails", "Titles and descriptions"],
+        requirements: &["A YouTube channel on your Google account"],
+        auth: "oauth2",
+        supports_refresh: true,
+        refresh_rotates: false,
+        access_ttl_secs: Some(3_600),
+        scopes: YOUTUBE_SCOPES,
+        limits: Limits {
+            // why: Data API caps the description at 5000 bytes (title 100 chars); the editor
+            // counts chars, the adapter must also check UTF-8 bytes.
+            text_max: 5_000,
+            counting: "chars",
+            // Video only: the Data API has no image or text posts.
+            max_images: 0,
+            max_image_bytes: 0,
+            image_types: &[],
+            requires_media: true,
+        },
+        docs_url: "https://developers.google.com/youtube/v3/guides/uploading_a_video",
+    },
+    PlatformInfo {
+        id: PlatformId::Pinterest,
+        display_name: "Pinterest",
+        icon: "pinterest",
+        brand_color: "#BD081C",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 3,
+        recommended_order: 6,
+        features: &["Create Pins", "Upload images", "Choose boards", "Auto-scheduling"],
+        requirements: &["A Pinterest account with at least one board"],
+        auth: "oauth2",
+        supports_refresh: true,
+        // Continuous refresh (a new refresh token each time) is becoming Pinterest's default;
+        // treating it as rotating is the safe reading.
+        refresh_rotates: true,
+        access_ttl_secs: Some(30 * DAY),
+        scopes: PINTEREST_SCOPES,
+        limits: Limits {
+            // why: Pin description limit (title is a separate 100-char field).
+            text_max: 800,
+            counting: "chars",
+            // why: carousel Pins take up to 5 images.
+            max_images: 5,
+            // why: Pinterest's image spec: 20 MB.
+            max_image_bytes: 20 * MB,
+            image_types: &["image/jpeg", "image/png", "image/webp"],
+            requires_media: true,
+        },
+        docs_url: "https://developers.pinterest.com/docs/api/v5/",
+    },
+    PlatformInfo {
+        id: PlatformId::Threads,
+        display_name: "Threads",
+        icon: "threads",
+        brand_color: "#000000",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 3,
+        recommended_order: 7,
+        features: &["Post text", "Photos and videos", "Carousels", "Auto-scheduling"],
+        requirements: &["A Threads profile (created from your Instagram account)"],
+        auth: "oauth2",
+        supports_refresh: true,
+        // th_refresh_token replaces the long-lived token itself.
+        refresh_rotates: true,
+        access_ttl_secs: Some(60 * DAY),
+        scopes: THREADS_SCOPES,
+        limits: Limits {
+            // contracts §5 marks 500 unverified; it is Meta's documented limit.
+            text_max: 500,
+            counting: "chars",
+            // why: Threads carousels take up to 20 items.
+            max_images: 20,
+            // why: Threads image spec: JPEG/PNG, 8 MB.
+            max_image_bytes: 8 * MB,
+            image_types: &["image/jpeg", "image/png"],
+            requires_media: false,
+        },
+        docs_url: "https://developers.facebook.com/docs/threads",
+    },
+    PlatformInfo {
+        id: PlatformId::Bluesky,
+        display_name: "Bluesky",
+        icon: "bluesky",
+        brand_color: "#0085FF",
+        difficulty: Difficulty::Easy,
+        setup_minutes: 3,
+        recommended_order: 8,
+        features: &["Post text", "Post threads", "Upload images", "Auto-scheduling"],
+        requirements: &[
+            "A Bluesky account",
+            "An app password from Bluesky's Settings > Privacy and security > App passwords \
+             (never your main password)",
+        ],
+        auth: "app-password",
+        supports_refresh: true,
+        refresh_rotates: true,
+        // why: the reference PDS issues 120-minute access JWTs; read `exp` to be sure.
+        access_ttl_secs: Some(7_200),
+        scopes: &[],
+        limits: Limits {
+            text_max: 300,
+            counting: "graphemes",
+            max_images: 4,
+            // contracts §9: app limit ~1,000,000 bytes (unverified).
+            max_image_bytes: 1_000_000,
+            image_types: &["image/jpeg", "image/png", "image/webp"],
+            requires_media: false,
+        },
+        docs_url: "https://docs.bsky.app/docs/get-started",
+    },
+    PlatformInfo {
+        id: PlatformId::Mastodon,
+        display_name: "Mastodon",
+        icon: "mastodon",
+        brand_color: "#6364FF",
+        difficulty: Difficulty::Medium,
+        setup_minutes: 3,
+        recommended_order: 9,
+        features: &["Post text", "Upload images", "Content warnings", "Auto-scheduling"],
+        requirements: &["A Mastodon account", "Your server's address, e.g. mastodon.social"],
+        auth: "oauth2-per-instance",
+        supports_refresh: false,
+        refresh_rotates: false,
+        access_ttl_secs: None,
+        scopes: MASTODON_SCOPES,
+        limits: Limits {
+            // Defaults; each server may differ (read /api/v2/instance).
+            text_max: 500,
+            counting: "chars",
+            max_images: 4,
+            // why: Mastodon 4.x default MAX_IMAGE_SIZE (16 MB); older servers used 10 MB.
+            max_image_bytes: 16 * MB,
+            image_types: &["image/jpeg", "image/png", "image/gif", "image/webp"],
+            requires_media: false,
+        },
+        docs_url: "https://docs.joinmastodon.org/client/token/",
+    },
+    PlatformInfo {
+        id: PlatformId::Tiktok,
+        display_name: "TikTok",
+        icon: "tiktok",
+        brand_color: "#000000",
+        difficulty: Difficulty::Hard,
+        setup_minutes: 10,
+        recommended_order: 10,
+        features: &["Upload videos", "Photo carousels", "Privacy controls", "Auto-scheduling"],
+        requirements: &["A TikTok account", "Until this server's TikTok app passes TikTok's audit, posts are visible only to you"],
+        auth: "oauth2",
+        supports_refresh: true,
+        refresh_rotates: true,
+        // Docs disagree (24 h vs 2 h); the shorter keeps refresh scheduling safe.
+        access_ttl_secs: Some(7_200),
+        scopes: TIKTOK_SCOPES,
+        limits: Limits {
+            // why: TikTok's documented video caption limit (photo descriptions allow 4000).
+            text_max: 2_200,
+            counting: "chars",
+            // why: photo posts take up to 35 images, JPEG/WebP, 20 MB each.
+            max_images: 35,
+            max_image_bytes: 20 * MB,
+            image_types: &["image/jpeg", "image/webp"],
+            requires_media: true,
+        },
+        docs_url: "https://developers.tiktok.com/doc/content-posting-api-get-started",
+    },
+];
+
+/// The catalogue entry for `id`.
+pub fn platform_info(id: PlatformId) -> &'static PlatformInfo {
+    CATALOG.iter().find(|p| p.id == id).expect("every PlatformId has a catalogue entry (checked by tests)")
+}
+
+/// All platforms, the one to connect first first.
+pub fn catalog_in_order() -> impl Iterator<Item = &'static PlatformInfo> {
+    // CATALOG is stored in recommended order (checked by tests).
+    CATALOG.iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CATEGORIES: [&str; 5] = ["identity", "publishing", "analytics", "media", "pages"];
+
+    #[test]
+    fn every_platform_appears_exactly_once() {
+        for id in PlatformId::ALL {
+            assert_eq!(CATALOG.iter().filter(|p| p.id == id).count(), 1, "{id}");
+            assert_eq!(platform_info(id).id, id);
+            assert_eq!(platform_info(id).display_name, id.display_name());
+        }
+    }
+
+    #[test]
+    fn recommended_order_is_one_to_ten_and_sorted() {
+        let order: Vec<u8> = catalog_in_order().map(|p| p.recommended_order).collect();
+        assert_eq!(order, (1..=10).collect::<Vec<u8>>());
+    }
+
+    #[test]
+    fn every_platform_but_bluesky_has_a_required_scope() {
+        for p in &CATALOG {
+            let has_required = p.scopes.iter().any(|s| s.required);
+            if p.id == PlatformId::Bluesky {
+                assert!(p.scopes.is_empty());
+                assert_eq!(p.auth, "app-password");
+            } else {
+                assert!(has_required, "{} has no required scope", p.id);
+            }
+        }
+    }
+
+    #[test]
+    fn scopes_are_explained_in_full_sentences() {
+        for p in &CATALOG {
+            for s in p.scopes {
+                assert!(s.reason.ends_with('.') && s.reason.len() > 20, "{}: {}", p.id, s.scope);
+                assert!(!s.reason.contains("  "), "{}: {} has a double space", p.id, s.scope);
+                assert!(CATEGORIES.contains(&s.category), "{}: {}", p.id, s.scope);
+                assert!(!s.title.is_empty());
+            }
+            let mut seen: Vec<&str> = p.scopes.iter().map(|s| s.scope).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), p.scopes.len(), "{} repeats a scope", p.id);
+        }
+    }
+
+    #[test]
+    fn brand_colors_are_hex_rgb() {
+        for p in &CATALOG {
+            let c = p.brand_color;
+            assert!(c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()), "{}: {c}", p.id);
+        }
+    }
+
+    #[test]
+    fn text_limits_match_the_contracts() {
+        let x = &platform_info(PlatformId::X).limits;
+        assert_eq!((x.text_max, x.counting), (280, "x-weighted"));
+        let bsky = &platform_info(PlatformId::Bluesky).limits;
+        assert_eq!((bsky.text_max, bsky.counting), (300, "graphemes"));
+        for p in &CATALOG {
+            assert!(["chars", "graphemes", "x-weighted"].contains(&p.limits.counting));
+            assert!(p.limits.text_max > 0);
+            assert_eq!(p.limits.max_images == 0, p.limits.image_types.is_empty(), "{}", p.id);
+        }
+    }
+
+    #[test]
+    fn media_only_platforms_are_flagged() {
+        for id in [PlatformId::Youtube, PlatformId::Tiktok, PlatformId::Instagram, PlatformId::Pinterest] {
+            assert!(platform_info(id).limits.requires_media, "{id}");
+        }
+    }
+
+    #[test]
+    fn auth_and_refresh_fields_are_consistent() {
+        for p in &CATALOG {
+            assert!(["oauth2-pkce", "oauth2", "app-password", "oauth2-per-instance"].contains(&p.auth), "{}", p.id);
+            assert!(!p.refresh_rotates || p.supports_refresh, "{}", p.id);
+            assert!(p.docs_url.starts_with("https://"), "{}", p.id);
+            assert!(p.setup_minutes > 0 && !p.features.is_empty(), "{}", p.id);
+        }
+        assert_eq!(platform_info(PlatformId::X).access_ttl_secs, Some(7_200));
+        assert_eq!(platform_info(PlatformId::Facebook).access_ttl_secs, None);
+    }
+
+    #[test]
+    fn serializes_with_lowercase_ids_and_difficulty() {
+        let json = serde_json::to_value(platform_info(PlatformId::Tiktok)).unwrap();
+        assert_eq!(json["id"], "tiktok");
+        assert_eq!(json["difficulty"], "hard");
+        assert_eq!(json["scopes"][0]["scope"], "user.info.basic");
+    }
+}

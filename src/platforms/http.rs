@@ -1,0 +1,97 @@
+//! The HTTP client every adapter shares, and the error classification that turns transport
+//! failures and platform answers into `ErrorClass`es.
+
+use super::{ErrorClass, PlatformError};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Http {
+    pub client: reqwest::Client,
+}
+
+/// A platform's answer, read fully.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Covalynce/0.1 (+https://github.com/covalynce)")
+            .build()
+            .expect("static reqwest config is valid");
+        Self { client }
+    }
+
+    /// Sends and reads the whole answer. A request that never connected certainly did not
+    /// reach the platform (retry-later); one that timed out after sending may have been
+    /// accepted (unknown).
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Answer, PlatformError> {
+        let resp = req.send().await.map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(transport_error)?;
+        Ok(Answer { status, headers, body })
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> PlatformError {
+    if e.is_connect() {
+        PlatformError::new(ErrorClass::RetryLater { retry_after_secs: None }, "The platform could not be reached.", None)
+    } else if e.is_timeout() {
+        PlatformError::new(ErrorClass::Unknown, "The platform did not answer in time; the post may or may not have gone out.", None)
+    } else if e.is_builder() || e.is_request() && e.url().is_none() {
+        PlatformError::unsupported(format!("Could not build the request: {e}"))
+    } else {
+        PlatformError::new(ErrorClass::Unknown, "The connection broke while talking to the platform.", None)
+    }
+}
+
+/// `Retry-After` in seconds, or an epoch reset header (`x-rate-limit-reset`, `RateLimit-Reset`),
+/// or an ISO-8601 reset (Mastodon).
+pub fn retry_after(a: &Answer) -> Option<u64> {
+    if let Some(v) = a.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+        return Some(v);
+    }
+    let now = chrono::Utc::now().timestamp();
+    for h in ["x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"] {
+        if let Some(v) = a.header(h) {
+            if let Ok(epoch) = v.trim().parse::<i64>() {
+                return Some((epoch - now).max(1) as u64);
+            }
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v.trim()) {
+                return Some((t.timestamp() - now).max(1) as u64);
+            }
+        }
+    }
+    None
+}
+
+/// The classification most platforms share: 401 → refresh, 429/5xx → retry later,
+/// 403 → disconnected when the message is about permissions, else rejected.
+pub fn classify_common(a: &Answer, message: String) -> PlatformError {
+    let class = match a.status {
+        401 => ErrorClass::RefreshNeeded,
+        429 => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+        500..=599 => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+        _ => ErrorClass::Rejected,
+    };
+    PlatformError::new(class, message, Some(a.status))
+}

@@ -1,0 +1,228 @@
+//! Mastodon: every instance is its own server, so the app is registered per instance
+//! (`POST /api/v1/apps`) when someone first connects to it. Tokens do not expire; statuses
+//! carry an `Idempotency-Key` so a retried request cannot post twice.
+
+use super::http::{classify_common, Answer};
+use super::*;
+use serde_json::{json, Value};
+
+pub struct Mastodon {
+    cfg: PlatformConfig,
+    http: Http,
+}
+
+const SCOPES: &str = "read write";
+
+impl Mastodon {
+    pub fn new(cfg: PlatformConfig, http: Http) -> Self {
+        Self { cfg, http }
+    }
+
+    fn instance(grant: &Grant) -> String {
+        grant.extra["instance"].as_str().unwrap_or_default().trim_end_matches('/').to_string()
+    }
+
+    fn error(&self, a: &Answer) -> PlatformError {
+        let msg = a.json()["error"].as_str().unwrap_or("Mastodon refused the request").to_string();
+        let mut e = classify_common(a, msg);
+        // Mastodon tokens never expire: a 401 means the token was revoked.
+        if a.status == 401 || a.status == 403 {
+            e.class = ErrorClass::Disconnected;
+        }
+        e
+    }
+
+    /// Normalises what the person typed ("mastodon.social", "https://x.y/") to an origin.
+    fn normalise(instance: &str) -> Result<String, PlatformError> {
+        let raw = instance.trim().trim_end_matches('/');
+        let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
+        let u = url::Url::parse(&with_scheme)
+            .map_err(|_| PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social.")))?;
+        if u.host_str().is_none() || !matches!(u.scheme(), "https" | "http") {
+            return Err(PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social.")));
+        }
+        // Keep a path prefix: real instances live at the root, test doubles may not.
+        Ok(format!("{}{}", u.origin().ascii_serialization(), u.path().trim_end_matches('/')))
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Mastodon {
+    fn id(&self) -> PlatformId {
+        PlatformId::Mastodon
+    }
+
+    fn scopes(&self) -> Vec<&'static str> {
+        vec!["read", "write"]
+    }
+
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
+        let typed = p.instance.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| self.cfg.auth_base.clone());
+        let instance = Self::normalise(&typed)?;
+        let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": [self.cfg.redirect_uri], "scopes": SCOPES, "website": "https://github.com/covalynce"});
+        let a = self.http.send(self.http.client.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let app = a.json();
+        let client_id =
+            app["client_id"].as_str().ok_or_else(|| PlatformError::rejected(format!("{instance} did not register the app.")))?.to_string();
+        let mut u = url::Url::parse(&format!("{instance}/oauth/authorize")).map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        u.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client_id)
+            .append_pair("redirect_uri", &self.cfg.redirect_uri)
+            .append_pair("scope", SCOPES)
+            .append_pair("state", &p.state)
+            .append_pair("code_challenge", &p.code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        Ok((u.to_string(), json!({"instance": instance, "client_id": client_id, "client_secret": app["client_secret"]})))
+    }
+
+    async fn exchange_code(&self, code: &str, code_verifier: &str, pending: &Value) -> Result<Grant, PlatformError> {
+        let instance = pending["instance"].as_str().unwrap_or_default();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", pending["client_id"].as_str().unwrap_or_default()),
+            ("client_secret", pending["client_secret"].as_str().unwrap_or_default()),
+            ("redirect_uri", &self.cfg.redirect_uri),
+            ("scope", SCOPES),
+            ("code_verifier", code_verifier),
+        ];
+        let a = self.http.send(self.http.client.post(format!("{instance}/oauth/token")).form(&form)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        Ok(Grant {
+            access_token: v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Mastodon sent no access token"))?.into(),
+            refresh_token: None,
+            expires_at: None,
+            scopes: v["scope"].as_str().unwrap_or(SCOPES).split_whitespace().map(str::to_string).collect(),
+            extra: pending.clone(),
+        })
+    }
+
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
+        // Nothing to refresh: tokens live until revoked.
+        Ok(grant.clone())
+    }
+
+    async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
+        let form = [
+            ("client_id", grant.extra["client_id"].as_str().unwrap_or_default()),
+            ("client_secret", grant.extra["client_secret"].as_str().unwrap_or_default()),
+            ("token", grant.access_token.as_str()),
+        ];
+        let a = self.http.send(self.http.client.post(format!("{}/oauth/revoke", Self::instance(grant))).form(&form)).await?;
+        if a.ok() {
+            Ok(())
+        } else {
+            Err(self.error(&a))
+        }
+    }
+
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(format!("{}/api/v1/accounts/verify_credentials", Self::instance(grant)))
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        let host = url::Url::parse(&Self::instance(grant)).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let username = v["username"].as_str().unwrap_or_default();
+        Ok(vec![(
+            AccountProfile {
+                external_id: v["id"].as_str().unwrap_or_default().into(),
+                username: format!("{username}@{host}"),
+                display_name: v["display_name"].as_str().filter(|s| !s.is_empty()).unwrap_or(username).into(),
+                avatar_url: v["avatar"].as_str().map(str::to_string),
+            },
+            grant.clone(),
+        )])
+    }
+
+    async fn publish(&self, grant: &Grant, _account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
+        let base = Self::instance(grant);
+        let mut media_ids = vec![];
+        for img in post.images.iter().take(4) {
+            let part = reqwest::multipart::Part::bytes(img.bytes.clone())
+                .file_name("image")
+                .mime_str(&img.mime)
+                .map_err(|e| PlatformError::unsupported(e.to_string()))?;
+            let form = reqwest::multipart::Form::new().part("file", part).text("description", img.alt.clone());
+            let a = self
+                .http
+                .send(self.http.client.post(format!("{base}/api/v2/media")).bearer_auth(&grant.access_token).multipart(form))
+                .await?;
+            if !a.ok() {
+                return Err(self.error(&a));
+            }
+            let id = a.json()["id"].as_str().unwrap_or_default().to_string();
+            // 202 = still processing: poll until 200 (206 while processing), with a deadline.
+            if a.status == 202 {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    let s =
+                        self.http.send(self.http.client.get(format!("{base}/api/v1/media/{id}")).bearer_auth(&grant.access_token)).await?;
+                    match s.status {
+                        200 => break,
+                        206 if std::time::Instant::now() < deadline => continue,
+                        206 => {
+                            return Err(PlatformError::new(
+                                ErrorClass::RetryLater { retry_after_secs: Some(60) },
+                                "Mastodon is still processing the image.",
+                                None,
+                            ))
+                        }
+                        _ => return Err(self.error(&s)),
+                    }
+                }
+            }
+            media_ids.push(id);
+        }
+        let body = json!({"status": post.text, "media_ids": media_ids, "visibility": "public"});
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .post(format!("{base}/api/v1/statuses"))
+                    .bearer_auth(&grant.access_token)
+                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                    .json(&body),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        Ok(Published { external_id: v["id"].as_str().unwrap_or_default().into(), url: v["url"].as_str().unwrap_or_default().into() })
+    }
+
+    async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let a = self
+            .http
+            .send(self.http.client.get(format!("{}/api/v1/statuses/{external_id}", Self::instance(grant))).bearer_auth(&grant.access_token))
+            .await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        Ok(Metrics {
+            likes: v["favourites_count"].as_i64(),
+            comments: v["replies_count"].as_i64(),
+            shares: v["reblogs_count"].as_i64(),
+            ..Default::default()
+        })
+    }
+}

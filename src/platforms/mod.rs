@@ -1,0 +1,248 @@
+//! Social platform adapters: one `Platform` trait, one file per network. Each adapter speaks
+//! the real API (platform-contracts.md) against configurable base URLs, so the same code
+//! talks to the real networks or to the local sandbox.
+
+mod bluesky;
+mod http;
+mod mastodon;
+pub mod versions;
+mod x;
+
+pub use http::Http;
+
+use crate::domain::PlatformId;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Tokens for one connection. `extra` holds platform specifics (Bluesky DID and PDS,
+/// Mastodon instance and its registered app).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Grant {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Unix ms; `None` = does not expire.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant").field("expires_at", &self.expires_at).field("scopes", &self.scopes).finish_non_exhaustive()
+    }
+}
+
+impl Grant {
+    /// A refreshed grant replaces this one, but an empty refresh token in the answer never
+    /// erases the stored one (several platforms omit it when it did not rotate).
+    pub fn merged_with(&self, newer: Grant) -> Grant {
+        let refresh_token = newer.refresh_token.filter(|t| !t.is_empty()).or_else(|| self.refresh_token.clone());
+        let scopes = if newer.scopes.is_empty() { self.scopes.clone() } else { newer.scopes };
+        let extra = if newer.extra.is_null() { self.extra.clone() } else { newer.extra };
+        Grant { refresh_token, scopes, extra, ..newer }
+    }
+}
+
+/// One account the person can publish as (an X user, a Facebook Page, …).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccountProfile {
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// An image ready to upload: bytes and their content type (already validated).
+#[derive(Clone)]
+pub struct MediaFile {
+    pub bytes: Vec<u8>,
+    pub mime: String,
+    pub alt: String,
+}
+
+#[derive(Clone, Default)]
+pub struct PostContent {
+    pub text: String,
+    pub images: Vec<MediaFile>,
+    /// Used by platforms that need one (Pinterest pin title, YouTube video title).
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Published {
+    pub external_id: String,
+    pub url: String,
+}
+
+/// Engagement numbers. `None` = this platform does not report that metric (not zero).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Metrics {
+    pub views: Option<i64>,
+    pub impressions: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub shares: Option<i64>,
+    pub saves: Option<i64>,
+}
+
+/// What a caller should do about a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "class", rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The access token expired: refresh once and retry.
+    RefreshNeeded,
+    /// Certainly not accepted (connection refused, 5xx, 429): retry later, after
+    /// `retry_after_secs` when the platform said so.
+    RetryLater { retry_after_secs: Option<u64> },
+    /// The platform refused the content itself; retrying the same post cannot help.
+    Rejected,
+    /// Access was revoked or lost: the person must reconnect.
+    Disconnected,
+    /// The request was sent but no answer came back: it may have been accepted. Never
+    /// resend automatically.
+    Unknown,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct PlatformError {
+    pub class: ErrorClass,
+    /// The platform's own message, or ours when it gave none.
+    pub message: String,
+    pub status: Option<u16>,
+}
+
+impl PlatformError {
+    pub fn new(class: ErrorClass, message: impl Into<String>, status: Option<u16>) -> Self {
+        Self { class, message: message.into(), status }
+    }
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Rejected, message, None)
+    }
+    /// Our own configuration or the answer's shape is wrong: not the person's content.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Rejected, message, None)
+    }
+}
+
+/// Where a platform lives and how this instance is registered with it.
+#[derive(Clone, Default)]
+pub struct PlatformConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    /// Authorize page host (e.g. `https://x.com`).
+    pub auth_base: String,
+    /// API host (e.g. `https://api.x.com`).
+    pub api_base: String,
+    /// Uploads/video host where the platform has a separate one.
+    pub upload_base: String,
+}
+
+impl std::fmt::Debug for PlatformConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformConfig")
+            .field("client_id", &self.client_id)
+            .field("auth_base", &self.auth_base)
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the connect flow hands to `authorize_url`.
+#[derive(Debug, Clone)]
+pub struct AuthorizeParams {
+    pub state: String,
+    /// PKCE S256 challenge (sent only where the platform takes one).
+    pub code_challenge: String,
+    /// Mastodon: the instance URL the person chose.
+    pub instance: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait Platform: Send + Sync {
+    fn id(&self) -> PlatformId;
+
+    /// The scopes this adapter asks for (also listed, with reasons, in the catalogue).
+    fn scopes(&self) -> Vec<&'static str>;
+
+    /// The URL to send the browser to. Mastodon registers the app on the instance first
+    /// (and returns the registration in `extra` for the callback).
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, serde_json::Value), PlatformError>;
+
+    /// Code → tokens. `pending` is what `authorize_url` returned in its second value.
+    async fn exchange_code(&self, code: &str, code_verifier: &str, pending: &serde_json::Value) -> Result<Grant, PlatformError>;
+
+    /// Handle + app password platforms (Bluesky). Others: unsupported.
+    async fn login(&self, _identifier: &str, _password: &str) -> Result<Grant, PlatformError> {
+        Err(PlatformError::unsupported("This platform connects through its own sign-in page."))
+    }
+
+    /// New tokens from the refresh token. Platforms without refresh return `RefreshNeeded`
+    /// only when they truly cannot continue.
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError>;
+
+    /// Tells the platform to forget the grant, where it offers that.
+    async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError>;
+
+    /// The accounts this grant can publish as (one, or several Pages), each with the grant
+    /// to use for it.
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError>;
+
+    async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError>;
+
+    async fn metrics(&self, grant: &Grant, account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError>;
+}
+
+/// Every configured adapter.
+#[derive(Clone, Default)]
+pub struct Platforms {
+    map: HashMap<PlatformId, Arc<dyn Platform>>,
+}
+
+impl Platforms {
+    /// Builds an adapter for each platform with a config (key = platform).
+    pub fn new(configs: HashMap<PlatformId, PlatformConfig>, http: Http) -> Self {
+        let mut map: HashMap<PlatformId, Arc<dyn Platform>> = HashMap::new();
+        for (id, cfg) in configs {
+            let adapter: Option<Arc<dyn Platform>> = match id {
+                PlatformId::X => Some(Arc::new(x::X::new(cfg, http.clone()))),
+                PlatformId::Bluesky => Some(Arc::new(bluesky::Bluesky::new(cfg, http.clone()))),
+                PlatformId::Mastodon => Some(Arc::new(mastodon::Mastodon::new(cfg, http.clone()))),
+                _ => None,
+            };
+            if let Some(a) = adapter {
+                map.insert(id, a);
+            }
+        }
+        Self { map }
+    }
+
+    pub fn get(&self, id: PlatformId) -> Option<Arc<dyn Platform>> {
+        self.map.get(&id).cloned()
+    }
+
+    pub fn configured(&self) -> Vec<PlatformId> {
+        PlatformId::ALL.into_iter().filter(|p| self.map.contains_key(p)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_never_erases_the_stored_refresh_token() {
+        let old = Grant { access_token: "a1".into(), refresh_token: Some("r1".into()), scopes: vec!["x".into()], ..Default::default() };
+        let same = old.merged_with(Grant { access_token: "a2".into(), refresh_token: Some(String::new()), ..Default::default() });
+        assert_eq!((same.access_token.as_str(), same.refresh_token.as_deref()), ("a2", Some("r1")));
+        assert_eq!(same.scopes, vec!["x".to_string()]);
+        let rotated = old.merged_with(Grant { access_token: "a3".into(), refresh_token: Some("r2".into()), ..Default::default() });
+        assert_eq!(rotated.refresh_token.as_deref(), Some("r2"));
+    }
+}

@@ -1,0 +1,255 @@
+//! X (Twitter) API v2: OAuth 2.0 with mandatory PKCE, Basic client auth on the token
+//! endpoint, rotating refresh tokens, v2 media upload, public metrics.
+
+use super::http::{classify_common, Answer};
+use super::*;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub struct X {
+    cfg: PlatformConfig,
+    http: Http,
+}
+
+const SCOPES: [&str; 5] = ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"];
+
+impl X {
+    pub fn new(cfg: PlatformConfig, http: Http) -> Self {
+        Self { cfg, http }
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+    }
+
+    fn basic(&self) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
+    }
+
+    /// Problem JSON (`title`/`detail`) or `errors[]`, classified.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let msg = v["detail"]
+            .as_str()
+            .or_else(|| v["errors"][0]["message"].as_str())
+            .or_else(|| v["error_description"].as_str())
+            .or_else(|| v["title"].as_str())
+            .unwrap_or("X refused the request")
+            .to_string();
+        let mut e = classify_common(a, msg);
+        // A spent/invalid refresh token or a revoked app means the person must reconnect.
+        if a.status == 400 && v["error"] == "invalid_request"
+            || a.status == 403 && v["type"].as_str().is_some_and(|t| t.contains("client-forbidden"))
+        {
+            e.class = ErrorClass::Disconnected;
+        }
+        e
+    }
+
+    fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
+        if !a.ok() {
+            return Err(self.error(a));
+        }
+        let v = a.json();
+        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("X sent no access token"))?;
+        Ok(Grant {
+            access_token: access.into(),
+            refresh_token: v["refresh_token"].as_str().map(str::to_string),
+            expires_at: v["expires_in"].as_i64().map(|s| chrono::Utc::now().timestamp_millis() + s * 1000),
+            scopes: v["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_string).collect(),
+            extra: Value::Null,
+        })
+    }
+
+    async fn upload_image(&self, grant: &Grant, img: &MediaFile) -> Result<String, PlatformError> {
+        let part = reqwest::multipart::Part::bytes(img.bytes.clone())
+            .mime_str(&img.mime)
+            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        let form = reqwest::multipart::Form::new().part("media", part).text("media_category", "tweet_image");
+        let a = self.http.send(self.http.client.post(self.api("/2/media/upload")).bearer_auth(&grant.access_token).multipart(form)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        let id = v["data"]["id"].as_str().ok_or_else(|| PlatformError::unsupported("X returned no media id"))?.to_string();
+        // Images are usually ready at once; when X reports processing, wait as it asks.
+        let mut state = v["data"]["processing_info"].clone();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Some(s) = state["state"].as_str() {
+            match s {
+                "succeeded" => break,
+                "failed" => {
+                    return Err(PlatformError::rejected(
+                        state["error"]["message"].as_str().unwrap_or("X could not process the image").to_string(),
+                    ))
+                }
+                _ if std::time::Instant::now() > deadline => {
+                    return Err(PlatformError::new(
+                        ErrorClass::RetryLater { retry_after_secs: Some(60) },
+                        "X is still processing the image.",
+                        None,
+                    ))
+                }
+                _ => {
+                    let wait = state["check_after_secs"].as_u64().unwrap_or(1).min(10);
+                    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                    let a = self
+                        .http
+                        .send(
+                            self.http
+                                .client
+                                .get(self.api("/2/media/upload"))
+                                .query(&[("command", "STATUS"), ("media_id", id.as_str())])
+                                .bearer_auth(&grant.access_token),
+                        )
+                        .await?;
+                    if !a.ok() {
+                        return Err(self.error(&a));
+                    }
+                    state = a.json()["data"]["processing_info"].clone();
+                }
+            }
+        }
+        if !img.alt.is_empty() {
+            let body = json!({"id": id, "metadata": {"alt_text": {"text": img.alt}}});
+            let a =
+                self.http.send(self.http.client.post(self.api("/2/media/metadata")).bearer_auth(&grant.access_token).json(&body)).await?;
+            if !a.ok() {
+                return Err(self.error(&a));
+            }
+        }
+        Ok(id)
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for X {
+    fn id(&self) -> PlatformId {
+        PlatformId::X
+    }
+
+    fn scopes(&self) -> Vec<&'static str> {
+        SCOPES.to_vec()
+    }
+
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
+        let mut u = url::Url::parse(&format!("{}/i/oauth2/authorize", self.cfg.auth_base.trim_end_matches('/')))
+            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        u.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.cfg.client_id)
+            .append_pair("redirect_uri", &self.cfg.redirect_uri)
+            .append_pair("scope", &SCOPES.join(" "))
+            .append_pair("state", &p.state)
+            .append_pair("code_challenge", &p.code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        Ok((u.to_string(), Value::Null))
+    }
+
+    async fn exchange_code(&self, code: &str, code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &self.cfg.redirect_uri),
+            ("code_verifier", code_verifier),
+            ("client_id", &self.cfg.client_id),
+        ];
+        let a =
+            self.http.send(self.http.client.post(self.api("/2/oauth2/token")).header("Authorization", self.basic()).form(&form)).await?;
+        self.grant_from(&a)
+    }
+
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
+        let Some(rt) = grant.refresh_token.as_deref() else {
+            return Err(PlatformError::new(ErrorClass::Disconnected, "X gave no refresh token; reconnect the account.", None));
+        };
+        let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &self.cfg.client_id)];
+        let a =
+            self.http.send(self.http.client.post(self.api("/2/oauth2/token")).header("Authorization", self.basic()).form(&form)).await?;
+        self.grant_from(&a).map(|g| grant.merged_with(g))
+    }
+
+    async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
+        let form = [("token", grant.access_token.as_str()), ("token_type_hint", "access_token")];
+        let a =
+            self.http.send(self.http.client.post(self.api("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form)).await?;
+        if a.ok() {
+            Ok(())
+        } else {
+            Err(self.error(&a))
+        }
+    }
+
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.api("/2/users/me"))
+                    .query(&[("user.fields", "profile_image_url")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let d = &a.json()["data"];
+        let profile = AccountProfile {
+            external_id: d["id"].as_str().unwrap_or_default().into(),
+            username: d["username"].as_str().unwrap_or_default().into(),
+            display_name: d["name"].as_str().unwrap_or_default().into(),
+            avatar_url: d["profile_image_url"].as_str().map(str::to_string),
+        };
+        Ok(vec![(profile, grant.clone())])
+    }
+
+    async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
+        let mut media_ids = vec![];
+        for img in post.images.iter().take(4) {
+            media_ids.push(self.upload_image(grant, img).await?);
+        }
+        let mut body = json!({"text": post.text});
+        if !media_ids.is_empty() {
+            body["media"] = json!({"media_ids": media_ids});
+        }
+        let a = self.http.send(self.http.client.post(self.api("/2/tweets")).bearer_auth(&grant.access_token).json(&body)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let id = a.json()["data"]["id"]
+            .as_str()
+            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "X accepted the post but sent no id", Some(a.status)))?
+            .to_string();
+        Ok(Published { url: format!("https://x.com/{}/status/{id}", account.username), external_id: id })
+    }
+
+    async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.api(&format!("/2/tweets/{external_id}")))
+                    .query(&[("tweet.fields", "public_metrics")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let m = &a.json()["data"]["public_metrics"];
+        Ok(Metrics {
+            views: m["impression_count"].as_i64(),
+            impressions: m["impression_count"].as_i64(),
+            likes: m["like_count"].as_i64(),
+            comments: m["reply_count"].as_i64(),
+            shares: match (m["retweet_count"].as_i64(), m["quote_count"].as_i64()) {
+                (Some(r), q) => Some(r + q.unwrap_or(0)),
+                _ => None,
+            },
+            saves: m["bookmark_count"].as_i64(),
+        })
+    }
+}
