@@ -30,7 +30,7 @@ export default defineConfig({
     { name: 'no-javascript', testMatch: /nojs/, use: { javaScriptEnabled: false } },
   ],
   webServer: {
-    command: `${BIN} serve`,
+    command: `${BIN} serve --demo`,
     url: `${BASE}/health`,
     reuseExistingServer: false,
     timeout: 60_000,

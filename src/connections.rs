@@ -38,6 +38,25 @@ pub struct Connection {
     pub created_at: i64,
 }
 
+impl Connection {
+    /// `healthy | expiring_soon | expired | reconnect_needed`. Tokens the platform lets us
+    /// refresh are healthy whatever their expiry (the refresh job renews them two hours
+    /// ahead); the others warn a day before they run out.
+    pub fn health(&self, now_ms: i64) -> &'static str {
+        if self.status == "reconnect_needed" {
+            return "reconnect_needed";
+        }
+        if crate::domain::platform_info(self.platform).supports_refresh {
+            return "healthy";
+        }
+        match self.token_expires_at {
+            Some(e) if e <= now_ms => "expired",
+            Some(e) if e - now_ms < 24 * 3_600_000 => "expiring_soon",
+            _ => "healthy",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// 404: no such connection for this user (another user's id included).

@@ -251,15 +251,7 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
     let connections = list
         .into_iter()
         .map(|c| {
-            let health = if c.status == "reconnect_needed" {
-                "reconnect_needed"
-            } else {
-                match c.token_expires_at {
-                    Some(e) if e <= now => "expired",
-                    Some(e) if e - now < 24 * 3_600_000 => "expiring_soon",
-                    _ => "healthy",
-                }
-            };
+            let health = c.health(now);
             ConnectionView {
                 id: c.id,
                 platform: c.platform.as_str().into(),

@@ -255,18 +255,12 @@ pub fn health_json(c: &Connection) -> serde_json::Value {
     let now = covalynce::db::now_ms();
     let hours = c.token_expires_at.map(|e| ((e - now) as f64 / 3_600_000.0 * 10.0).round() / 10.0);
     let expired = hours.is_some_and(|h| h <= 0.0);
-    let mut warnings = vec![];
-    let status = if c.status == "reconnect_needed" {
-        warnings.push(c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into()));
-        "reconnect_needed"
-    } else if expired {
-        warnings.push("The access token has expired; it is refreshed automatically if the platform allows.".to_string());
-        "expired"
-    } else if hours.is_some_and(|h| h < 24.0) {
-        warnings.push(format!("Token expires in {:.1} hours.", hours.unwrap_or_default()));
-        "expiring_soon"
-    } else {
-        "healthy"
+    let status = c.health(now);
+    let warnings: Vec<String> = match status {
+        "reconnect_needed" => vec![c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into())],
+        "expired" => vec!["The access token has expired and this platform cannot refresh it: reconnect.".into()],
+        "expiring_soon" => vec![format!("The token expires in {:.1} hours; reconnect before then.", hours.unwrap_or_default())],
+        _ => vec![],
     };
     json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != "reconnect_needed", "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
 }

@@ -111,11 +111,11 @@ fn ConnectionCard(c: ConnectionView) -> impl IntoView {
                 })}
                 <form method="post" action=format!("/sources/{}/refresh", c.id)>
                     <CsrfField />
-                    <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">"Check & refresh"</button>
+                    <button type="submit" class="whitespace-nowrap rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">"Refresh"</button>
                 </form>
                 <form method="post" action=format!("/sources/{}/revoke", c.id) class="ml-auto">
                     <CsrfField />
-                    <button type="submit" class="rounded-lg px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50" aria-label=format!("Revoke consent and disconnect {}", c.display_name)>"Revoke & disconnect"</button>
+                    <button type="submit" class="whitespace-nowrap rounded-lg px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50" aria-label=format!("Revoke consent and disconnect {}", c.display_name)>"Disconnect"</button>
                 </form>
             </div>
         </li>
