@@ -117,6 +117,14 @@ pub fn production_bases(p: PlatformId) -> (&'static str, &'static str, &'static 
     }
 }
 
+/// Token endpoint hosts that differ from the API host.
+fn token_base(p: PlatformId) -> Option<&'static str> {
+    match p {
+        PlatformId::Youtube => Some("https://oauth2.googleapis.com"),
+        _ => None,
+    }
+}
+
 /// Where the browser comes back after connecting a platform.
 pub fn platform_redirect(base_url: &str, p: PlatformId) -> String {
     format!("{base_url}/api/oauth/{}/callback", p.as_str())
@@ -139,6 +147,7 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         auth_base: var(&format!("{k}_AUTH_BASE")).unwrap_or_else(|| auth.into()),
         api_base: var(&format!("{k}_API_BASE")).unwrap_or_else(|| api.into()),
         upload_base: var(&format!("{k}_UPLOAD_BASE")).unwrap_or_else(|| upload.into()),
+        token_base: var(&format!("{k}_TOKEN_BASE")).unwrap_or_else(|| token_base(p).unwrap_or(api).into()),
     })
 }
 
@@ -154,7 +163,8 @@ pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformCon
         client_secret: crate::sandbox::CLIENT_SECRET.into(),
         redirect_uri: platform_redirect(base_url, p),
         auth_base,
-        upload_base: api_base.clone(),
+        upload_base: if p == PlatformId::X { api_base.clone() } else { format!("{root}/upload") },
+        token_base: api_base.clone(),
         api_base,
     }
 }

@@ -3,10 +3,17 @@
 //! talks to the real networks or to the local sandbox.
 
 mod bluesky;
+mod facebook;
 mod http;
+mod instagram;
+mod linkedin;
 mod mastodon;
+mod pinterest;
+mod threads;
+mod tiktok;
 pub mod versions;
 mod x;
+mod youtube;
 
 pub use http::Http;
 
@@ -57,12 +64,15 @@ pub struct AccountProfile {
     pub avatar_url: Option<String>,
 }
 
-/// An image ready to upload: bytes and their content type (already validated).
+/// An image (or video, on the video platforms) ready to upload: bytes and their content type (already validated).
 #[derive(Clone)]
 pub struct MediaFile {
     pub bytes: Vec<u8>,
     pub mime: String,
     pub alt: String,
+    /// Public URL of the same file, for platforms that fetch media themselves (Instagram,
+    /// Threads, TikTok photos, Pinterest by URL). `None` when the file is not published yet.
+    pub url: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -142,6 +152,8 @@ pub struct PlatformConfig {
     pub api_base: String,
     /// Uploads/video host where the platform has a separate one.
     pub upload_base: String,
+    /// OAuth token endpoint host where it differs from the API host (Google, Threads).
+    pub token_base: String,
 }
 
 impl std::fmt::Debug for PlatformConfig {
@@ -214,7 +226,13 @@ impl Platforms {
                 PlatformId::X => Some(Arc::new(x::X::new(cfg, http.clone()))),
                 PlatformId::Bluesky => Some(Arc::new(bluesky::Bluesky::new(cfg, http.clone()))),
                 PlatformId::Mastodon => Some(Arc::new(mastodon::Mastodon::new(cfg, http.clone()))),
-                _ => None,
+                PlatformId::Linkedin => linkedin::adapter(cfg, http.clone()),
+                PlatformId::Pinterest => pinterest::adapter(cfg, http.clone()),
+                PlatformId::Facebook => facebook::adapter(cfg, http.clone()),
+                PlatformId::Instagram => instagram::adapter(cfg, http.clone()),
+                PlatformId::Threads => threads::adapter(cfg, http.clone()),
+                PlatformId::Youtube => youtube::adapter(cfg, http.clone()),
+                PlatformId::Tiktok => tiktok::adapter(cfg, http.clone()),
             };
             if let Some(a) = adapter {
                 map.insert(id, a);

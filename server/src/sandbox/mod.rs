@@ -10,8 +10,15 @@
 //! {secs}` (metrics grow with time); `GET /_control/ledger`; `POST /_control/reset`.
 
 mod bluesky;
+mod facebook;
+mod instagram;
+mod linkedin;
 mod mastodon;
+mod pinterest;
+mod threads;
+mod tiktok;
 mod x;
+mod youtube;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -264,11 +271,16 @@ pub fn account_for(platform: &str, username: &str) -> Account {
 
 /// Each platform's error body for a status, in its own envelope.
 pub fn envelope(platform: &str, status: u16, msg: &str) -> serde_json::Value {
+    let limited = status == 429;
     match platform {
-        "x" => {
-            json!({"title": if status == 429 { "Too Many Requests" } else { "Service Unavailable" }, "detail": msg, "type": "about:blank", "status": status})
-        }
-        "bluesky" => json!({"error": if status == 429 { "RateLimitExceeded" } else { "InternalServerError" }, "message": msg}),
+        "x" => json!({"title": if limited { "Too Many Requests" } else { "Service Unavailable" }, "detail": msg, "type": "about:blank", "status": status}),
+        "bluesky" => json!({"error": if limited { "RateLimitExceeded" } else { "InternalServerError" }, "message": msg}),
+        "linkedin" => json!({"status": status, "serviceErrorCode": if limited { 101 } else { 0 }, "message": msg}),
+        // Graph API: code 4 = app rate limit, 2 = temporary service problem.
+        "facebook" | "instagram" | "threads" => json!({"error": {"message": msg, "type": "OAuthException", "code": if limited { 4 } else { 2 }, "is_transient": true, "fbtrace_id": "SandboxTrace"}}),
+        "youtube" => json!({"error": {"code": status, "message": msg, "errors": [{"domain": if limited { "youtube.quota" } else { "global" }, "reason": if limited { "rateLimitExceeded" } else { "backendError" }, "message": msg}], "status": if limited { "RESOURCE_EXHAUSTED" } else { "UNAVAILABLE" }}}),
+        "tiktok" => json!({"data": {}, "error": {"code": if limited { "rate_limit_exceeded" } else { "internal_error" }, "message": msg, "log_id": "sandbox-log"}}),
+        "pinterest" => json!({"code": if limited { 8 } else { 1 }, "message": msg}),
         _ => json!({"error": msg}),
     }
 }
@@ -475,6 +487,13 @@ pub fn router(sb: Sandbox) -> Router {
         .nest("/x", x::routes())
         .nest("/bluesky", bluesky::routes())
         .nest("/mastodon", mastodon::routes())
+        .nest("/linkedin", linkedin::routes())
+        .nest("/pinterest", pinterest::routes())
+        .nest("/facebook", facebook::routes())
+        .nest("/instagram", instagram::routes())
+        .nest("/threads", threads::routes())
+        .nest("/youtube", youtube::routes())
+        .nest("/tiktok", tiktok::routes())
         .layer(axum::middleware::from_fn_with_state(sb.clone(), faults))
         .route("/_control/faults", post(add_fault))
         .route("/_control/tokens", post(token_control))

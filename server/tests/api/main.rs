@@ -6,4 +6,7 @@ mod fake_idp;
 mod helpers;
 mod oauth;
 mod pages;
+mod platforms_linkedin_pinterest;
+mod platforms_meta;
+mod platforms_video;
 mod sources;
