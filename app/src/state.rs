@@ -4,6 +4,7 @@ use covalynce::auth::{AccessClaims, Auth, ClientInfo};
 use covalynce::connections::Connections;
 use covalynce::oauth_login::LoginProviders;
 use leptos::config::LeptosOptions;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::api::Flash;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub auth: Auth,
     pub connections: Connections,
+    /// Each platform's app registration (for the prerequisites check; secrets stay here).
+    pub platform_configs: Arc<HashMap<covalynce::PlatformId, covalynce::platforms::PlatformConfig>>,
     pub providers: LoginProviders,
     pub site: Arc<SiteConfig>,
 }

@@ -5,6 +5,7 @@
 
 pub mod auth_routes;
 pub mod config;
+pub mod connection_tools;
 pub mod cookies;
 pub mod error;
 pub mod middleware;
@@ -75,6 +76,7 @@ impl Application {
             leptos_options,
             auth,
             connections,
+            platform_configs: Arc::new(config.platforms.clone()),
             providers: LoginProviders::new(config.login_providers.clone()),
             site: Arc::new(SiteConfig {
                 base_url: config.base_url.clone(),
@@ -160,6 +162,17 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations/{provider}/refresh", post(sources_routes::api_refresh))
         .route("/integrations/{id}", delete(sources_routes::api_revoke))
         .route("/api/connection/health/{id}", get(sources_routes::api_health))
+        .route("/api/connection/configs", get(connection_tools::configs))
+        .route("/api/connection/config/{platform}", get(connection_tools::config))
+        .route("/api/connection/quick-connect/options", get(connection_tools::quick_connect_options))
+        .route("/api/connection/quick-connect/{platform}", post(connection_tools::quick_connect_start))
+        .route("/api/connection/bulk-connect/prepare", post(connection_tools::bulk_prepare))
+        .route("/api/connection/reconnect-instructions/{platform}", get(connection_tools::reconnect_instructions))
+        .route("/api/connection/test-prerequisites/{platform}", get(connection_tools::prerequisites))
+        .route("/api/connection/troubleshoot", post(connection_tools::troubleshoot))
+        .route("/api/connection/check-permissions/{id}", get(connection_tools::check_permissions))
+        .route("/api/connection/validate/{id}", post(connection_tools::validate))
+        .route("/api/connection/auto-refresh/{id}", post(connection_tools::auto_refresh))
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))

@@ -6,12 +6,14 @@ mod email;
 mod password;
 mod platform;
 mod profile;
+mod troubleshoot;
 
 pub use catalog::*;
 pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
 pub use profile::{DisplayName, Timezone};
+pub use troubleshoot::{diagnose, Diagnosis};
 
 use serde::{Deserialize, Serialize};
 

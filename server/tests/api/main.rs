@@ -2,6 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
 
 mod auth_api;
+mod connection_tools;
 mod fake_idp;
 mod helpers;
 mod oauth;
