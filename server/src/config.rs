@@ -84,22 +84,6 @@ impl Config {
     }
 }
 
-/// The env-var prefix of a platform (seed 001 §7 names X "TWITTER").
-pub fn env_prefix(p: PlatformId) -> &'static str {
-    match p {
-        PlatformId::X => "TWITTER",
-        PlatformId::Facebook => "FACEBOOK",
-        PlatformId::Instagram => "INSTAGRAM",
-        PlatformId::Linkedin => "LINKEDIN",
-        PlatformId::Youtube => "YOUTUBE",
-        PlatformId::Tiktok => "TIKTOK",
-        PlatformId::Pinterest => "PINTEREST",
-        PlatformId::Threads => "THREADS",
-        PlatformId::Bluesky => "BLUESKY",
-        PlatformId::Mastodon => "MASTODON",
-    }
-}
-
 /// Production hosts (platform-contracts.md §0): (auth_base, api_base, upload_base).
 pub fn production_bases(p: PlatformId) -> (&'static str, &'static str, &'static str) {
     match p {
@@ -133,7 +117,7 @@ pub fn platform_redirect(base_url: &str, p: PlatformId) -> String {
 /// `<PREFIX>_CLIENT_ID` enables an OAuth platform. Bluesky (app passwords) and Mastodon
 /// (apps registered per instance) need no credentials and are always available.
 fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
-    let k = env_prefix(p);
+    let k = p.env_prefix();
     let needs_client = !matches!(p, PlatformId::Bluesky | PlatformId::Mastodon);
     let client_id = var(&format!("{k}_CLIENT_ID"));
     if needs_client && client_id.is_none() {

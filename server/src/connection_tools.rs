@@ -3,7 +3,6 @@
 //! troubleshooter, prerequisites checker, bulk-connect prepare, auto-refresh and config
 //! discovery. Account ids are scoped to the caller (another user's id answers 404).
 
-use crate::config::env_prefix;
 use crate::error::{ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, State};
@@ -168,7 +167,7 @@ pub async fn reconnect_instructions(Path(p): Path<String>) -> JsonResult {
 /// `GET /api/connection/test-prerequisites/{platform}` (seed 001 §7).
 pub async fn prerequisites(State(st): State<AppState>, Path(p): Path<String>) -> JsonResult {
     let p = platform(&p)?;
-    let k = env_prefix(p);
+    let k = p.env_prefix();
     let cfg = st.platform_configs.get(&p);
     let mut checks = vec![];
     let needs_client = !matches!(p, PlatformId::Bluesky | PlatformId::Mastodon);
@@ -228,7 +227,7 @@ pub struct TroubleshootBody {
 /// `POST /api/connection/troubleshoot`
 pub async fn troubleshoot(ApiJson(b): ApiJson<TroubleshootBody>) -> JsonResult {
     let p = platform(&b.platform).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
-    Ok(Json(serde_json::to_value(diagnose(p, env_prefix(p), &b.error_code, &b.error_message)).unwrap_or_default()))
+    Ok(Json(serde_json::to_value(diagnose(p, &b.error_code, &b.error_message)).unwrap_or_default()))
 }
 
 async fn owned(st: &AppState, rc: &RequestCtx, id: &str) -> Result<(String, Connection), ApiError> {
@@ -279,7 +278,7 @@ pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<Reque
             ))
         }
         Err(e) => Ok(Json(
-            json!({"platform": c.platform.as_str(), "is_valid": false, "errors": [e.message], "warnings": warnings, "account_info": null, "diagnosis": diagnose(c.platform, env_prefix(c.platform), "", &e.message)}),
+            json!({"platform": c.platform.as_str(), "is_valid": false, "errors": [e.message], "warnings": warnings, "account_info": null, "diagnosis": diagnose(c.platform, "", &e.message)}),
         )),
     }
 }

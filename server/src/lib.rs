@@ -154,6 +154,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sources/connect/{platform}", post(sources_routes::form_connect))
         .route("/sources/{id}/revoke", post(sources_routes::form_revoke))
         .route("/sources/{id}/refresh", post(sources_routes::form_refresh))
+        .route("/sources/{id}/validate", post(sources_routes::form_validate))
+        .route("/sources/wizard", post(sources_routes::form_wizard))
         .route("/api/oauth/{platform}/callback", get(sources_routes::oauth_callback))
         .route("/integrations/list", get(sources_routes::api_list))
         .route("/integrations/permissions/{provider}", get(sources_routes::api_permissions))

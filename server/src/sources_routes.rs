@@ -25,11 +25,86 @@ impl From<ConnectError> for ApiError {
     }
 }
 
+const QUEUE: &str = "cov_queue";
+
 fn back_to_sources(st: &AppState, kind: &str, message: String) -> Response {
-    let mut resp = Redirect::to("/sources").into_response();
+    redirect_flash(st, "/sources", kind, message)
+}
+
+fn redirect_flash(st: &AppState, to: &str, kind: &str, message: String) -> Response {
+    let mut resp = Redirect::to(to).into_response();
     let flash = Flash { kind: kind.into(), message, email: None };
     resp.headers_mut().append(header::SET_COOKIE, cookies::build(cookies::FLASH, &encode_flash(&flash), 120, st.site.secure_cookies));
     resp
+}
+
+/// After a successful connect: the next platform of a running wizard, if any.
+fn connected(st: &AppState, headers: &axum::http::HeaderMap, list: &[Connection]) -> Response {
+    let msg = format!("Connected {}.", describe(list));
+    let queue = cookies::get(headers, QUEUE).unwrap_or_default();
+    let mut rest: Vec<&str> = queue.split('.').filter(|p| PlatformId::parse(p).is_ok()).collect();
+    if rest.is_empty() {
+        return back_to_sources(st, "success", msg);
+    }
+    let next = rest.remove(0);
+    let mut resp = redirect_flash(st, &format!("/sources?connect={next}&queue={}", rest.join(",")), "success", msg);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        if rest.is_empty() { cookies::clear(QUEUE) } else { cookies::build(QUEUE, &rest.join("."), 1800, st.site.secure_cookies) },
+    );
+    resp
+}
+
+/// The modal's hidden `queue` (comma-separated) survives the trip to the platform in a cookie.
+fn remember_queue(st: &AppState, mut resp: Response, queue: Option<&String>) -> Response {
+    let q: Vec<&str> = queue.map(|q| q.split(',').filter(|p| PlatformId::parse(p).is_ok()).collect()).unwrap_or_default();
+    let cookie = if q.is_empty() { cookies::clear(QUEUE) } else { cookies::build(QUEUE, &q.join("."), 1800, st.site.secure_cookies) };
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    resp
+}
+
+/// `POST /sources/wizard`: the chosen platforms in the recommended order, one consent at a time.
+pub async fn form_wizard(State(st): State<AppState>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let mut chosen: Vec<PlatformId> = f.iter().filter(|(k, _)| k == "platforms").filter_map(|(_, v)| PlatformId::parse(v).ok()).collect();
+    chosen.sort_by_key(|p| covalynce::domain::platform_info(*p).recommended_order);
+    chosen.dedup();
+    let Some(first) = chosen.first() else {
+        return back_to_sources(&st, "error", "Pick at least one platform for the wizard.".into());
+    };
+    let rest: Vec<&str> = chosen[1..].iter().map(|p| p.as_str()).collect();
+    Redirect::to(&format!("/sources?connect={}&queue={}", first.as_str(), rest.join(","))).into_response()
+}
+
+/// `POST /sources/{id}/validate`: asks the platform who the token belongs to, right now.
+pub async fn form_validate(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login").into_response() };
+    let (c, grant, _) = match st.connections.grant(&me, &id).await {
+        Ok(x) => x,
+        Err(e) => return back_to_sources(&st, "error", e.to_string()),
+    };
+    let Some(adapter) = st.connections.platforms().get(c.platform) else {
+        return back_to_sources(&st, "error", format!("{} is not set up on this server.", c.platform.display_name()));
+    };
+    match adapter.accounts(&grant).await {
+        Ok(list) if list.iter().any(|(p, _)| p.external_id == c.external_id) => back_to_sources(
+            &st,
+            "success",
+            format!("{} on {} is working: the platform confirmed the account.", c.display_name, c.platform.display_name()),
+        ),
+        Ok(_) => back_to_sources(
+            &st,
+            "error",
+            format!("{} no longer lists {} for this connection. Reconnect it.", c.platform.display_name(), c.display_name),
+        ),
+        Err(e) => {
+            let d = covalynce::domain::diagnose(c.platform, "", &e.message);
+            back_to_sources(
+                &st,
+                "error",
+                format!("{}: {} Try: {}", c.platform.display_name(), e.message, d.solutions.first().cloned().unwrap_or_default()),
+            )
+        }
+    }
 }
 
 fn describe(list: &[Connection]) -> String {
@@ -65,12 +140,18 @@ pub async fn form_connect(
         let ident = f.get("identifier").map(String::as_str).unwrap_or("");
         let pw = f.get("app_password").map(String::as_str).unwrap_or("");
         return match st.connections.connect_with_password(&me, p, ident, pw, consent).await {
-            Ok(list) => back_to_sources(&st, "success", format!("Connected {}.", describe(&list))),
+            Ok(list) => {
+                let mut h = axum::http::HeaderMap::new();
+                if let Some(q) = f.get("queue").filter(|q| !q.is_empty()) {
+                    h.insert(header::COOKIE, format!("{QUEUE}={}", q.replace(',', ".")).parse().expect("queue is ASCII"));
+                }
+                connected(&st, &h, &list)
+            }
             Err(e) => back_to_sources(&st, "error", e.to_string()),
         };
     }
     match st.connections.start(&me, p, consent, f.get("instance").map(String::as_str)).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok(url) => remember_queue(&st, Redirect::to(&url).into_response(), f.get("queue")),
         Err(e) => back_to_sources(&st, "error", e.to_string()),
     }
 }
@@ -86,6 +167,7 @@ pub struct Callback {
 pub async fn oauth_callback(
     State(st): State<AppState>,
     Extension(rc): Extension<RequestCtx>,
+    headers: axum::http::HeaderMap,
     Path(platform): Path<String>,
     Query(q): Query<Callback>,
 ) -> Response {
@@ -100,7 +182,7 @@ pub async fn oauth_callback(
         return back_to_sources(&st, "error", format!("{} was not connected: {why}.", p.display_name()));
     }
     match st.connections.finish(&me, p, q.state.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or("")).await {
-        Ok(list) => back_to_sources(&st, "success", format!("Connected {}.", describe(&list))),
+        Ok(list) => connected(&st, &headers, &list),
         Err(e) => back_to_sources(&st, "error", e.to_string()),
     }
 }

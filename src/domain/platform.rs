@@ -62,6 +62,22 @@ impl PlatformId {
         }
     }
 
+    /// Prefix of this platform's configuration variables (seed 001 §7 names X "TWITTER").
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::X => "TWITTER",
+            Self::Facebook => "FACEBOOK",
+            Self::Instagram => "INSTAGRAM",
+            Self::Linkedin => "LINKEDIN",
+            Self::Youtube => "YOUTUBE",
+            Self::Tiktok => "TIKTOK",
+            Self::Pinterest => "PINTEREST",
+            Self::Threads => "THREADS",
+            Self::Bluesky => "BLUESKY",
+            Self::Mastodon => "MASTODON",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let s = raw.trim().to_lowercase();
         let s = if s == "twitter" { "x".to_string() } else { s };

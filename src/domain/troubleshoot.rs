@@ -16,9 +16,9 @@ pub struct Diagnosis {
     pub docs_url: &'static str,
 }
 
-/// `env_prefix` is the platform's configuration prefix (e.g. `TWITTER`).
-pub fn diagnose(platform: PlatformId, env_prefix: &str, error_code: &str, error_message: &str) -> Diagnosis {
+pub fn diagnose(platform: PlatformId, error_code: &str, error_message: &str) -> Diagnosis {
     let info = platform_info(platform);
+    let env_prefix = platform.env_prefix();
     let text = format!("{error_code} {error_message}").to_lowercase();
     let has = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
     let name = info.display_name;
@@ -76,6 +76,9 @@ pub fn diagnose(platform: PlatformId, env_prefix: &str, error_code: &str, error_
         "revoked",
         "invalid_token",
         "access token",
+        "token was invalid",
+        "invalid token",
+        "reconnect",
         "190",
         "authenticationrequired",
         "401",
@@ -124,17 +127,15 @@ mod tests {
 
     #[test]
     fn classifies_the_seed_examples() {
-        let d = diagnose(PlatformId::X, "TWITTER", "invalid_client", "The client_id provided is invalid");
+        let d = diagnose(PlatformId::X, "invalid_client", "The client_id provided is invalid");
         assert_eq!((d.issue_type, d.severity), ("invalid_credentials", "high"));
         assert!(d.solutions.iter().any(|s| s.contains("TWITTER_CLIENT_ID")));
-        assert_eq!(
-            diagnose(PlatformId::Facebook, "FACEBOOK", "", "Error validating access token: Session has expired").issue_type,
-            "expired_token"
-        );
-        assert_eq!(diagnose(PlatformId::Linkedin, "LINKEDIN", "redirect_uri_mismatch", "").issue_type, "redirect_uri_mismatch");
-        assert_eq!(diagnose(PlatformId::X, "TWITTER", "429", "Too Many Requests").severity, "low");
-        assert_eq!(diagnose(PlatformId::Youtube, "YOUTUBE", "insufficientPermissions", "").issue_type, "insufficient_permissions");
-        assert_eq!(diagnose(PlatformId::Mastodon, "MASTODON", "", "connection timed out").issue_type, "network_error");
-        assert_eq!(diagnose(PlatformId::Bluesky, "BLUESKY", "weird", "???").issue_type, "unknown");
+        assert_eq!(diagnose(PlatformId::Facebook, "", "Error validating access token: Session has expired").issue_type, "expired_token");
+        assert_eq!(diagnose(PlatformId::Linkedin, "redirect_uri_mismatch", "").issue_type, "redirect_uri_mismatch");
+        assert_eq!(diagnose(PlatformId::X, "429", "Too Many Requests").severity, "low");
+        assert_eq!(diagnose(PlatformId::Youtube, "insufficientPermissions", "").issue_type, "insufficient_permissions");
+        assert_eq!(diagnose(PlatformId::Mastodon, "", "connection timed out").issue_type, "network_error");
+        assert_eq!(diagnose(PlatformId::Bluesky, "weird", "???").issue_type, "unknown");
+        assert_eq!(diagnose(PlatformId::X, "", "Value passed for the token was invalid.").issue_type, "expired_token");
     }
 }

@@ -23,11 +23,11 @@ pub fn SourcesPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading your accounts…"</p> }>
                     {move || data.get().map(|r| match r {
                         Err(e) => Either::Left(view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }),
-                        Ok(d) => Either::Right(view! { <Connected data=d.clone() /> <QuickConnect data=d /> }),
+                        Ok(d) => Either::Right(view! { <Connected data=d.clone() /> <Wizard data=d.clone() /> <QuickConnect data=d /> }),
                     })}
                 </Suspense>
             </div>
-            {move || connecting().map(|p| view! { <ConsentModal platform=p /> })}
+            {move || connecting().map(|p| view! { <ConsentModal platform=p queue=query.read().get("queue").unwrap_or_default() /> })}
         </AppShell>
     }
 }
@@ -105,7 +105,8 @@ fn ConnectionCard(c: ConnectionView) -> impl IntoView {
             <div class="mt-3 flex flex-wrap gap-1.5" aria-label="Permissions granted">
                 {scopes.into_iter().map(|s| view! { <span class="rounded-md bg-slate-100 px-1.5 py-0.5 font-mono text-[11px] text-slate-600">{s}</span> }).collect_view()}
             </div>
-            <div class="mt-5 flex gap-2 border-t border-slate-100 pt-4">
+            <CardDetails c=c.clone() />
+            <div class="mt-5 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
                 {(c.health == "reconnect_needed").then(|| view! {
                     <a href=format!("/sources?connect={}", c.platform) class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Reconnect"</a>
                 })}
@@ -120,6 +121,72 @@ fn ConnectionCard(c: ConnectionView) -> impl IntoView {
             </div>
         </li>
     }
+}
+
+/// Permission inspector, troubleshooter and a live check, folded away (works without JS).
+#[component]
+fn CardDetails(c: ConnectionView) -> impl IntoView {
+    let Ok(p) = PlatformId::parse(&c.platform) else { return Either::Left(()) };
+    let info = platform_info(p);
+    let granted = |scope: &str| p == PlatformId::Bluesky || c.scopes.iter().any(|g| g == scope);
+    let rows = info
+        .scopes
+        .iter()
+        .map(|s| {
+            let ok = granted(s.scope);
+            view! {
+                <li class="flex items-start gap-2">
+                    <span class=if ok { "text-emerald-600" } else if s.required { "text-rose-600" } else { "text-slate-400" } aria-hidden="true">{if ok { "✓" } else { "✗" }}</span>
+                    <span>
+                        <span class="font-medium text-slate-700">{s.title}</span>
+                        {(!ok).then_some(if s.required { " — missing: reconnect and accept it" } else { " — not granted (optional)" })}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    let diagnosis = c.last_error.as_deref().map(|e| covalynce::domain::diagnose(p, "", e));
+    Either::Right(view! {
+        <details class="mt-3 rounded-lg bg-slate-50 px-3 py-2 text-xs text-slate-600">
+            <summary class="cursor-pointer font-medium text-slate-700">"Permissions and troubleshooting"</summary>
+            <ul class="mt-2 space-y-1" aria-label="Permission inspector">{rows}</ul>
+            {diagnosis.map(|d| view! {
+                <div class="mt-3 rounded-md border border-rose-200 bg-white p-2" data-testid="diagnosis">
+                    <p class="font-semibold text-rose-800">{format!("Likely cause: {} ({} severity)", d.issue_type.replace('_', " "), d.severity)}</p>
+                    <ul class="mt-1 list-disc space-y-0.5 pl-4">{d.solutions.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+                    <a href=d.docs_url class="mt-1 inline-block text-indigo-600 hover:underline" target="_blank" rel="noopener">"Platform documentation"</a>
+                </div>
+            })}
+            <form method="post" action=format!("/sources/{}/validate", c.id) class="mt-3">
+                <CsrfField />
+                <button type="submit" class="rounded-md border border-slate-300 bg-white px-2 py-1 font-medium text-slate-700 hover:bg-slate-100">"Test the connection now"</button>
+            </form>
+        </details>
+    })
+}
+
+/// Pick several platforms and connect them one after another.
+#[component]
+fn Wizard(data: SourcesData) -> impl IntoView {
+    let options: Vec<&'static PlatformInfo> = catalog_in_order().filter(|i| data.configured.iter().any(|p| p == i.id.as_str())).collect();
+    (options.len() > 1).then(|| view! {
+        <details class="rounded-2xl border border-indigo-100 bg-indigo-50/60 px-5 py-4">
+            <summary class="cursor-pointer text-sm font-semibold text-indigo-900">"Connect several platforms in one go"</summary>
+            <form method="post" action="/sources/wizard" class="mt-3 space-y-3">
+                <CsrfField />
+                <p class="text-sm text-indigo-900/80">"Pick the platforms; we walk you through each consent screen in the recommended order."</p>
+                <div class="flex flex-wrap gap-2">
+                    {options.into_iter().map(|i| view! {
+                        <label class="flex items-center gap-2 rounded-lg border border-indigo-200 bg-white px-3 py-1.5 text-sm text-slate-700">
+                            <input type="checkbox" name="platforms" value=i.id.as_str() class="h-4 w-4 rounded border-slate-300 text-indigo-600" />
+                            {i.display_name}
+                        </label>
+                    }).collect_view()}
+                </div>
+                <button type="submit" class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Start the wizard"</button>
+            </form>
+        </details>
+    })
 }
 
 #[component]
@@ -167,7 +234,9 @@ fn QuickConnect(data: SourcesData) -> impl IntoView {
 
 /// Every permission in plain words; the connect button waits for the consent tick.
 #[component]
-fn ConsentModal(platform: PlatformId) -> impl IntoView {
+fn ConsentModal(platform: PlatformId, queue: String) -> impl IntoView {
+    let next_up: Vec<&'static str> =
+        queue.split(',').filter_map(|p| PlatformId::parse(p).ok()).map(|p| platform_info(p).display_name).collect();
     let info = platform_info(platform);
     let ticked = RwSignal::new(false);
     // Until hydration the button stays enabled (the server enforces consent for no-JS
@@ -190,6 +259,10 @@ fn ConsentModal(platform: PlatformId) -> impl IntoView {
                 </div>
                 <form method="post" action=format!("/sources/connect/{}", platform.as_str()) class="space-y-5 px-6 py-5" on:submit=move |_| busy.set(true)>
                     <CsrfField />
+                    <input type="hidden" name="queue" value=queue.clone() />
+                    {(!next_up.is_empty()).then(|| view! {
+                        <p class="rounded-lg bg-indigo-50 px-3 py-2 text-xs text-indigo-900" data-testid="wizard-next">{format!("Wizard: after this, {}.", next_up.join(", then "))}</p>
+                    })}
                     {(!info.requirements.is_empty()).then(|| view! {
                         <div>
                             <h3 class="text-sm font-semibold text-slate-900">"You will need"</h3>

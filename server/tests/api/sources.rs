@@ -221,7 +221,12 @@ async fn background_refresh_picks_up_expiring_tokens() {
 }
 
 pub fn png() -> MediaFile {
-    MediaFile { bytes: b"\x89PNG\r\n\x1a\n sandbox image bytes".to_vec(), mime: "image/png".into(), alt: "A chart".into(), url: Some("https://cdn.example/chart.png".into()) }
+    MediaFile {
+        bytes: b"\x89PNG\r\n\x1a\n sandbox image bytes".to_vec(),
+        mime: "image/png".into(),
+        alt: "A chart".into(),
+        url: Some("https://cdn.example/chart.png".into()),
+    }
 }
 
 #[tokio::test]
@@ -421,4 +426,70 @@ async fn revoking_consent_disconnects_and_deletes_the_tokens() {
     // The platform was told: the old token no longer works there.
     let r = reqwest::Client::new().get(format!("{}/x/api/2/users/me", sbx.base)).bearer_auth(&grant.access_token).send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn the_wizard_walks_several_platforms_in_recommended_order() {
+    let (app, _sbx) = app_with_sandbox().await;
+    user(&app).await;
+    let csrf = app.csrf().await;
+    let form = [("csrf", csrf.as_str()), ("platforms", "mastodon"), ("platforms", "bluesky"), ("platforms", "x")];
+    let r = app.client.post(app.url("/sources/wizard")).form(&form).send().await.unwrap();
+    assert_eq!(location(&r), "/sources?connect=x&queue=bluesky,mastodon");
+    let page = app.client.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wizard: after this, Bluesky, then Mastodon."));
+
+    // X through its consent screen, carrying the queue.
+    let r = app
+        .client
+        .post(app.url("/sources/connect/x"))
+        .form(&[("csrf", csrf.as_str()), ("consent", "on"), ("queue", "bluesky,mastodon")])
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&r);
+    let q: HashMap<String, String> = url::Url::parse(&authorize).unwrap().query_pairs().into_owned().collect();
+    let mut f: Vec<(String, String)> =
+        ["client_id", "redirect_uri", "state", "code_challenge"].iter().map(|k| (k.to_string(), q[*k].clone())).collect();
+    f.push(("decision".into(), "allow".into()));
+    let r = app.client.post(&authorize).form(&f).send().await.unwrap();
+    let r = app.client.get(location(&r)).send().await.unwrap();
+    assert_eq!(location(&r), "/sources?connect=bluesky&queue=mastodon", "the wizard moves on");
+
+    let r = app
+        .client
+        .post(app.url("/sources/connect/bluesky"))
+        .form(&[("csrf", csrf.as_str()), ("consent", "on"), ("queue", "mastodon"), ("identifier", "wiz"), ("app_password", APP_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/sources?connect=mastodon&queue=");
+    let r = connect(&app, "mastodon", "wiz", |u| u).await;
+    assert_eq!(location(&r), "/sources", "done");
+    assert_eq!(list(&app).await.len(), 3);
+}
+
+#[tokio::test]
+async fn validate_now_and_the_troubleshooter_on_a_broken_connection() {
+    let (app, sbx) = app_with_sandbox().await;
+    user(&app).await;
+    connect(&app, "x", "checked", |u| u).await;
+    let id = list(&app).await[0]["id"].as_str().unwrap().to_string();
+    let csrf = app.csrf().await;
+    app.client.post(app.url(&format!("/sources/{id}/validate"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(flash(&app).await.contains("is working"));
+
+    reqwest::Client::new()
+        .post(format!("{}/_control/tokens", sbx.base))
+        .json(&json!({"platform": "x", "action": "revoke"}))
+        .send()
+        .await
+        .unwrap();
+    app.client.post(app.url(&format!("/sources/{id}/validate"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let page = flash(&app).await;
+    assert!(page.contains("Try: Reconnect the account from Sources"), "the flash carries the fix");
+    app.client.post(app.url(&format!("/sources/{id}/refresh"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let page = flash(&app).await;
+    assert!(page.contains("Reconnect needed") && page.contains("data-testid=\"diagnosis\""), "the card shows the state and the diagnosis");
+    assert!(page.contains("Likely cause: expired token"));
 }
