@@ -6,6 +6,8 @@ mod email;
 mod password;
 mod platform;
 mod profile;
+mod template;
+mod text;
 mod troubleshoot;
 
 pub use catalog::*;
@@ -13,6 +15,8 @@ pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
 pub use profile::{DisplayName, Timezone};
+pub use template::{placeholders, render, TemplateError};
+pub use text::{check_length, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
 pub use troubleshoot::{diagnose, Diagnosis};
 
 use serde::{Deserialize, Serialize};
