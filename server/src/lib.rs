@@ -129,7 +129,12 @@ async fn shutdown_signal() {
 
 pub fn router(state: AppState) -> Router {
     use auth_routes::*;
-    let routes = generate_route_list(app::App);
+    // Generated once per process: route-list generation flips a process-wide "suppress
+    // resource loading" flag in Leptos, so generating it again while another router serves
+    // pages (several apps in one test process) can leave a page's resource pending forever
+    // (leptos-rs/leptos#4773).
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(app::App)).clone();
     let opts = state.leptos_options.clone();
     Router::new()
         .route("/", get(root))

@@ -1,9 +1,243 @@
-//! Instagram: adapter not written yet. `adapter` returns `None`, so the platform shows as
-//! "not set up" instead of failing at run time.
+//! Instagram API with Facebook Login (contracts §4): the Facebook dialog and long-lived user
+//! token, the Instagram professional account linked to each Page, and container → wait →
+//! `media_publish` publishing. Instagram fetches media itself from a public URL and has no
+//! text-only posts.
 
-use super::{Http, Platform, PlatformConfig};
-use std::sync::Arc;
+use super::facebook::{graph_error, graph_ok, insight_values, wait_for_container, MetaLogin};
+use super::http::Answer;
+use super::*;
+use serde_json::{json, Value};
 
-pub fn adapter(_cfg: PlatformConfig, _http: Http) -> Option<Arc<dyn Platform>> {
-    None
+pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
+    Some(Arc::new(Instagram::new(cfg, http)))
+}
+
+pub struct Instagram {
+    cfg: PlatformConfig,
+    http: Http,
+}
+
+/// The catalogue's required scopes plus `instagram_manage_insights` (optional there: without
+/// it metrics fall back to like and comment counts).
+const SCOPES: [&str; 5] =
+    ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "instagram_manage_insights"];
+const MUST_HAVE: [&str; 4] = ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"];
+/// Carousel items per post.
+const MAX_ITEMS: usize = 10;
+
+impl Instagram {
+    pub fn new(cfg: PlatformConfig, http: Http) -> Self {
+        Self { cfg, http }
+    }
+
+    fn login(&self) -> MetaLogin<'_> {
+        MetaLogin { cfg: &self.cfg, http: &self.http, name: "Instagram" }
+    }
+
+    fn graph(&self, path: &str) -> String {
+        self.login().graph(path)
+    }
+
+    fn err(&self, a: &Answer) -> PlatformError {
+        graph_error(a, "Instagram", false)
+    }
+
+    /// `POST /{ig-user-id}/media` → container id.
+    async fn container(&self, grant: &Grant, ig_user: &str, params: &[(&str, &str)]) -> Result<String, PlatformError> {
+        let a = self
+            .http
+            .send(self.http.client.post(self.graph(&format!("/{ig_user}/media"))).bearer_auth(&grant.access_token).form(params))
+            .await?;
+        let v = graph_ok(&a, "Instagram", false)?;
+        v["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::unsupported("Instagram returned no container id"))
+    }
+
+    async fn wait(&self, grant: &Grant, container: &str) -> Result<(), PlatformError> {
+        wait_for_container(&self.http, &self.graph(&format!("/{container}")), &grant.access_token, "status_code", "Instagram", false).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Instagram {
+    fn id(&self) -> PlatformId {
+        PlatformId::Instagram
+    }
+
+    fn scopes(&self) -> Vec<&'static str> {
+        SCOPES.to_vec()
+    }
+
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
+        Ok((self.login().dialog_url(&p.state, &SCOPES)?, Value::Null))
+    }
+
+    async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
+        self.login().exchange(code, &MUST_HAVE).await
+    }
+
+    /// No refresh grant with Facebook Login: the long-lived token is re-exchanged for a new
+    /// 60-day one while it still works; an expired one needs the person to log in again.
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
+        if grant.expires_at.is_some_and(|e| e <= chrono::Utc::now().timestamp_millis()) {
+            return Err(PlatformError::new(
+                ErrorClass::Disconnected,
+                "Instagram's 60-day access has ended. Connect the account again.",
+                None,
+            ));
+        }
+        let (token, expires_at) = self.login().long_lived(&grant.access_token).await?;
+        Ok(Grant { access_token: token, refresh_token: None, expires_at, scopes: grant.scopes.clone(), extra: grant.extra.clone() })
+    }
+
+    async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
+        self.login().revoke(&grant.access_token).await
+    }
+
+    /// The Instagram professional account linked to each Page (`instagram_business_account`).
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let pages = self.login().pages(&grant.access_token, "id,name,instagram_business_account").await?;
+        let mut out = vec![];
+        for p in pages {
+            let (Some(page_id), Some(ig)) = (p["id"].as_str(), p["instagram_business_account"]["id"].as_str()) else { continue };
+            let a = self
+                .http
+                .send(
+                    self.http
+                        .client
+                        .get(self.graph(&format!("/{ig}")))
+                        .query(&[("fields", "id,username,name,profile_picture_url")])
+                        .bearer_auth(&grant.access_token),
+                )
+                .await?;
+            let v = graph_ok(&a, "Instagram", false)?;
+            let username = v["username"].as_str().unwrap_or(ig).to_string();
+            let profile = AccountProfile {
+                external_id: ig.into(),
+                display_name: v["name"].as_str().filter(|n| !n.is_empty()).unwrap_or(&username).to_string(),
+                username,
+                avatar_url: v["profile_picture_url"].as_str().map(str::to_string),
+            };
+            let mut g = grant.clone();
+            g.extra = json!({"page_id": page_id, "ig_user_id": ig});
+            out.push((profile, g));
+        }
+        if out.is_empty() {
+            return Err(PlatformError::rejected(
+                "No Instagram professional account is linked to your Facebook Pages. Switch Instagram to a Business or Creator account, link it to a Page, then connect again.",
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
+        if post.images.is_empty() {
+            return Err(PlatformError::rejected("Instagram posts need at least one image: Instagram has no text-only posts."));
+        }
+        // Instagram downloads the media itself.
+        let mut urls = vec![];
+        for img in post.images.iter().take(MAX_ITEMS) {
+            let Some(url) = img.url.as_deref() else {
+                return Err(PlatformError::rejected(
+                    "Instagram needs a public image URL: it fetches images itself, and this image is not published at a public address yet.",
+                ));
+            };
+            urls.push((url, img.alt.as_str()));
+        }
+        let ig = account.external_id.as_str();
+        let creation = if let [(url, alt)] = urls[..] {
+            let mut p = vec![("image_url", url), ("caption", post.text.as_str())];
+            if !alt.is_empty() {
+                p.push(("alt_text", alt));
+            }
+            self.container(grant, ig, &p).await?
+        } else {
+            // Carousel: captionless items first, then the carousel container with the caption.
+            let mut children = vec![];
+            for (url, alt) in &urls {
+                let mut p = vec![("image_url", *url), ("is_carousel_item", "true")];
+                if !alt.is_empty() {
+                    p.push(("alt_text", alt));
+                }
+                let id = self.container(grant, ig, &p).await?;
+                self.wait(grant, &id).await?;
+                children.push(id);
+            }
+            let children = children.join(",");
+            self.container(grant, ig, &[("media_type", "CAROUSEL"), ("children", &children), ("caption", &post.text)]).await?
+        };
+        self.wait(grant, &creation).await?;
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .post(self.graph(&format!("/{ig}/media_publish")))
+                    .bearer_auth(&grant.access_token)
+                    .form(&[("creation_id", creation.as_str())]),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.err(&a));
+        }
+        let id = a.json()["id"]
+            .as_str()
+            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "Instagram published the post but sent no id", Some(a.status)))?
+            .to_string();
+        // The media id is not the shortcode in the URL: ask for the permalink. The post is out
+        // already, so a failure here only costs the exact link.
+        let permalink = match self
+            .http
+            .send(self.http.client.get(self.graph(&format!("/{id}"))).query(&[("fields", "permalink")]).bearer_auth(&grant.access_token))
+            .await
+        {
+            Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
+            _ => None,
+        };
+        let url = permalink.unwrap_or_else(|| format!("https://www.instagram.com/{}/", account.username));
+        Ok(Published { external_id: id, url })
+    }
+
+    async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.graph(&format!("/{external_id}/insights")))
+                    .query(&[("metric", "views,reach,likes,comments,shares,saved,total_interactions")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        if a.ok() {
+            let m = insight_values(&a.json());
+            return Ok(Metrics {
+                views: m.get("views").copied(),
+                impressions: None,
+                likes: m.get("likes").copied(),
+                comments: m.get("comments").copied(),
+                shares: m.get("shares").copied(),
+                saves: m.get("saved").copied(),
+            });
+        }
+        let e = self.err(&a);
+        if matches!(e.class, ErrorClass::RetryLater { .. } | ErrorClass::RefreshNeeded | ErrorClass::Unknown)
+            || a.json()["error"]["code"] == 190
+        {
+            return Err(e);
+        }
+        // Insights permission declined (or a metric this media type lacks): the basic
+        // counters still work.
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.graph(&format!("/{external_id}")))
+                    .query(&[("fields", "like_count,comments_count")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        let v = graph_ok(&a, "Instagram", false)?;
+        Ok(Metrics { likes: v["like_count"].as_i64(), comments: v["comments_count"].as_i64(), ..Default::default() })
+    }
 }

@@ -1,9 +1,320 @@
-//! LinkedIn: adapter not written yet. `adapter` returns `None`, so the platform shows as
-//! "not set up" instead of failing at run time.
+//! LinkedIn: 3-legged OAuth (no PKCE for web apps; client id and secret in the token form),
+//! OIDC `userinfo` for the member, the versioned Posts API (`/rest/posts`) with the Images
+//! API for pictures, and social-action counts for metrics. Normal apps get no refresh token:
+//! access lasts 60 days, then the member reconnects (approved partners get a 365-day refresh
+//! token whose expiry never resets).
 
-use super::{Http, Platform, PlatformConfig};
-use std::sync::Arc;
+use super::http::{classify_common, Answer};
+use super::versions::{LINKEDIN_RESTLI, LINKEDIN_VERSION};
+use super::*;
+use serde_json::{json, Value};
 
-pub fn adapter(_cfg: PlatformConfig, _http: Http) -> Option<Arc<dyn Platform>> {
-    None
+pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
+    Some(Arc::new(Linkedin::new(cfg, http)))
+}
+
+pub struct Linkedin {
+    cfg: PlatformConfig,
+    http: Http,
+}
+
+/// OIDC sign-in scopes (who the member is) plus member posting. `email` tells several
+/// LinkedIn accounts apart in the list.
+const SCOPES: [&str; 4] = ["openid", "profile", "email", "w_member_social"];
+
+/// LinkedIn's "little text" reserved characters (its documented list). Unescaped, LinkedIn
+/// reads them as markup and silently drops the rest of the post.
+const RESERVED: [char; 15] = ['\\', '|', '{', '}', '@', '[', ']', '(', ')', '<', '>', '#', '*', '_', '~'];
+
+/// Plain text → "little text": every reserved character backslash-escaped.
+pub fn escape_little_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if RESERVED.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Path segment encoding for URNs (`urn:li:share:1` → `urn%3Ali%3Ashare%3A1`), as Rest.li 2.0 wants.
+fn encode_urn(urn: &str) -> String {
+    url::form_urlencoded::byte_serialize(urn.as_bytes()).collect()
+}
+
+const EXPIRED: &str = "LinkedIn access lasts 60 days and LinkedIn gives this app no refresh token: reconnect the account.";
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Linkedin {
+    pub fn new(cfg: PlatformConfig, http: Http) -> Self {
+        Self { cfg, http }
+    }
+
+    /// OAuth lives on the www host (authorize, accessToken, revoke).
+    fn oauth(&self, path: &str) -> String {
+        format!("{}/oauth/v2/{path}", self.cfg.auth_base.trim_end_matches('/'))
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+    }
+
+    /// `/rest/*` calls: LinkedIn has no default version and answers 400/426 without these.
+    fn rest(&self, req: reqwest::RequestBuilder, grant: &Grant) -> reqwest::RequestBuilder {
+        req.bearer_auth(&grant.access_token)
+            .header("LinkedIn-Version", LINKEDIN_VERSION)
+            .header("X-Restli-Protocol-Version", LINKEDIN_RESTLI)
+    }
+
+    /// API envelope `{status, serviceErrorCode, code?, message}` or the OAuth one
+    /// `{error, error_description}`, classified.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let msg = v["message"].as_str().or_else(|| v["error_description"].as_str()).unwrap_or("LinkedIn refused the request").to_string();
+        if let Some(oauth_error) = v["error"].as_str() {
+            // Token endpoint. Our app credentials wrong: configuration, not the person.
+            // A spent, expired or revoked code/refresh token: the person must reconnect.
+            let class = if oauth_error == "invalid_client" { ErrorClass::Rejected } else { ErrorClass::Disconnected };
+            return PlatformError::new(class, msg, Some(a.status));
+        }
+        let mut e = classify_common(a, msg);
+        let revoked = v["serviceErrorCode"].as_i64() == Some(65601) || v["code"] == "REVOKED_ACCESS_TOKEN";
+        match a.status {
+            // The member removed the app in their settings: a refresh cannot help.
+            401 if revoked => e.class = ErrorClass::Disconnected,
+            // "Not enough permissions": the grant lacks a scope; only a new consent adds it.
+            403 if v["serviceErrorCode"].as_i64() == Some(100) => e.class = ErrorClass::Disconnected,
+            426 => e.message = format!("LinkedIn retired API version {LINKEDIN_VERSION}; update Covalynce. ({})", e.message),
+            _ => {}
+        }
+        e
+    }
+
+    fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
+        if !a.ok() {
+            return Err(self.error(a));
+        }
+        let v = a.json();
+        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn sent no access token"))?;
+        // Partners only: remember when the refresh token dies (its TTL never resets).
+        let extra = match v["refresh_token_expires_in"].as_i64() {
+            Some(s) => json!({"refresh_expires_at": now_ms() + s * 1000}),
+            None => Value::Null,
+        };
+        Ok(Grant {
+            access_token: access.into(),
+            refresh_token: v["refresh_token"].as_str().filter(|t| !t.is_empty()).map(str::to_string),
+            expires_at: v["expires_in"].as_i64().map(|s| now_ms() + s * 1000),
+            // LinkedIn lists granted scopes comma-separated.
+            scopes: v["scope"].as_str().unwrap_or("").split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            extra,
+        })
+    }
+
+    async fn userinfo(&self, grant: &Grant) -> Result<Value, PlatformError> {
+        let a = self.http.send(self.http.client.get(self.api("/v2/userinfo")).bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        Ok(a.json())
+    }
+
+    /// Images API: register the upload, then PUT the bytes in one request (LinkedIn does not
+    /// take chunked images). Returns the image URN for the post.
+    async fn upload_image(&self, grant: &Grant, author: &str, img: &MediaFile) -> Result<String, PlatformError> {
+        let body = json!({"initializeUploadRequest": {"owner": author}});
+        let req = self.http.client.post(self.api("/rest/images")).query(&[("action", "initializeUpload")]).json(&body);
+        let a = self.http.send(self.rest(req, grant)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        let upload_url = v["value"]["uploadUrl"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn returned no upload URL"))?;
+        let urn = v["value"]["image"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn returned no image URN"))?.to_string();
+        let put = self
+            .http
+            .client
+            .put(upload_url)
+            .bearer_auth(&grant.access_token)
+            .header("Content-Type", img.mime.as_str())
+            .body(img.bytes.clone());
+        let a = self.http.send(put).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        Ok(urn)
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Linkedin {
+    fn id(&self) -> PlatformId {
+        PlatformId::Linkedin
+    }
+
+    fn scopes(&self) -> Vec<&'static str> {
+        SCOPES.to_vec()
+    }
+
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
+        let mut u = url::Url::parse(&self.oauth("authorization")).map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        // No PKCE: LinkedIn offers it only to approved native clients.
+        u.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.cfg.client_id)
+            .append_pair("redirect_uri", &self.cfg.redirect_uri)
+            .append_pair("state", &p.state)
+            .append_pair("scope", &SCOPES.join(" "));
+        Ok((u.to_string(), Value::Null))
+    }
+
+    async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &self.cfg.redirect_uri),
+            ("client_id", &self.cfg.client_id),
+            ("client_secret", &self.cfg.client_secret),
+        ];
+        let a = self.http.send(self.http.client.post(self.oauth("accessToken")).form(&form)).await?;
+        self.grant_from(&a)
+    }
+
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
+        let Some(rt) = grant.refresh_token.as_deref() else {
+            // Normal apps: nothing to renew. While the token works the grant stays as it is;
+            // ask LinkedIn rather than trust our clock, so a revoked or expired token shows.
+            if grant.expires_at.is_some_and(|e| e <= now_ms()) {
+                return Err(PlatformError::new(ErrorClass::RefreshNeeded, EXPIRED, None));
+            }
+            return match self.userinfo(grant).await {
+                Ok(_) => Ok(grant.clone()),
+                Err(e) if e.class == ErrorClass::RefreshNeeded => Err(PlatformError { message: EXPIRED.into(), ..e }),
+                Err(e) => Err(e),
+            };
+        };
+        if grant.extra["refresh_expires_at"].as_i64().is_some_and(|e| e <= now_ms()) {
+            return Err(PlatformError::new(
+                ErrorClass::Disconnected,
+                "LinkedIn's refresh token reached its one-year limit: reconnect the account.",
+                None,
+            ));
+        }
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt),
+            ("client_id", &self.cfg.client_id),
+            ("client_secret", &self.cfg.client_secret),
+        ];
+        let a = self.http.send(self.http.client.post(self.oauth("accessToken")).form(&form)).await?;
+        // The refresh token keeps its original expiry: never extend what we stored.
+        let newer = Grant { extra: Value::Null, ..self.grant_from(&a)? };
+        Ok(grant.merged_with(newer))
+    }
+
+    async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
+        let form = [
+            ("client_id", self.cfg.client_id.as_str()),
+            ("client_secret", self.cfg.client_secret.as_str()),
+            ("token", grant.access_token.as_str()),
+        ];
+        let a = self.http.send(self.http.client.post(self.oauth("revoke")).form(&form)).await?;
+        if a.ok() {
+            Ok(())
+        } else {
+            Err(self.error(&a))
+        }
+    }
+
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let v = self.userinfo(grant).await?;
+        let sub = v["sub"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| PlatformError::unsupported("LinkedIn sent no member id"))?;
+        let name = v["name"].as_str().unwrap_or_default();
+        // OIDC gives no vanity name; the email address is what tells accounts apart.
+        let username = v["email"].as_str().filter(|e| !e.is_empty()).unwrap_or(if name.is_empty() { sub } else { name });
+        let profile = AccountProfile {
+            external_id: sub.into(),
+            username: username.into(),
+            display_name: if name.is_empty() { username.into() } else { name.into() },
+            avatar_url: v["picture"].as_str().map(str::to_string),
+        };
+        Ok(vec![(profile, grant.clone())])
+    }
+
+    async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
+        let author = format!("urn:li:person:{}", account.external_id);
+        let mut images = vec![];
+        for img in &post.images {
+            let id = self.upload_image(grant, &author, img).await?;
+            images.push(if img.alt.is_empty() { json!({"id": id}) } else { json!({"id": id, "altText": img.alt}) });
+        }
+        let mut body = json!({
+            "author": author,
+            "commentary": escape_little_text(&post.text),
+            "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": false,
+        });
+        match images.len() {
+            0 => {}
+            1 => body["content"] = json!({"media": images[0]}),
+            _ => body["content"] = json!({"multiImage": {"images": images}}),
+        }
+        let a = self.http.send(self.rest(self.http.client.post(self.api("/rest/posts")).json(&body), grant)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        // 201 with an empty body: the post URN comes only in this header.
+        let urn = a
+            .header("x-restli-id")
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "LinkedIn accepted the post but sent no id", Some(a.status)))?;
+        Ok(Published { url: format!("https://www.linkedin.com/feed/update/{urn}"), external_id: urn })
+    }
+
+    async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let req = self.http.client.get(self.api(&format!("/rest/socialActions/{}", encode_urn(external_id))));
+        let a = self.http.send(self.rest(req, grant)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        // Member posts: only reactions and comments here; views need r_member_postAnalytics.
+        Ok(Metrics {
+            likes: v["likesSummary"]["totalLikes"].as_i64().or_else(|| v["likesSummary"]["aggregatedTotalLikes"].as_i64()),
+            comments: v["commentsSummary"]["totalFirstLevelComments"]
+                .as_i64()
+                .or_else(|| v["commentsSummary"]["aggregatedTotalComments"].as_i64()),
+            ..Metrics::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn little_text_reserved_characters_are_escaped() {
+        assert_eq!(escape_little_text("Hi (all) @team #1 a_b"), r"Hi \(all\) \@team \#1 a\_b");
+        assert_eq!(escape_little_text(r"back\slash"), r"back\\slash");
+        assert_eq!(escape_little_text("plain, text: ok!"), "plain, text: ok!");
+    }
+
+    #[test]
+    fn asks_for_every_required_catalogue_scope() {
+        for s in crate::domain::platform_info(PlatformId::Linkedin).scopes.iter().filter(|s| s.required) {
+            assert!(SCOPES.contains(&s.scope), "{}", s.scope);
+        }
+    }
+
+    #[test]
+    fn urns_are_encoded_as_one_path_segment() {
+        assert_eq!(encode_urn("urn:li:share:7012"), "urn%3Ali%3Ashare%3A7012");
+    }
 }

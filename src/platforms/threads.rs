@@ -1,9 +1,265 @@
-//! Threads: adapter not written yet. `adapter` returns `None`, so the platform shows as
-//! "not set up" instead of failing at run time.
+//! Threads API (contracts §5): its own OAuth (comma-separated scopes, no PKCE), a 1-hour
+//! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
+//! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::{Http, Platform, PlatformConfig};
-use std::sync::Arc;
+use super::facebook::{graph_error, graph_ok, in_secs, insight_values, wait_for_container};
+use super::http::Answer;
+use super::versions::THREADS_VERSION;
+use super::*;
+use serde_json::{json, Value};
 
-pub fn adapter(_cfg: PlatformConfig, _http: Http) -> Option<Arc<dyn Platform>> {
-    None
+pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
+    Some(Arc::new(Threads::new(cfg, http)))
+}
+
+pub struct Threads {
+    cfg: PlatformConfig,
+    http: Http,
+}
+
+/// The catalogue's required scopes plus `threads_manage_insights` (optional there: the only
+/// source of Threads metrics, so without it they stay empty).
+const SCOPES: [&str; 3] = ["threads_basic", "threads_content_publish", "threads_manage_insights"];
+/// Carousel items per post.
+const MAX_ITEMS: usize = 20;
+/// Meta refreshes only tokens at least this old.
+const REFRESH_MIN_AGE_MS: i64 = 24 * 3_600_000;
+
+impl Threads {
+    pub fn new(cfg: PlatformConfig, http: Http) -> Self {
+        Self { cfg, http }
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}/{THREADS_VERSION}{path}", self.cfg.api_base.trim_end_matches('/'))
+    }
+
+    /// Token endpoints are unversioned (`/oauth/access_token`, `/access_token`, `/refresh_access_token`).
+    fn token_url(&self, path: &str) -> String {
+        let base = if self.cfg.token_base.is_empty() { &self.cfg.api_base } else { &self.cfg.token_base };
+        format!("{}{path}", base.trim_end_matches('/'))
+    }
+
+    /// An expired token is worth one refresh; a revoked one is not (see `graph_error`).
+    fn err(&self, a: &Answer) -> PlatformError {
+        graph_error(a, "Threads", true)
+    }
+
+    /// A long-lived token answer → grant. The token itself is the refresh credential.
+    fn grant_from(&self, v: &Value, user_id: &Value) -> Result<Grant, PlatformError> {
+        let token = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Threads sent no access token"))?;
+        Ok(Grant {
+            access_token: token.into(),
+            refresh_token: None,
+            expires_at: in_secs(v["expires_in"].as_i64()),
+            scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
+            // `issued_at`: Meta refuses to refresh tokens younger than a day.
+            extra: json!({"user_id": user_id, "issued_at": chrono::Utc::now().timestamp_millis()}),
+        })
+    }
+
+    /// `POST /{user}/threads` → container id.
+    async fn container(&self, grant: &Grant, user: &str, params: &[(&str, &str)]) -> Result<String, PlatformError> {
+        let a = self
+            .http
+            .send(self.http.client.post(self.api(&format!("/{user}/threads"))).bearer_auth(&grant.access_token).form(params))
+            .await?;
+        let v = graph_ok(&a, "Threads", true)?;
+        v["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::unsupported("Threads returned no container id"))
+    }
+
+    async fn wait(&self, grant: &Grant, container: &str) -> Result<(), PlatformError> {
+        wait_for_container(&self.http, &self.api(&format!("/{container}")), &grant.access_token, "status", "Threads", true).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Platform for Threads {
+    fn id(&self) -> PlatformId {
+        PlatformId::Threads
+    }
+
+    fn scopes(&self) -> Vec<&'static str> {
+        SCOPES.to_vec()
+    }
+
+    async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
+        let mut u = url::Url::parse(&format!("{}/oauth/authorize", self.cfg.auth_base.trim_end_matches('/')))
+            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        u.query_pairs_mut()
+            .append_pair("client_id", &self.cfg.client_id)
+            .append_pair("redirect_uri", &self.cfg.redirect_uri)
+            .append_pair("scope", &SCOPES.join(","))
+            .append_pair("response_type", "code")
+            .append_pair("state", &p.state);
+        Ok((u.to_string(), Value::Null))
+    }
+
+    /// Code → 1-hour token → 60-day token (`th_exchange_token`).
+    async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
+        let form = [
+            ("client_id", self.cfg.client_id.as_str()),
+            ("client_secret", self.cfg.client_secret.as_str()),
+            ("grant_type", "authorization_code"),
+            ("redirect_uri", self.cfg.redirect_uri.as_str()),
+            ("code", code),
+        ];
+        let a = self.http.send(self.http.client.post(self.token_url("/oauth/access_token")).form(&form)).await?;
+        let v = graph_ok(&a, "Threads", false)?;
+        let short = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Threads sent no access token"))?;
+        let q = [("grant_type", "th_exchange_token"), ("client_secret", self.cfg.client_secret.as_str()), ("access_token", short)];
+        let a = self.http.send(self.http.client.get(self.token_url("/access_token")).query(&q)).await?;
+        let long = graph_ok(&a, "Threads", false)?;
+        self.grant_from(&long, &v["user_id"])
+    }
+
+    /// `th_refresh_token` replaces the token with a new 60-day one. It must be unexpired (an
+    /// expired one needs the person again) and at least a day old (a younger one is simply
+    /// kept: it has nearly 60 days left).
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
+        let q = [("grant_type", "th_refresh_token"), ("access_token", grant.access_token.as_str())];
+        let a = self.http.send(self.http.client.get(self.token_url("/refresh_access_token")).query(&q)).await?;
+        if a.ok() {
+            return self.grant_from(&a.json(), &grant.extra["user_id"]);
+        }
+        // Refreshing cannot revive a dead token: reconnect.
+        let mut e = graph_error(&a, "Threads", false);
+        let issued = grant.extra["issued_at"].as_i64().unwrap_or(0);
+        let young = chrono::Utc::now().timestamp_millis() - issued < REFRESH_MIN_AGE_MS;
+        if e.class == ErrorClass::Rejected && young {
+            return Ok(grant.clone());
+        }
+        if e.class == ErrorClass::Rejected {
+            e.class = ErrorClass::Disconnected;
+        }
+        Err(e)
+    }
+
+    /// Threads documents no revoke endpoint: the person removes the app in Threads' settings
+    /// (Website permissions). Deleting our copy of the token is all we can do.
+    async fn revoke(&self, _grant: &Grant) -> Result<(), PlatformError> {
+        Ok(())
+    }
+
+    async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.api("/me"))
+                    .query(&[("fields", "id,username,name,threads_profile_picture_url")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        let v = graph_ok(&a, "Threads", true)?;
+        let id = v["id"].as_str().ok_or_else(|| PlatformError::unsupported("Threads returned no profile id"))?;
+        let username = v["username"].as_str().unwrap_or(id).to_string();
+        let profile = AccountProfile {
+            external_id: id.into(),
+            display_name: v["name"].as_str().filter(|n| !n.is_empty()).unwrap_or(&username).to_string(),
+            username,
+            avatar_url: v["threads_profile_picture_url"].as_str().map(str::to_string),
+        };
+        Ok(vec![(profile, grant.clone())])
+    }
+
+    async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
+        let user = account.external_id.as_str();
+        // Threads downloads the media itself.
+        let mut urls = vec![];
+        for img in post.images.iter().take(MAX_ITEMS) {
+            let Some(url) = img.url.as_deref() else {
+                return Err(PlatformError::rejected(
+                    "Threads needs a public image URL: it fetches images itself, and this image is not published at a public address yet.",
+                ));
+            };
+            urls.push((url, img.alt.as_str()));
+        }
+        let creation = match urls[..] {
+            [] => self.container(grant, user, &[("media_type", "TEXT"), ("text", &post.text)]).await?,
+            [(url, alt)] => {
+                let mut p = vec![("media_type", "IMAGE"), ("image_url", url), ("text", post.text.as_str())];
+                if !alt.is_empty() {
+                    p.push(("alt_text", alt));
+                }
+                self.container(grant, user, &p).await?
+            }
+            _ => {
+                let mut children = vec![];
+                for (url, alt) in &urls {
+                    let mut p = vec![("media_type", "IMAGE"), ("image_url", *url), ("is_carousel_item", "true")];
+                    if !alt.is_empty() {
+                        p.push(("alt_text", alt));
+                    }
+                    let id = self.container(grant, user, &p).await?;
+                    self.wait(grant, &id).await?;
+                    children.push(id);
+                }
+                let children = children.join(",");
+                self.container(grant, user, &[("media_type", "CAROUSEL"), ("children", &children), ("text", &post.text)]).await?
+            }
+        };
+        self.wait(grant, &creation).await?;
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .post(self.api(&format!("/{user}/threads_publish")))
+                    .bearer_auth(&grant.access_token)
+                    .form(&[("creation_id", creation.as_str())]),
+            )
+            .await?;
+        if !a.ok() {
+            return Err(self.err(&a));
+        }
+        let id = a.json()["id"]
+            .as_str()
+            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "Threads published the post but sent no id", Some(a.status)))?
+            .to_string();
+        // The URL carries a shortcode, not the media id. The post is out already, so a failure
+        // here only costs the exact link.
+        let permalink = match self
+            .http
+            .send(self.http.client.get(self.api(&format!("/{id}"))).query(&[("fields", "id,permalink")]).bearer_auth(&grant.access_token))
+            .await
+        {
+            Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
+            _ => None,
+        };
+        let url = permalink.unwrap_or_else(|| format!("https://www.threads.net/@{}", account.username));
+        Ok(Published { external_id: id, url })
+    }
+
+    async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let a = self
+            .http
+            .send(
+                self.http
+                    .client
+                    .get(self.api(&format!("/{external_id}/insights")))
+                    .query(&[("metric", "views,likes,replies,reposts,quotes,shares")])
+                    .bearer_auth(&grant.access_token),
+            )
+            .await?;
+        if !a.ok() {
+            let e = self.err(&a);
+            // Insights permission declined: Threads has no other source of numbers.
+            if e.class == ErrorClass::Disconnected && a.json()["error"]["code"] != 190 {
+                return Ok(Metrics::default());
+            }
+            return Err(e);
+        }
+        let m = insight_values(&a.json());
+        let shares = ["reposts", "quotes", "shares"].iter().filter_map(|k| m.get(*k)).copied().reduce(|a, b| a + b);
+        Ok(Metrics {
+            views: m.get("views").copied(),
+            impressions: None,
+            likes: m.get("likes").copied(),
+            comments: m.get("replies").copied(),
+            shares,
+            saves: None,
+        })
+    }
 }

@@ -273,13 +273,21 @@ pub fn account_for(platform: &str, username: &str) -> Account {
 pub fn envelope(platform: &str, status: u16, msg: &str) -> serde_json::Value {
     let limited = status == 429;
     match platform {
-        "x" => json!({"title": if limited { "Too Many Requests" } else { "Service Unavailable" }, "detail": msg, "type": "about:blank", "status": status}),
+        "x" => {
+            json!({"title": if limited { "Too Many Requests" } else { "Service Unavailable" }, "detail": msg, "type": "about:blank", "status": status})
+        }
         "bluesky" => json!({"error": if limited { "RateLimitExceeded" } else { "InternalServerError" }, "message": msg}),
         "linkedin" => json!({"status": status, "serviceErrorCode": if limited { 101 } else { 0 }, "message": msg}),
         // Graph API: code 4 = app rate limit, 2 = temporary service problem.
-        "facebook" | "instagram" | "threads" => json!({"error": {"message": msg, "type": "OAuthException", "code": if limited { 4 } else { 2 }, "is_transient": true, "fbtrace_id": "SandboxTrace"}}),
-        "youtube" => json!({"error": {"code": status, "message": msg, "errors": [{"domain": if limited { "youtube.quota" } else { "global" }, "reason": if limited { "rateLimitExceeded" } else { "backendError" }, "message": msg}], "status": if limited { "RESOURCE_EXHAUSTED" } else { "UNAVAILABLE" }}}),
-        "tiktok" => json!({"data": {}, "error": {"code": if limited { "rate_limit_exceeded" } else { "internal_error" }, "message": msg, "log_id": "sandbox-log"}}),
+        "facebook" | "instagram" | "threads" => {
+            json!({"error": {"message": msg, "type": "OAuthException", "code": if limited { 4 } else { 2 }, "is_transient": true, "fbtrace_id": "SandboxTrace"}})
+        }
+        "youtube" => {
+            json!({"error": {"code": status, "message": msg, "errors": [{"domain": if limited { "youtube.quota" } else { "global" }, "reason": if limited { "rateLimitExceeded" } else { "backendError" }, "message": msg}], "status": if limited { "RESOURCE_EXHAUSTED" } else { "UNAVAILABLE" }}})
+        }
+        "tiktok" => {
+            json!({"data": {}, "error": {"code": if limited { "rate_limit_exceeded" } else { "internal_error" }, "message": msg, "log_id": "sandbox-log"}})
+        }
         "pinterest" => json!({"code": if limited { 8 } else { 1 }, "message": msg}),
         _ => json!({"error": msg}),
     }
