@@ -126,6 +126,34 @@ pub(super) async fn wait_for_container(
     }
 }
 
+/// Meta's last publishing step (Instagram `media_publish`, Threads `threads_publish`): publish
+/// the finished container, then ask for the permalink, since the public URL carries a
+/// shortcode rather than the media id. The post is out once the first call succeeds, so a
+/// failed permalink lookup only costs the exact link (`None`).
+pub(super) async fn publish_container(
+    http: &Http,
+    publish_url: &str,
+    object_url: impl Fn(&str) -> String,
+    token: &str,
+    creation_id: &str,
+    name: &str,
+    refreshable: bool,
+) -> Result<(String, Option<String>), PlatformError> {
+    let a = http.send(http.client.post(publish_url).bearer_auth(token).form(&[("creation_id", creation_id)])).await?;
+    if !a.ok() {
+        return Err(graph_error(&a, name, refreshable));
+    }
+    let id = a.json()["id"]
+        .as_str()
+        .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, format!("{name} published the post but sent no id"), Some(a.status)))?
+        .to_string();
+    let permalink = match http.send(http.client.get(object_url(&id)).query(&[("fields", "permalink")]).bearer_auth(token)).await {
+        Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
+        _ => None,
+    };
+    Ok((id, permalink))
+}
+
 /// `data[{name, values:[{value}]}]` or `data[{name, total_value:{value}}]` → name → number.
 pub(super) fn insight_values(v: &Value) -> HashMap<String, i64> {
     let mut out = HashMap::new();

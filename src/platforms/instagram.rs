@@ -3,7 +3,7 @@
 //! `media_publish` publishing. Instagram fetches media itself from a public URL and has no
 //! text-only posts.
 
-use super::facebook::{graph_error, graph_ok, insight_values, wait_for_container, MetaLogin};
+use super::facebook::{graph_error, graph_ok, insight_values, publish_container, wait_for_container, MetaLogin};
 use super::http::Answer;
 use super::*;
 use serde_json::{json, Value};
@@ -166,33 +166,16 @@ impl Platform for Instagram {
             self.container(grant, ig, &[("media_type", "CAROUSEL"), ("children", &children), ("caption", &post.text)]).await?
         };
         self.wait(grant, &creation).await?;
-        let a = self
-            .http
-            .send(
-                self.http
-                    .client
-                    .post(self.graph(&format!("/{ig}/media_publish")))
-                    .bearer_auth(&grant.access_token)
-                    .form(&[("creation_id", creation.as_str())]),
-            )
-            .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
-        let id = a.json()["id"]
-            .as_str()
-            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "Instagram published the post but sent no id", Some(a.status)))?
-            .to_string();
-        // The media id is not the shortcode in the URL: ask for the permalink. The post is out
-        // already, so a failure here only costs the exact link.
-        let permalink = match self
-            .http
-            .send(self.http.client.get(self.graph(&format!("/{id}"))).query(&[("fields", "permalink")]).bearer_auth(&grant.access_token))
-            .await
-        {
-            Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
-            _ => None,
-        };
+        let (id, permalink) = publish_container(
+            &self.http,
+            &self.graph(&format!("/{ig}/media_publish")),
+            |id| self.graph(&format!("/{id}")),
+            &grant.access_token,
+            &creation,
+            "Instagram",
+            false,
+        )
+        .await?;
         let url = permalink.unwrap_or_else(|| format!("https://www.instagram.com/{}/", account.username));
         Ok(Published { external_id: id, url })
     }

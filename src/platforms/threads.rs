@@ -2,7 +2,7 @@
 //! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::facebook::{graph_error, graph_ok, in_secs, insight_values, wait_for_container};
+use super::facebook::{graph_error, graph_ok, in_secs, insight_values, publish_container, wait_for_container};
 use super::http::Answer;
 use super::versions::THREADS_VERSION;
 use super::*;
@@ -201,33 +201,16 @@ impl Platform for Threads {
             }
         };
         self.wait(grant, &creation).await?;
-        let a = self
-            .http
-            .send(
-                self.http
-                    .client
-                    .post(self.api(&format!("/{user}/threads_publish")))
-                    .bearer_auth(&grant.access_token)
-                    .form(&[("creation_id", creation.as_str())]),
-            )
-            .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
-        let id = a.json()["id"]
-            .as_str()
-            .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "Threads published the post but sent no id", Some(a.status)))?
-            .to_string();
-        // The URL carries a shortcode, not the media id. The post is out already, so a failure
-        // here only costs the exact link.
-        let permalink = match self
-            .http
-            .send(self.http.client.get(self.api(&format!("/{id}"))).query(&[("fields", "id,permalink")]).bearer_auth(&grant.access_token))
-            .await
-        {
-            Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
-            _ => None,
-        };
+        let (id, permalink) = publish_container(
+            &self.http,
+            &self.api(&format!("/{user}/threads_publish")),
+            |id| self.api(&format!("/{id}")),
+            &grant.access_token,
+            &creation,
+            "Threads",
+            true,
+        )
+        .await?;
         let url = permalink.unwrap_or_else(|| format!("https://www.threads.net/@{}", account.username));
         Ok(Published { external_id: id, url })
     }
