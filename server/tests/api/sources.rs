@@ -493,3 +493,96 @@ async fn validate_now_and_the_troubleshooter_on_a_broken_connection() {
     assert!(page.contains("Reconnect needed") && page.contains("data-testid=\"diagnosis\""), "the card shows the state and the diagnosis");
     assert!(page.contains("Likely cause: expired token"));
 }
+
+#[tokio::test]
+async fn bluesky_and_mastodon_error_classes() {
+    let (app, sbx) = app_with_sandbox().await;
+    let uid = user(&app).await;
+    connect(&app, "mastodon", "errs", |u| u).await;
+    app.post_json("/integrations/bluesky/connect", json!({"identifier": "errs", "app_password": APP_PASSWORD, "consent": true})).await;
+    let fault = |body: serde_json::Value| {
+        let url = format!("{}/_control/faults", sbx.base);
+        async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap() }
+    };
+    for c in list(&app).await {
+        let (conn, grant, _) = app.state.connections.grant(&uid, c["id"].as_str().unwrap()).await.unwrap();
+        let p = conn.platform.as_str();
+        let adapter = app.state.connections.platforms().get(conn.platform).unwrap();
+        let account = covalynce::platforms::AccountProfile {
+            external_id: conn.external_id.clone(),
+            username: conn.username.clone(),
+            display_name: conn.display_name.clone(),
+            avatar_url: None,
+        };
+        let post = |t: &str| PostContent { text: t.to_string(), ..Default::default() };
+
+        fault(json!({"platform": p, "kind": "429", "retry_after": 9})).await;
+        assert_eq!(
+            adapter.publish(&grant, &account, &post("limited")).await.unwrap_err().class,
+            ErrorClass::RetryLater { retry_after_secs: Some(9) },
+            "{p}"
+        );
+        fault(json!({"platform": p, "kind": "5xx"})).await;
+        assert!(matches!(adapter.publish(&grant, &account, &post("down")).await.unwrap_err().class, ErrorClass::RetryLater { .. }), "{p}");
+        let e = adapter.publish(&grant, &account, &post(&"x".repeat(600))).await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::Rejected, "{p}");
+        assert!(e.message.contains("500") || e.message.contains("300"), "{p}: the platform's own limit is quoted: {}", e.message);
+
+        reqwest::Client::new()
+            .post(format!("{}/_control/tokens", sbx.base))
+            .json(&json!({"platform": p, "action": "expire"}))
+            .send()
+            .await
+            .unwrap();
+        let expired = adapter.publish(&grant, &account, &post("expired")).await.unwrap_err().class;
+        if conn.platform == PlatformId::Bluesky {
+            // Bluesky says ExpiredToken: refresh the session and carry on.
+            assert_eq!(expired, ErrorClass::RefreshNeeded);
+            let fresh = adapter.refresh(&grant).await.unwrap();
+            adapter.publish(&fresh, &account, &post("after refresh")).await.unwrap();
+        } else {
+            // Mastodon tokens never expire, so a refused token means it was revoked.
+            assert_eq!(expired, ErrorClass::Disconnected);
+        }
+        reqwest::Client::new()
+            .post(format!("{}/_control/tokens", sbx.base))
+            .json(&json!({"platform": p, "action": "revoke"}))
+            .send()
+            .await
+            .unwrap();
+        let e = adapter.publish(&grant, &account, &post("revoked")).await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::Disconnected, "{p}: {e:?}");
+    }
+}
+
+#[tokio::test]
+async fn mastodon_refuses_a_tampered_state_and_other_users_cannot_use_my_state() {
+    let (app, _sbx) = app_with_sandbox().await;
+    user(&app).await;
+    let r = connect(&app, "mastodon", "tamper", |u| u.replace("state=", "state=x")).await;
+    assert_eq!(location(&r), "/sources");
+    assert!(flash(&app).await.contains("expired or was already used"));
+
+    // A callback URL (state + code) stolen by another signed-in user is worthless to them.
+    let stolen = std::sync::Mutex::new(String::new());
+    let other =
+        TestApp { addr: app.addr.clone(), client: client(), db: app.db.clone(), db_url: app.db_url.clone(), state: app.state.clone() };
+    user(&other).await;
+    let health = app.url("/health");
+    connect(&app, "mastodon", "victim", |u| {
+        // The victim never reaches the callback; the thief uses the fresh state first.
+        *stolen.lock().unwrap() = u;
+        health.clone()
+    })
+    .await;
+    let url = stolen.lock().unwrap().clone();
+    let r = other.client.get(url).send().await.unwrap();
+    assert_eq!(location(&r), "/sources");
+    assert!(flash(&other).await.contains("expired or was already used"));
+    assert!(list(&other).await.is_empty());
+    let csrf = other.csrf().await;
+    connect(&app, "x", "mine", |u| u).await;
+    let id = list(&app).await.iter().find(|c| c["provider"] == "x").unwrap()["id"].as_str().unwrap().to_string();
+    other.client.post(other.url(&format!("/sources/{id}/validate"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(flash(&other).await.contains("was not found"));
+}
