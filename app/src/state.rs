@@ -18,7 +18,12 @@ pub struct AppState {
     pub platform_configs: Arc<HashMap<covalynce::PlatformId, covalynce::platforms::PlatformConfig>>,
     pub providers: LoginProviders,
     pub site: Arc<SiteConfig>,
+    /// Rendered public pages for anonymous visitors (see the server's page cache).
+    pub page_cache: PageCache,
 }
+
+/// Path and query → rendered HTML with a placeholder where the visitor's CSRF token goes.
+pub type PageCache = Arc<std::sync::RwLock<HashMap<String, Arc<str>>>>;
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {

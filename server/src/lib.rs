@@ -9,6 +9,7 @@ pub mod connection_tools;
 pub mod cookies;
 pub mod error;
 pub mod middleware;
+pub mod page_cache;
 pub mod sandbox;
 pub mod sources_routes;
 
@@ -78,6 +79,7 @@ impl Application {
             connections,
             platform_configs: Arc::new(config.platforms.clone()),
             providers: LoginProviders::new(config.login_providers.clone()),
+            page_cache: Default::default(),
             site: Arc::new(SiteConfig {
                 base_url: config.base_url.clone(),
                 demo: config.demo,

@@ -101,6 +101,10 @@ pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>,
         if user.is_some() && GUEST_ONLY.contains(&path.as_str()) {
             return with_cookies(Redirect::to("/dashboard").into_response(), set_cookies);
         }
+        if user.is_none() && flash.is_none() && crate::page_cache::cacheable(&path) {
+            let resp = crate::page_cache::serve(&st, req, next, RequestCtx { user, csrf, client, flash }).await;
+            return with_cookies(resp, set_cookies);
+        }
     }
 
     if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {

@@ -47,10 +47,28 @@ fn AuthLayout(#[prop(into)] heading: String, #[prop(into)] sub: String, children
                         <h1 class="text-2xl font-bold tracking-tight text-slate-900">{heading}</h1>
                         <p class="text-sm text-slate-600">{sub}</p>
                     </div>
-                    <Suspense fallback=|| ()>{children()}</Suspense>
+                    <Suspense fallback=|| ()>
+                        <DemoNote />
+                        {children()}
+                    </Suspense>
                 </div>
             </main>
         </div>
+    }
+}
+
+/// Demo instances say so before anyone signs up.
+#[component]
+fn DemoNote() -> impl IntoView {
+    let ctx = page_ctx();
+    move || {
+        ctx.get().and_then(Result::ok).is_some_and(|c| c.demo).then(|| {
+            view! {
+                <p class="rounded-lg bg-amber-100 px-3 py-2 text-xs font-medium text-amber-900" data-testid="demo-banner">
+                    "Demo mode: social platforms are simulated by the built-in sandbox."
+                </p>
+            }
+        })
     }
 }
 

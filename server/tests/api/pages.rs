@@ -136,3 +136,37 @@ async fn settings_server_functions_update_profile_and_list_sessions() {
     let r = stranger.get(app.url("/sfn/list_sessions")).header("accept", "application/json").send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+async fn cached_sign_in_pages_still_carry_each_visitors_own_token() {
+    let app = spawn_app().await;
+    let (a, b) = (client(), client());
+    let mut tokens = vec![];
+    for c in [&a, &b] {
+        let r = c.get(app.url("/login")).send().await.unwrap();
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("cov_csrf="))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("PLACEHOLDER"));
+        assert_eq!(extract_csrf(&html).unwrap(), cookie, "the form's token is this visitor's cookie");
+        assert!(html.contains(&format!("\\\"csrf\\\":\\\"{cookie}\\\"")), "and so is the hydration data");
+        tokens.push(cookie);
+    }
+    assert_ne!(tokens[0], tokens[1]);
+    assert!(app.state.page_cache.read().unwrap().contains_key("/login"), "the second visitor was served from the cache");
+    // A flash message is personal: that page is rendered fresh and not cached.
+    let email = unique_email("cache");
+    app.signup(&email).await;
+    let csrf = app.csrf().await;
+    app.client.post(app.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("You are signed out."));
+    let again = b.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("You are signed out."), "one visitor's message never reaches another");
+}
