@@ -2,6 +2,7 @@
 
 use covalynce::auth::{AccessClaims, Auth, ClientInfo};
 use covalynce::connections::Connections;
+use covalynce::drafts::Drafts;
 use covalynce::oauth_login::LoginProviders;
 use leptos::config::LeptosOptions;
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub auth: Auth,
     pub connections: Connections,
+    pub drafts: Drafts,
     /// Each platform's app registration (for the prerequisites check; secrets stay here).
     pub platform_configs: Arc<HashMap<covalynce::PlatformId, covalynce::platforms::PlatformConfig>>,
     pub providers: LoginProviders,

@@ -7,6 +7,7 @@ pub mod auth_routes;
 pub mod config;
 pub mod connection_tools;
 pub mod cookies;
+pub mod drafts_routes;
 pub mod error;
 pub mod middleware;
 pub mod page_cache;
@@ -77,6 +78,7 @@ impl Application {
             leptos_options,
             auth,
             connections,
+            drafts: covalynce::drafts::Drafts::new(db.clone()),
             platform_configs: Arc::new(config.platforms.clone()),
             providers: LoginProviders::new(config.login_providers.clone()),
             page_cache: Default::default(),
@@ -171,6 +173,14 @@ pub fn router(state: AppState) -> Router {
         .route("/integrations/{provider}/refresh", post(sources_routes::api_refresh))
         .route("/integrations/{id}", delete(sources_routes::api_revoke))
         .route("/api/connection/health/{id}", get(sources_routes::api_health))
+        .route("/api/drafts", get(drafts_routes::list).post(drafts_routes::create))
+        .route("/api/drafts/{id}", get(drafts_routes::get).patch(drafts_routes::update).delete(drafts_routes::delete))
+        .route("/api/templates", get(drafts_routes::templates).post(drafts_routes::create_template))
+        .route(
+            "/api/templates/{id}",
+            get(drafts_routes::get_template).patch(drafts_routes::update_template).delete(drafts_routes::delete_template),
+        )
+        .route("/api/templates/{id}/use", post(drafts_routes::use_template))
         .route("/api/connection/configs", get(connection_tools::configs))
         .route("/api/connection/config/{platform}", get(connection_tools::config))
         .route("/api/connection/quick-connect/options", get(connection_tools::quick_connect_options))

@@ -235,6 +235,8 @@ fn QuickConnect(data: SourcesData) -> impl IntoView {
 /// Every permission in plain words; the connect button waits for the consent tick.
 #[component]
 fn ConsentModal(platform: PlatformId, queue: String) -> impl IntoView {
+    let ctx = crate::components::page_ctx();
+    let demo = move || ctx.get().and_then(Result::ok).is_some_and(|c| c.demo);
     let next_up: Vec<&'static str> =
         queue.split(',').filter_map(|p| PlatformId::parse(p).ok()).map(|p| platform_info(p).display_name).collect();
     let info = platform_info(platform);
@@ -298,6 +300,13 @@ fn ConsentModal(platform: PlatformId, queue: String) -> impl IntoView {
                             <input id="instance" name="instance" placeholder="mastodon.social" class="block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30" />
                             <p class="text-xs text-slate-500">"Leave empty to use this server's default."</p>
                         </div>
+                    })}
+                    {move || (platform == PlatformId::Bluesky && demo()).then(|| view! {
+                        <p class="rounded-lg bg-amber-100 px-3 py-2 text-xs text-amber-900">
+                            "Demo: any handle works with the sandbox app password "
+                            <code class="font-mono">"sand-box0-app0-pass"</code>
+                            "."
+                        </p>
                     })}
                     {(platform == PlatformId::Bluesky).then(|| view! {
                         <div class="grid gap-3 sm:grid-cols-2">

@@ -3,6 +3,7 @@
 
 mod auth_api;
 mod connection_tools;
+mod drafts;
 mod fake_idp;
 mod helpers;
 mod oauth;

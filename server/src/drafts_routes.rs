@@ -1,0 +1,155 @@
+//! Seed 002's drafts API and the templates API (JSON). The views will use server functions
+//! over the same core code.
+
+use crate::error::{ApiError, ApiJson};
+use app::state::{AppState, RequestCtx};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use covalynce::drafts::{DraftError, DraftInput, TemplateInput};
+use covalynce::PlatformId;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl From<DraftError> for ApiError {
+    fn from(e: DraftError) -> Self {
+        if let DraftError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "drafts request failed");
+        }
+        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
+    }
+}
+
+fn me(rc: &RequestCtx) -> Result<String, ApiError> {
+    rc.user
+        .as_ref()
+        .map(|u| u.sub.clone())
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Please sign in again."))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    let status = q.status.filter(|s| !s.is_empty() && s != "all");
+    let drafts = st.drafts.list(&uid, status.as_deref(), q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
+    Ok(Json(json!({"drafts": drafts})))
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<DraftInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = me(&rc)?;
+    let d = st.drafts.create(&uid, b).await?;
+    Ok((StatusCode::CREATED, Json(json!(d))))
+}
+
+pub async fn get(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    Ok(Json(json!(st.drafts.get(&uid, &id).await?)))
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DraftInput>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    Ok(Json(json!(st.drafts.update(&uid, &id, b).await?)))
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let uid = me(&rc)?;
+    st.drafts.delete(&uid, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn templates(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    Ok(Json(json!({"templates": st.drafts.templates(&uid).await?, "placeholders": covalynce::drafts::PLACEHOLDERS})))
+}
+
+pub async fn create_template(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<TemplateInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = me(&rc)?;
+    Ok((StatusCode::CREATED, Json(json!(st.drafts.create_template(&uid, b).await?))))
+}
+
+pub async fn get_template(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    Ok(Json(json!(st.drafts.template(&uid, &id).await?)))
+}
+
+pub async fn update_template(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TemplateInput>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    Ok(Json(json!(st.drafts.update_template(&uid, &id, b).await?)))
+}
+
+pub async fn delete_template(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let uid = me(&rc)?;
+    st.drafts.delete_template(&uid, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct UseBody {
+    idea: String,
+    #[serde(default)]
+    platforms: Vec<String>,
+}
+
+/// `POST /api/templates/{id}/use` → one variant per platform, rendered from the idea.
+pub async fn use_template(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UseBody>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = me(&rc)?;
+    let mut platforms = vec![];
+    for p in &b.platforms {
+        platforms.push(PlatformId::parse(p).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.message))?);
+    }
+    let variants = st.drafts.use_template(&uid, &id, &b.idea, &platforms).await?;
+    let checks: serde_json::Map<String, Value> = variants
+        .iter()
+        .filter_map(|(p, body)| PlatformId::parse(p).ok().map(|pid| (p.clone(), json!(covalynce::domain::check_length(pid, body)))))
+        .collect();
+    Ok(Json(json!({"template_id": id, "variants": variants, "lengths": checks})))
+}
