@@ -126,6 +126,79 @@ pub(super) async fn wait_for_container(
     }
 }
 
+/// Meta's container publishing (Instagram `/{user}/media`, Threads `/{user}/threads`). The
+/// platform downloads every image itself, so each one needs a public URL.
+pub(super) struct Containers<'a> {
+    pub http: &'a Http,
+    pub token: &'a str,
+    /// Absolute `…/{user}/media` or `…/{user}/threads`.
+    pub create_url: String,
+    /// Absolute API root; a container's status lives at `{object_base}/{id}`.
+    pub object_base: String,
+    /// `status_code` (Instagram) or `status` (Threads).
+    pub status_field: &'static str,
+    /// `caption` (Instagram) or `text` (Threads).
+    pub text_key: &'static str,
+    /// Threads wants `media_type=IMAGE` on image containers; Instagram infers it.
+    pub image_type: Option<&'static str>,
+    pub name: &'static str,
+    pub refreshable: bool,
+}
+
+impl Containers<'_> {
+    pub async fn create(&self, params: &[(&str, &str)]) -> Result<String, PlatformError> {
+        let a = self.http.send(self.http.client.post(&self.create_url).bearer_auth(self.token).form(params)).await?;
+        let v = graph_ok(&a, self.name, self.refreshable)?;
+        v["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::unsupported(format!("{} returned no container id", self.name)))
+    }
+
+    pub async fn wait(&self, id: &str) -> Result<(), PlatformError> {
+        wait_for_container(self.http, &format!("{}/{id}", self.object_base), self.token, self.status_field, self.name, self.refreshable)
+            .await
+    }
+
+    /// One image container, or captionless carousel items plus the carousel container with
+    /// the text; returns the container to publish once it is ready.
+    pub async fn images(&self, images: &[MediaFile], max: usize, text: &str) -> Result<String, PlatformError> {
+        let mut urls = vec![];
+        for img in images.iter().take(max) {
+            let Some(url) = img.url.as_deref() else {
+                return Err(PlatformError::rejected(format!(
+                    "{} needs a public image URL: it fetches images itself, and this image is not published at a public address yet.",
+                    self.name
+                )));
+            };
+            urls.push((url, img.alt.as_str()));
+        }
+        // Owned pairs, borrowed for the form: (key, value).
+        let image_params = |url: &str, alt: &str, extra: (&str, &str)| -> Vec<(String, String)> {
+            let mut p: Vec<(String, String)> = self.image_type.map(|t| ("media_type".to_string(), t.to_string())).into_iter().collect();
+            p.push(("image_url".into(), url.into()));
+            p.push((extra.0.into(), extra.1.into()));
+            if !alt.is_empty() {
+                p.push(("alt_text".into(), alt.into()));
+            }
+            p
+        };
+        let creation = if let [(url, alt)] = urls[..] {
+            let p = image_params(url, alt, (self.text_key, text));
+            self.create(&p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>()).await?
+        } else {
+            let mut children = vec![];
+            for (url, alt) in &urls {
+                let p = image_params(url, alt, ("is_carousel_item", "true"));
+                let id = self.create(&p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>()).await?;
+                self.wait(&id).await?;
+                children.push(id);
+            }
+            let children = children.join(",");
+            self.create(&[("media_type", "CAROUSEL"), ("children", &children), (self.text_key, text)]).await?
+        };
+        self.wait(&creation).await?;
+        Ok(creation)
+    }
+}
+
 /// Meta's last publishing step (Instagram `media_publish`, Threads `threads_publish`): publish
 /// the finished container, then ask for the permalink, since the public URL carries a
 /// shortcode rather than the media id. The post is out once the first call succeeds, so a

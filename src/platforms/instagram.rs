@@ -3,7 +3,7 @@
 //! `media_publish` publishing. Instagram fetches media itself from a public URL and has no
 //! text-only posts.
 
-use super::facebook::{graph_error, graph_ok, insight_values, publish_container, wait_for_container, MetaLogin};
+use super::facebook::{graph_error, graph_ok, insight_values, publish_container, Containers, MetaLogin};
 use super::http::Answer;
 use super::*;
 use serde_json::{json, Value};
@@ -42,18 +42,19 @@ impl Instagram {
         graph_error(a, "Instagram", false)
     }
 
-    /// `POST /{ig-user-id}/media` → container id.
-    async fn container(&self, grant: &Grant, ig_user: &str, params: &[(&str, &str)]) -> Result<String, PlatformError> {
-        let a = self
-            .http
-            .send(self.http.client.post(self.graph(&format!("/{ig_user}/media"))).bearer_auth(&grant.access_token).form(params))
-            .await?;
-        let v = graph_ok(&a, "Instagram", false)?;
-        v["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::unsupported("Instagram returned no container id"))
-    }
-
-    async fn wait(&self, grant: &Grant, container: &str) -> Result<(), PlatformError> {
-        wait_for_container(&self.http, &self.graph(&format!("/{container}")), &grant.access_token, "status_code", "Instagram", false).await
+    /// `POST /{ig-user-id}/media` containers, polled on `status_code`.
+    fn containers<'a>(&'a self, grant: &'a Grant, ig_user: &str) -> Containers<'a> {
+        Containers {
+            http: &self.http,
+            token: &grant.access_token,
+            create_url: self.graph(&format!("/{ig_user}/media")),
+            object_base: self.graph(""),
+            status_field: "status_code",
+            text_key: "caption",
+            image_type: None,
+            name: "Instagram",
+            refreshable: false,
+        }
     }
 }
 
@@ -133,39 +134,8 @@ impl Platform for Instagram {
         if post.images.is_empty() {
             return Err(PlatformError::rejected("Instagram posts need at least one image: Instagram has no text-only posts."));
         }
-        // Instagram downloads the media itself.
-        let mut urls = vec![];
-        for img in post.images.iter().take(MAX_ITEMS) {
-            let Some(url) = img.url.as_deref() else {
-                return Err(PlatformError::rejected(
-                    "Instagram needs a public image URL: it fetches images itself, and this image is not published at a public address yet.",
-                ));
-            };
-            urls.push((url, img.alt.as_str()));
-        }
         let ig = account.external_id.as_str();
-        let creation = if let [(url, alt)] = urls[..] {
-            let mut p = vec![("image_url", url), ("caption", post.text.as_str())];
-            if !alt.is_empty() {
-                p.push(("alt_text", alt));
-            }
-            self.container(grant, ig, &p).await?
-        } else {
-            // Carousel: captionless items first, then the carousel container with the caption.
-            let mut children = vec![];
-            for (url, alt) in &urls {
-                let mut p = vec![("image_url", *url), ("is_carousel_item", "true")];
-                if !alt.is_empty() {
-                    p.push(("alt_text", alt));
-                }
-                let id = self.container(grant, ig, &p).await?;
-                self.wait(grant, &id).await?;
-                children.push(id);
-            }
-            let children = children.join(",");
-            self.container(grant, ig, &[("media_type", "CAROUSEL"), ("children", &children), ("caption", &post.text)]).await?
-        };
-        self.wait(grant, &creation).await?;
+        let creation = self.containers(grant, ig).images(&post.images, MAX_ITEMS, &post.text).await?;
         let (id, permalink) = publish_container(
             &self.http,
             &self.graph(&format!("/{ig}/media_publish")),

@@ -2,7 +2,7 @@
 //! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::facebook::{graph_error, graph_ok, in_secs, insight_values, publish_container, wait_for_container};
+use super::facebook::{graph_error, graph_ok, in_secs, insight_values, publish_container, Containers};
 use super::http::Answer;
 use super::versions::THREADS_VERSION;
 use super::*;
@@ -58,18 +58,19 @@ impl Threads {
         })
     }
 
-    /// `POST /{user}/threads` → container id.
-    async fn container(&self, grant: &Grant, user: &str, params: &[(&str, &str)]) -> Result<String, PlatformError> {
-        let a = self
-            .http
-            .send(self.http.client.post(self.api(&format!("/{user}/threads"))).bearer_auth(&grant.access_token).form(params))
-            .await?;
-        let v = graph_ok(&a, "Threads", true)?;
-        v["id"].as_str().map(str::to_string).ok_or_else(|| PlatformError::unsupported("Threads returned no container id"))
-    }
-
-    async fn wait(&self, grant: &Grant, container: &str) -> Result<(), PlatformError> {
-        wait_for_container(&self.http, &self.api(&format!("/{container}")), &grant.access_token, "status", "Threads", true).await
+    /// `POST /{user}/threads` containers, polled on `status`.
+    fn containers<'a>(&'a self, grant: &'a Grant, user: &str) -> Containers<'a> {
+        Containers {
+            http: &self.http,
+            token: &grant.access_token,
+            create_url: self.api(&format!("/{user}/threads")),
+            object_base: self.api(""),
+            status_field: "status",
+            text_key: "text",
+            image_type: Some("IMAGE"),
+            name: "Threads",
+            refreshable: true,
+        }
     }
 }
 
@@ -166,41 +167,14 @@ impl Platform for Threads {
 
     async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
         let user = account.external_id.as_str();
-        // Threads downloads the media itself.
-        let mut urls = vec![];
-        for img in post.images.iter().take(MAX_ITEMS) {
-            let Some(url) = img.url.as_deref() else {
-                return Err(PlatformError::rejected(
-                    "Threads needs a public image URL: it fetches images itself, and this image is not published at a public address yet.",
-                ));
-            };
-            urls.push((url, img.alt.as_str()));
-        }
-        let creation = match urls[..] {
-            [] => self.container(grant, user, &[("media_type", "TEXT"), ("text", &post.text)]).await?,
-            [(url, alt)] => {
-                let mut p = vec![("media_type", "IMAGE"), ("image_url", url), ("text", post.text.as_str())];
-                if !alt.is_empty() {
-                    p.push(("alt_text", alt));
-                }
-                self.container(grant, user, &p).await?
-            }
-            _ => {
-                let mut children = vec![];
-                for (url, alt) in &urls {
-                    let mut p = vec![("media_type", "IMAGE"), ("image_url", *url), ("is_carousel_item", "true")];
-                    if !alt.is_empty() {
-                        p.push(("alt_text", alt));
-                    }
-                    let id = self.container(grant, user, &p).await?;
-                    self.wait(grant, &id).await?;
-                    children.push(id);
-                }
-                let children = children.join(",");
-                self.container(grant, user, &[("media_type", "CAROUSEL"), ("children", &children), ("text", &post.text)]).await?
-            }
+        let c = self.containers(grant, user);
+        let creation = if post.images.is_empty() {
+            let id = c.create(&[("media_type", "TEXT"), ("text", &post.text)]).await?;
+            c.wait(&id).await?;
+            id
+        } else {
+            c.images(&post.images, MAX_ITEMS, &post.text).await?
         };
-        self.wait(grant, &creation).await?;
         let (id, permalink) = publish_container(
             &self.http,
             &self.api(&format!("/{user}/threads_publish")),
