@@ -9,13 +9,34 @@ use serde_json::{json, Value};
 pub struct Mastodon {
     cfg: PlatformConfig,
     http: Http,
+    /// Apps registered per instance (client id, secret), so each server is asked once per
+    /// process rather than once per connect. The registration also travels sealed with each
+    /// grant, so revoke still works after a restart.
+    apps: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 const SCOPES: &str = "read write";
 
 impl Mastodon {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
-        Self { cfg, http }
+        Self { cfg, http, apps: Default::default() }
+    }
+
+    async fn app_for(&self, instance: &str) -> Result<(String, String), PlatformError> {
+        if let Some(app) = self.apps.lock().unwrap_or_else(|e| e.into_inner()).get(instance).cloned() {
+            return Ok(app);
+        }
+        let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": [self.cfg.redirect_uri], "scopes": SCOPES, "website": "https://github.com/covalynce"});
+        let a = self.http.send(self.http.client.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        let id =
+            v["client_id"].as_str().ok_or_else(|| PlatformError::rejected(format!("{instance} did not register the app.")))?.to_string();
+        let secret = v["client_secret"].as_str().unwrap_or_default().to_string();
+        self.apps.lock().unwrap_or_else(|e| e.into_inner()).insert(instance.to_string(), (id.clone(), secret.clone()));
+        Ok((id, secret))
     }
 
     fn instance(grant: &Grant) -> String {
@@ -59,14 +80,7 @@ impl Platform for Mastodon {
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
         let typed = p.instance.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| self.cfg.auth_base.clone());
         let instance = Self::normalise(&typed)?;
-        let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": [self.cfg.redirect_uri], "scopes": SCOPES, "website": "https://github.com/covalynce"});
-        let a = self.http.send(self.http.client.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
-        let app = a.json();
-        let client_id =
-            app["client_id"].as_str().ok_or_else(|| PlatformError::rejected(format!("{instance} did not register the app.")))?.to_string();
+        let (client_id, client_secret) = self.app_for(&instance).await?;
         let mut u = url::Url::parse(&format!("{instance}/oauth/authorize")).map_err(|e| PlatformError::unsupported(e.to_string()))?;
         u.query_pairs_mut()
             .append_pair("response_type", "code")
@@ -76,7 +90,7 @@ impl Platform for Mastodon {
             .append_pair("state", &p.state)
             .append_pair("code_challenge", &p.code_challenge)
             .append_pair("code_challenge_method", "S256");
-        Ok((u.to_string(), json!({"instance": instance, "client_id": client_id, "client_secret": app["client_secret"]})))
+        Ok((u.to_string(), json!({"instance": instance, "client_id": client_id, "client_secret": client_secret})))
     }
 
     async fn exchange_code(&self, code: &str, code_verifier: &str, pending: &Value) -> Result<Grant, PlatformError> {

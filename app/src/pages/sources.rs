@@ -221,7 +221,9 @@ fn QuickConnect(data: SourcesData) -> impl IntoView {
                                 })
                             } else {
                                 Either::Right(view! {
-                                    <p class="mt-4 rounded-lg bg-slate-50 px-3 py-2 text-xs text-slate-500">"Not set up on this server yet (an administrator adds its app credentials)."</p>
+                                    <p class="mt-4 rounded-lg bg-slate-50 px-3 py-2 text-xs text-slate-500">
+                                        {format!("Not set up on this server yet: an administrator sets {0}_CLIENT_ID and {0}_CLIENT_SECRET.", info.id.env_prefix())}
+                                    </p>
                                 })
                             }}
                         </li>

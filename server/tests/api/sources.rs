@@ -586,3 +586,13 @@ async fn mastodon_refuses_a_tampered_state_and_other_users_cannot_use_my_state()
     other.client.post(other.url(&format!("/sources/{id}/validate"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert!(flash(&other).await.contains("was not found"));
 }
+
+#[tokio::test]
+async fn mastodon_registers_the_app_once_per_instance() {
+    let (app, sbx) = app_with_sandbox().await;
+    user(&app).await;
+    connect(&app, "mastodon", "first", |u| u).await;
+    connect(&app, "mastodon", "second", |u| u).await;
+    assert_eq!(list(&app).await.len(), 2);
+    assert_eq!(sbx.sandbox.lock().apps.len(), 1, "one /api/v1/apps registration for the instance");
+}
