@@ -263,7 +263,7 @@ pub(super) struct MetaLogin<'a> {
 
 impl MetaLogin<'_> {
     pub fn graph(&self, path: &str) -> String {
-        format!("{}/{GRAPH_VERSION}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(&format!("/{GRAPH_VERSION}{path}"))
     }
 
     pub fn dialog_url(&self, state: &str, scopes: &[&str]) -> Result<String, PlatformError> {

@@ -60,7 +60,7 @@ impl Linkedin {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(path)
     }
 
     /// `/rest/*` calls: LinkedIn has no default version and answers 400/426 without these.

@@ -166,6 +166,25 @@ impl std::fmt::Debug for PlatformConfig {
     }
 }
 
+impl PlatformConfig {
+    fn join(base: &str, path: &str) -> String {
+        format!("{}{path}", base.trim_end_matches('/'))
+    }
+    pub fn api_url(&self, path: &str) -> String {
+        Self::join(&self.api_base, path)
+    }
+    pub fn auth_url(&self, path: &str) -> String {
+        Self::join(&self.auth_base, path)
+    }
+    pub fn upload_url(&self, path: &str) -> String {
+        Self::join(&self.upload_base, path)
+    }
+    /// The token host, or the API host where the platform has no separate one.
+    pub fn token_url(&self, path: &str) -> String {
+        Self::join(if self.token_base.is_empty() { &self.api_base } else { &self.token_base }, path)
+    }
+}
+
 /// What the connect flow hands to `authorize_url`.
 #[derive(Debug, Clone)]
 pub struct AuthorizeParams {

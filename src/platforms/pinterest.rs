@@ -46,12 +46,11 @@ impl Pinterest {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}/{PINTEREST_VERSION}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(&format!("/{PINTEREST_VERSION}{path}"))
     }
 
     fn token_url(&self) -> String {
-        let base = if self.cfg.token_base.is_empty() { &self.cfg.api_base } else { &self.cfg.token_base };
-        format!("{}/{PINTEREST_VERSION}/oauth/token", base.trim_end_matches('/'))
+        self.cfg.token_url(&format!("/{PINTEREST_VERSION}/oauth/token"))
     }
 
     fn basic(&self) -> String {

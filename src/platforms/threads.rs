@@ -31,13 +31,12 @@ impl Threads {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}/{THREADS_VERSION}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(&format!("/{THREADS_VERSION}{path}"))
     }
 
     /// Token endpoints are unversioned (`/oauth/access_token`, `/access_token`, `/refresh_access_token`).
     fn token_url(&self, path: &str) -> String {
-        let base = if self.cfg.token_base.is_empty() { &self.cfg.api_base } else { &self.cfg.token_base };
-        format!("{}{path}", base.trim_end_matches('/'))
+        self.cfg.token_url(path)
     }
 
     /// An expired token is worth one refresh; a revoked one is not (see `graph_error`).

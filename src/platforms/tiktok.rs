@@ -40,12 +40,11 @@ impl TikTok {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(path)
     }
 
     fn token_url(&self, path: &str) -> String {
-        let base = if self.cfg.token_base.is_empty() { &self.cfg.api_base } else { &self.cfg.token_base };
-        format!("{}{path}", base.trim_end_matches('/'))
+        self.cfg.token_url(path)
     }
 
     /// `{error:{code,message,log_id}}` (API) or `{error,error_description}` (OAuth).

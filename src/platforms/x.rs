@@ -20,7 +20,7 @@ impl X {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(path)
     }
 
     fn basic(&self) -> String {

@@ -32,12 +32,11 @@ impl YouTube {
     }
 
     fn api(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.api_base.trim_end_matches('/'))
+        self.cfg.api_url(path)
     }
 
     fn token_url(&self, path: &str) -> String {
-        let base = if self.cfg.token_base.is_empty() { &self.cfg.api_base } else { &self.cfg.token_base };
-        format!("{}{path}", base.trim_end_matches('/'))
+        self.cfg.token_url(path)
     }
 
     /// Google API envelope, or the OAuth `{error, error_description}` shape of the token
