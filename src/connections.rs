@@ -3,7 +3,7 @@
 //! is scoped to the owner: another user's id is simply not found.
 
 use crate::crypto::{random_token, Keys};
-use crate::db::{is_unique_violation, now_ms, opt, Db};
+use crate::db::{now_ms, opt, Db};
 use crate::domain::PlatformId;
 use crate::platforms::{AccountProfile, AuthorizeParams, ErrorClass, Grant, PlatformError, Platforms};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -276,12 +276,7 @@ impl Connections {
         .bind(consent.join(" "))
         .execute(self.db.pool())
         .await;
-        if let Err(e) = res {
-            if is_unique_violation(&e, "social_accounts_unique") {
-                return Err(ConnectError::Internal(anyhow::anyhow!("concurrent connect of the same account")));
-            }
-            return Err(e.into());
-        }
+        res?;
         let row = sqlx::query(&format!("select {COLS} from social_accounts where user_id = $1 and platform = $2 and external_id = $3"))
             .bind(user_id)
             .bind(platform.as_str())

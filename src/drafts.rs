@@ -33,11 +33,19 @@ pub struct DraftInput {
     pub title: Option<String>,
     pub idea: Option<String>,
     pub status: Option<String>,
+    /// `null` clears it; absent leaves it.
+    #[serde(default, deserialize_with = "double_option")]
     pub template_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
     pub image_url: Option<Option<String>>,
     pub image_generated: Option<bool>,
     /// platform → text; an empty text removes that platform's variant.
     pub variants: Option<HashMap<String, String>>,
+}
+
+/// Tells a JSON `null` (Some(None): clear) from an absent field (None: keep).
+fn double_option<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -214,12 +222,22 @@ impl Drafts {
         .fetch_all(self.db.pool())
         .await?;
         let mut out: Vec<Draft> = rows.iter().map(Draft::from_row).collect();
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // One query for every variant on the page (not one per draft).
+        let marks: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("select draft_id, platform, body from draft_variants where draft_id in ({})", marks.join(", "));
+        let mut q = sqlx::query(&sql);
+        for d in &out {
+            q = q.bind(d.id.clone());
+        }
+        let mut by_draft: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+        for r in q.fetch_all(self.db.pool()).await? {
+            by_draft.entry(r.get("draft_id")).or_default().insert(r.get("platform"), r.get("body"));
+        }
         for d in &mut out {
-            for r in
-                sqlx::query("select platform, body from draft_variants where draft_id = $1").bind(&d.id).fetch_all(self.db.pool()).await?
-            {
-                d.variants.insert(r.get("platform"), r.get("body"));
-            }
+            d.variants = by_draft.remove(&d.id).unwrap_or_default();
         }
         Ok(out)
     }

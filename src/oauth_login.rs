@@ -181,9 +181,10 @@ impl LoginProviders {
             req = req.header("Accept", "application/vnd.github+json").header("X-GitHub-Api-Version", "2022-11-28");
         }
         let resp =
-            req.send().await.map_err(|e| provider_err(p, format!("could not reach {}", host_of(url)).to_string() + &format!(" ({e})")))?;
+            // `without_url`: the Facebook token URL carries the client secret in its query.
+            req.send().await.map_err(|e| provider_err(p, format!("could not reach {} ({})", host_of(url), e.without_url())))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| provider_err(p, e))?;
+        let body = resp.text().await.map_err(|e| provider_err(p, e.without_url()))?;
         if !status.is_success() {
             return Err(provider_err(p, format!("{} answered {status}: {}", host_of(url), error_text(&body))));
         }

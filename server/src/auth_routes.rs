@@ -26,7 +26,9 @@ fn field<'a>(f: &'a HashMap<String, String>, k: &str) -> &'a str {
 
 /// Only local paths, so `next` cannot send people to another site.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    // Browsers drop tabs and newlines from URLs, so "/\t/evil.com" would become "//evil.com".
+    let plain = !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if plain && next.starts_with('/') && !next.starts_with("//") {
         next.to_string()
     } else {
         "/dashboard".into()

@@ -250,7 +250,7 @@ pub async fn check_permissions(State(st): State<AppState>, Extension(rc): Extens
 
 /// `POST /api/connection/validate/{account_id}` — asks the platform who the token belongs to.
 pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> JsonResult {
-    let (uid, _) = owned(&st, &rc, &id).await?;
+    let uid = me(&rc)?;
     let (c, grant, _) = st.connections.grant(&uid, &id).await?;
     let adapter = st.connections.platforms().get(c.platform).ok_or_else(|| {
         ApiError::new(

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use covalynce::auth::ClientInfo;
+use covalynce::auth::{AuthError, ClientInfo};
 use std::net::SocketAddr;
 
 /// Pages that need a signed-in user; anyone else is sent to sign in first.
@@ -29,13 +29,15 @@ fn decode_flash(v: &str) -> Option<Flash> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(v).ok()?).ok()
 }
 
+/// With TRUST_PROXY the client address is the *last* X-Forwarded-For entry, the one our own
+/// proxy appended; earlier entries come from the client and can be forged.
 fn client_info(req: &Request<Body>, trust_proxy: bool) -> ClientInfo {
     let forwarded = trust_proxy
         .then(|| {
             req.headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .map(|s| s.trim().to_string())
         })
         .flatten();
@@ -68,13 +70,17 @@ pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>,
     } else if let Some(t) = cookies::get(&headers, cookies::ACCESS) {
         user = st.auth.authenticate(&t).await.ok();
     }
-    if user.is_none() && bearer.is_none() {
+    // `/auth/refresh` rotates the refresh cookie itself; rotating here too would spend it first.
+    if user.is_none() && bearer.is_none() && path != "/auth/refresh" {
         if let Some(rt) = cookies::get(&headers, cookies::REFRESH) {
             match st.auth.refresh(&rt).await {
                 Ok(tokens) => {
                     user = st.auth.authenticate(&tokens.access_token).await.ok();
                     set_cookies.extend(cookies::session(&tokens, secure));
                 }
+                // Only a definite refusal signs the browser out: a parallel request that won
+                // the rotation, or a database hiccup, leaves the cookies alone.
+                Err(AuthError::RefreshRace | AuthError::Internal(_)) => {}
                 Err(_) => set_cookies.extend(cookies::clear_session()),
             }
         }

@@ -39,10 +39,10 @@ fn redirect_flash(st: &AppState, to: &str, kind: &str, message: String) -> Respo
 }
 
 /// After a successful connect: the next platform of a running wizard, if any.
-fn connected(st: &AppState, headers: &axum::http::HeaderMap, list: &[Connection]) -> Response {
+/// `queue`: the platforms still to connect, separated by `.` or `,` (anything else is ignored).
+fn connected(st: &AppState, queue: &str, list: &[Connection]) -> Response {
     let msg = format!("Connected {}.", describe(list));
-    let queue = cookies::get(headers, QUEUE).unwrap_or_default();
-    let mut rest: Vec<&str> = queue.split('.').filter(|p| PlatformId::parse(p).is_ok()).collect();
+    let mut rest: Vec<&str> = queue.split(['.', ',']).filter(|p| PlatformId::parse(p).is_ok()).collect();
     if rest.is_empty() {
         return back_to_sources(st, "success", msg);
     }
@@ -140,13 +140,7 @@ pub async fn form_connect(
         let ident = f.get("identifier").map(String::as_str).unwrap_or("");
         let pw = f.get("app_password").map(String::as_str).unwrap_or("");
         return match st.connections.connect_with_password(&me, p, ident, pw, consent).await {
-            Ok(list) => {
-                let mut h = axum::http::HeaderMap::new();
-                if let Some(q) = f.get("queue").filter(|q| !q.is_empty()) {
-                    h.insert(header::COOKIE, format!("{QUEUE}={}", q.replace(',', ".")).parse().expect("queue is ASCII"));
-                }
-                connected(&st, &h, &list)
-            }
+            Ok(list) => connected(&st, f.get("queue").map(String::as_str).unwrap_or(""), &list),
             Err(e) => back_to_sources(&st, "error", e.to_string()),
         };
     }
@@ -182,7 +176,7 @@ pub async fn oauth_callback(
         return back_to_sources(&st, "error", format!("{} was not connected: {why}.", p.display_name()));
     }
     match st.connections.finish(&me, p, q.state.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or("")).await {
-        Ok(list) => connected(&st, &headers, &list),
+        Ok(list) => connected(&st, &cookies::get(&headers, QUEUE).unwrap_or_default(), &list),
         Err(e) => back_to_sources(&st, "error", e.to_string()),
     }
 }

@@ -245,7 +245,22 @@ impl Auth {
         let body = format!(
             "Someone asked to reset the password of your Covalynce account.\n\nChoose a new password here (the link works once, for {mins} minutes):\n{link}\n\nIf it was not you, ignore this e-mail; your password stays the same."
         );
-        self.mailer.send(&self.db, email.as_str(), "Reset your Covalynce password", &body).await?;
+        // Sent in the background: answering only after an SMTP round-trip would tell, by
+        // timing or by an error, which addresses have accounts.
+        let (mailer, db, to) = (self.mailer.clone(), self.db.clone(), email.as_str().to_string());
+        let send = async move {
+            if let Err(e) = mailer.send(&db, &to, "Reset your Covalynce password", &body).await {
+                tracing::error!(error = ?e, "could not send the password-reset e-mail");
+            }
+        };
+        match self.mailer {
+            // The dev outbox is a local insert: do it inline so the link is there when the
+            // page says so (and tests can read it).
+            crate::mail::Mailer::Outbox => send.await,
+            crate::mail::Mailer::Smtp { .. } => {
+                tokio::spawn(send);
+            }
+        }
         Ok(true)
     }
 
@@ -273,8 +288,15 @@ impl Auth {
         if claimed.rows_affected() != 1 {
             return Err(AuthError::BadResetToken);
         }
-        sqlx::query("update users set password_hash = $1, failed_logins = 0, locked_until = null, updated_at = $2 where id = $3")
+        // Following the e-mailed link proves the mailbox: the address counts as verified.
+        sqlx::query("update users set password_hash = $1, failed_logins = 0, locked_until = null, email_verified = 1, updated_at = $2 where id = $3")
             .bind(&new_hash)
+            .bind(now)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        // Any other reset link still in a mailbox dies with this one.
+        sqlx::query("update password_resets set used_at = $1 where user_id = $2 and used_at is null")
             .bind(now)
             .bind(&user_id)
             .execute(&mut *tx)
@@ -304,13 +326,29 @@ impl Auth {
         let email = ident.email.as_deref().and_then(|e| Email::parse(e).ok());
         let now = now_ms();
         if let Some(email) = &email {
-            if let Some(r) =
-                sqlx::query("select id from users where email = $1").bind(email.as_str()).fetch_optional(self.db.pool()).await?
+            if let Some(r) = sqlx::query("select id, email_verified from users where email = $1")
+                .bind(email.as_str())
+                .fetch_optional(self.db.pool())
+                .await?
             {
                 if !ident.email_verified {
                     return Err(AuthError::UnverifiedLink(ident.provider.display_name().into()));
                 }
                 let uid: String = r.get("id");
+                if r.get::<i64, _>("email_verified") == 0 {
+                    // Nobody ever proved owning this address, so whoever set the password may
+                    // not be its owner (pre-account takeover): the provider's proof wins, the
+                    // unproven password and its sessions go. The owner can set a new password
+                    // through the reset link, which proves the mailbox.
+                    sqlx::query("update users set password_hash = null where id = $1").bind(&uid).execute(self.db.pool()).await?;
+                    sqlx::query(
+                        "update sessions set revoked_at = $1, revoked_reason = 'provider_link' where user_id = $2 and revoked_at is null",
+                    )
+                    .bind(now)
+                    .bind(&uid)
+                    .execute(self.db.pool())
+                    .await?;
+                }
                 self.link_identity(&uid, ident, now).await?;
                 sqlx::query("update users set email_verified = 1 where id = $1").bind(&uid).execute(self.db.pool()).await?;
                 return Ok((self.start_session(&uid, client).await?, false));

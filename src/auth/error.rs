@@ -22,6 +22,11 @@ pub enum AuthError {
     /// 401: the session or token is missing, expired or revoked.
     #[error("Your session has ended. Please sign in again.")]
     Unauthenticated,
+    /// 401: another request from the same browser rotated this refresh token a moment ago
+    /// (parallel requests after the access token expired). Not theft, and not a reason to
+    /// sign the browser out: its cookies already hold the new pair.
+    #[error("Your session has ended. Please sign in again.")]
+    RefreshRace,
     /// 400: a reset link that is unknown, used or expired.
     #[error("This reset link is invalid or has expired. Request a new one.")]
     BadResetToken,
@@ -50,7 +55,7 @@ impl AuthError {
         match self {
             Self::Invalid(_) => 422,
             Self::EmailTaken | Self::UnverifiedLink(_) => 409,
-            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::RefreshRace => 401,
             Self::Locked { .. } | Self::Throttled { .. } => 429,
             Self::BadResetToken | Self::UseProvider(_) => 400,
             Self::Provider(_) => 502,
@@ -65,7 +70,7 @@ impl AuthError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Locked { .. } => "account_locked",
             Self::Throttled { .. } => "too_many_attempts",
-            Self::Unauthenticated => "unauthenticated",
+            Self::Unauthenticated | Self::RefreshRace => "unauthenticated",
             Self::BadResetToken => "invalid_reset_token",
             Self::UnverifiedLink(_) => "unverified_email",
             Self::UseProvider(_) => "use_provider",

@@ -116,8 +116,9 @@ impl Auth {
             if now - used >= self.policy.reuse_grace.as_millis() as i64 {
                 self.revoke_session_row(&sid, "reuse_detected").await?;
                 tracing::warn!(session = %sid, "refresh token reuse detected; session revoked");
+                return Err(AuthError::Unauthenticated);
             }
-            return Err(AuthError::Unauthenticated);
+            return Err(AuthError::RefreshRace);
         }
         let new_refresh = random_token();
         let mut tx = self.db.pool().begin().await?;
@@ -127,8 +128,7 @@ impl Auth {
             .execute(&mut *tx)
             .await?;
         if spent.rows_affected() != 1 {
-            // A parallel request rotated it first.
-            return Err(AuthError::Unauthenticated);
+            return Err(AuthError::RefreshRace);
         }
         sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
             .bind(token_hash(&new_refresh))

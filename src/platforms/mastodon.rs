@@ -35,7 +35,12 @@ impl Mastodon {
         let id =
             v["client_id"].as_str().ok_or_else(|| PlatformError::rejected(format!("{instance} did not register the app.")))?.to_string();
         let secret = v["client_secret"].as_str().unwrap_or_default().to_string();
-        self.apps.lock().unwrap_or_else(|e| e.into_inner()).insert(instance.to_string(), (id.clone(), secret.clone()));
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: instance names come from people; forgetting one only re-registers it.
+        if apps.len() >= 1000 {
+            apps.clear();
+        }
+        apps.insert(instance.to_string(), (id.clone(), secret.clone()));
         Ok((id, secret))
     }
 
@@ -54,16 +59,35 @@ impl Mastodon {
     }
 
     /// Normalises what the person typed ("mastodon.social", "https://x.y/") to an origin.
-    fn normalise(instance: &str) -> Result<String, PlatformError> {
+    /// What the person typed ("mastodon.social", "https://x.y/") → the instance origin.
+    /// People choose the server, so this guards against pointing ours at internal hosts:
+    /// https only, a public domain name, no path; the configured default instance (which may
+    /// be a local sandbox) is the one exception.
+    fn normalise(&self, instance: &str) -> Result<String, PlatformError> {
+        let bad = || PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social."));
         let raw = instance.trim().trim_end_matches('/');
-        let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
-        let u = url::Url::parse(&with_scheme)
-            .map_err(|_| PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social.")))?;
-        if u.host_str().is_none() || !matches!(u.scheme(), "https" | "http") {
-            return Err(PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social.")));
+        let default = self.cfg.auth_base.trim_end_matches('/');
+        if raw == default || (!raw.contains("://") && default.ends_with(&format!("://{raw}"))) {
+            return Ok(default.to_string());
         }
-        // Keep a path prefix: real instances live at the root, test doubles may not.
-        Ok(format!("{}{}", u.origin().ascii_serialization(), u.path().trim_end_matches('/')))
+        let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
+        let u = url::Url::parse(&with_scheme).map_err(|_| bad())?;
+        let host = match u.host() {
+            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+            // IP literals (internal networks, metadata endpoints) are never instances.
+            _ => return Err(bad()),
+        };
+        let internal = host == "localhost"
+            || host.ends_with(".localhost")
+            || host.ends_with(".internal")
+            || host.ends_with(".local")
+            || !host.contains('.');
+        if u.scheme() != "https" || internal || u.port().is_some_and(|p| p != 443) {
+            return Err(PlatformError::rejected(format!(
+                "Mastodon servers are reached over https at a public address; \"{instance}\" is not one."
+            )));
+        }
+        Ok(format!("https://{host}"))
     }
 }
 
@@ -79,7 +103,7 @@ impl Platform for Mastodon {
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
         let typed = p.instance.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| self.cfg.auth_base.clone());
-        let instance = Self::normalise(&typed)?;
+        let instance = self.normalise(&typed)?;
         let (client_id, client_secret) = self.app_for(&instance).await?;
         let mut u = url::Url::parse(&format!("{instance}/oauth/authorize")).map_err(|e| PlatformError::unsupported(e.to_string()))?;
         u.query_pairs_mut()
@@ -238,5 +262,37 @@ impl Platform for Mastodon {
             shares: v["reblogs_count"].as_i64(),
             ..Default::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(default: &str) -> Mastodon {
+        Mastodon::new(PlatformConfig { auth_base: default.into(), ..Default::default() }, Http::new(std::time::Duration::from_secs(1)))
+    }
+
+    #[test]
+    fn instances_must_be_public_https_domains() {
+        let a = m("https://mastodon.social");
+        assert_eq!(a.normalise("fosstodon.org/").unwrap(), "https://fosstodon.org");
+        assert_eq!(a.normalise("https://Hachyderm.io/@someone").unwrap(), "https://hachyderm.io");
+        for bad in [
+            "http://fosstodon.org",
+            "127.0.0.1",
+            "http://169.254.169.254",
+            "https://10.0.0.1",
+            "localhost:3000",
+            "https://intranet",
+            "https://x.internal",
+            "https://a.example:8443",
+            "not a url at all",
+        ] {
+            assert!(a.normalise(bad).is_err(), "{bad} must be refused");
+        }
+        // The configured default (a local sandbox in development) is the one exception.
+        let local = m("http://127.0.0.1:4000/mastodon");
+        assert_eq!(local.normalise("http://127.0.0.1:4000/mastodon/").unwrap(), "http://127.0.0.1:4000/mastodon");
     }
 }

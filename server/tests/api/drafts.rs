@@ -71,6 +71,13 @@ async fn drafts_crud_with_variants_and_status_rules() {
         assert_eq!(e["error"], code, "{body}");
         assert!(s == 422 || s == 404, "{body}: {s}");
     }
+    let (_, d) =
+        send(&app, reqwest::Method::PATCH, &format!("/api/drafts/{id}"), Some(json!({"image_url": "https://cdn.example/a.png"}))).await;
+    assert_eq!(d["image_url"], "https://cdn.example/a.png");
+    let (_, d) = send(&app, reqwest::Method::PATCH, &format!("/api/drafts/{id}"), Some(json!({"title": "kept image"}))).await;
+    assert_eq!(d["image_url"], "https://cdn.example/a.png", "an absent field is left alone");
+    let (_, d) = send(&app, reqwest::Method::PATCH, &format!("/api/drafts/{id}"), Some(json!({"image_url": null}))).await;
+    assert!(d["image_url"].is_null(), "null removes the image");
     let (s, _) = send(&app, reqwest::Method::DELETE, &format!("/api/drafts/{id}"), None).await;
     assert_eq!(s, 204);
     assert_eq!(send(&app, reqwest::Method::GET, &format!("/api/drafts/{id}"), None).await.0, 404);

@@ -136,7 +136,9 @@ async fn verified_email_links_to_the_existing_account() {
         assert_eq!(location(&r), "/dashboard");
         let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
         assert_eq!(me["id"], created["user"]["id"], "{p}: linked to the password account");
-        assert_eq!(me["has_password"], true);
+        // Nobody had proven owning the address, so the password set at sign-up (possibly by
+        // someone else) is dropped once the provider proves it.
+        assert_eq!(me["has_password"], false);
         app.client.post(app.url("/auth/logout")).json(&json!({})).send().await.unwrap();
     }
 }

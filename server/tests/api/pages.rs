@@ -80,6 +80,10 @@ async fn no_js_signup_login_wrong_password_and_lockout() {
     form(&app, "/logout", &[("csrf", &csrf)]).await;
     let r = form(&app, "/login", &[("csrf", &csrf), ("email", &other), ("password", PASSWORD), ("next", "//evil.example")]).await;
     assert_eq!(location(&r), "/dashboard");
+    // Browsers drop tabs from URLs: "/\t/evil.example" would become "//evil.example".
+    form(&app, "/logout", &[("csrf", &csrf)]).await;
+    let r = form(&app, "/login", &[("csrf", &csrf), ("email", &other), ("password", PASSWORD), ("next", "/\t/evil.example")]).await;
+    assert_eq!(location(&r), "/dashboard");
 }
 
 #[tokio::test]
