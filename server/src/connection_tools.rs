@@ -3,7 +3,7 @@
 //! troubleshooter, prerequisites checker, bulk-connect prepare, auto-refresh and config
 //! discovery. Account ids are scoped to the caller (another user's id answers 404).
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{platform_param, user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,17 +16,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 type JsonResult = Result<Json<Value>, ApiError>;
-
-fn me(rc: &RequestCtx) -> Result<String, ApiError> {
-    rc.user
-        .as_ref()
-        .map(|u| u.sub.clone())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Please sign in again."))
-}
-
-fn platform(raw: &str) -> Result<PlatformId, ApiError> {
-    PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))
-}
 
 fn difficulty(d: Difficulty) -> &'static str {
     match d {
@@ -58,7 +47,7 @@ pub async fn configs(State(st): State<AppState>) -> Json<Value> {
 
 /// `GET /api/connection/config/{platform}`
 pub async fn config(State(st): State<AppState>, Path(p): Path<String>) -> JsonResult {
-    let p = platform(&p)?;
+    let p = platform_param(&p)?;
     Ok(Json(config_json(platform_info(p), configured(&st, p))))
 }
 
@@ -88,8 +77,8 @@ pub async fn quick_connect_start(
     Path(p): Path<String>,
     ApiJson(b): ApiJson<ConsentFlag>,
 ) -> JsonResult {
-    let uid = me(&rc)?;
-    let p = platform(&p)?;
+    let uid = user_id(&rc)?;
+    let p = platform_param(&p)?;
     if p == PlatformId::Bluesky {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -114,10 +103,10 @@ pub struct BulkBody {
 /// `POST /api/connection/bulk-connect/prepare` — one authorization URL per platform, in the
 /// recommended order, for a wizard that walks them one after another.
 pub async fn bulk_prepare(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, ApiJson(b): ApiJson<BulkBody>) -> JsonResult {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     let mut wanted = vec![];
     for raw in &b.platforms {
-        let p = platform(raw).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
+        let p = platform_param(raw).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
         if !wanted.contains(&p) {
             wanted.push(p);
         }
@@ -139,7 +128,7 @@ pub async fn bulk_prepare(State(st): State<AppState>, Extension(rc): Extension<R
 
 /// `GET /api/connection/reconnect-instructions/{platform}`
 pub async fn reconnect_instructions(Path(p): Path<String>) -> JsonResult {
-    let p = platform(&p)?;
+    let p = platform_param(&p)?;
     let i = platform_info(p);
     let steps: Vec<String> = if p == PlatformId::Bluesky {
         vec![
@@ -166,7 +155,7 @@ pub async fn reconnect_instructions(Path(p): Path<String>) -> JsonResult {
 
 /// `GET /api/connection/test-prerequisites/{platform}` (seed 001 §7).
 pub async fn prerequisites(State(st): State<AppState>, Path(p): Path<String>) -> JsonResult {
-    let p = platform(&p)?;
+    let p = platform_param(&p)?;
     let k = p.env_prefix();
     let cfg = st.platform_configs.get(&p);
     let mut checks = vec![];
@@ -226,12 +215,12 @@ pub struct TroubleshootBody {
 
 /// `POST /api/connection/troubleshoot`
 pub async fn troubleshoot(ApiJson(b): ApiJson<TroubleshootBody>) -> JsonResult {
-    let p = platform(&b.platform).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
+    let p = platform_param(&b.platform).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
     Ok(Json(serde_json::to_value(diagnose(p, &b.error_code, &b.error_message)).unwrap_or_default()))
 }
 
 async fn owned(st: &AppState, rc: &RequestCtx, id: &str) -> Result<(String, Connection), ApiError> {
-    let uid = me(rc)?;
+    let uid = user_id(rc)?;
     let c = st.connections.get(&uid, id).await?;
     Ok((uid, c))
 }
@@ -250,7 +239,7 @@ pub async fn check_permissions(State(st): State<AppState>, Extension(rc): Extens
 
 /// `POST /api/connection/validate/{account_id}` — asks the platform who the token belongs to.
 pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> JsonResult {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     let (c, grant, _) = st.connections.grant(&uid, &id).await?;
     let adapter = st.connections.platforms().get(c.platform).ok_or_else(|| {
         ApiError::new(

@@ -1,7 +1,7 @@
 //! Seed 002's drafts API and the templates API (JSON). The views will use server functions
 //! over the same core code.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,13 +20,6 @@ impl From<DraftError> for ApiError {
     }
 }
 
-fn me(rc: &RequestCtx) -> Result<String, ApiError> {
-    rc.user
-        .as_ref()
-        .map(|u| u.sub.clone())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Please sign in again."))
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
@@ -39,7 +32,7 @@ pub async fn list(
     Extension(rc): Extension<RequestCtx>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     let status = q.status.filter(|s| !s.is_empty() && s != "all");
     let drafts = st.drafts.list(&uid, status.as_deref(), q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
     Ok(Json(json!({"drafts": drafts})))
@@ -50,7 +43,7 @@ pub async fn create(
     Extension(rc): Extension<RequestCtx>,
     ApiJson(b): ApiJson<DraftInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     let d = st.drafts.create(&uid, b).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
 }
@@ -60,7 +53,7 @@ pub async fn get(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.get(&uid, &id).await?)))
 }
 
@@ -70,7 +63,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<DraftInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.update(&uid, &id, b).await?)))
 }
 
@@ -79,13 +72,13 @@ pub async fn delete(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     st.drafts.delete(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn templates(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok(Json(json!({"templates": st.drafts.templates(&uid).await?, "placeholders": covalynce::drafts::PLACEHOLDERS})))
 }
 
@@ -94,7 +87,7 @@ pub async fn create_template(
     Extension(rc): Extension<RequestCtx>,
     ApiJson(b): ApiJson<TemplateInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok((StatusCode::CREATED, Json(json!(st.drafts.create_template(&uid, b).await?))))
 }
 
@@ -103,7 +96,7 @@ pub async fn get_template(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.template(&uid, &id).await?)))
 }
 
@@ -113,7 +106,7 @@ pub async fn update_template(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TemplateInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.update_template(&uid, &id, b).await?)))
 }
 
@@ -122,7 +115,7 @@ pub async fn delete_template(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     st.drafts.delete_template(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -141,7 +134,7 @@ pub async fn use_template(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<UseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = me(&rc)?;
+    let uid = user_id(&rc)?;
     let mut platforms = vec![];
     for p in &b.platforms {
         platforms.push(PlatformId::parse(p).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.message))?);

@@ -46,6 +46,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The signed-in caller's user id, or 401: the one rule every JSON endpoint uses.
+pub fn user_id(rc: &app::state::RequestCtx) -> Result<String, ApiError> {
+    rc.user.as_ref().map(|u| u.sub.clone()).ok_or_else(|| AuthError::Unauthenticated.into())
+}
+
+/// A platform named in the path (`twitter` is X), or 404.
+pub fn platform_param(raw: &str) -> Result<covalynce::PlatformId, ApiError> {
+    covalynce::PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))
+}
+
 /// `axum::Json`, but a malformed body becomes our JSON error instead of plain text.
 pub struct ApiJson<T>(pub T);
 

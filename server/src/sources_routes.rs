@@ -2,7 +2,7 @@
 //! the platforms' OAuth callback, revoke and refresh, and seed 000/001's JSON endpoints.
 
 use crate::cookies;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{platform_param, user_id, ApiError, ApiJson};
 use crate::middleware::encode_flash;
 use app::api::Flash;
 use app::state::{AppState, RequestCtx};
@@ -111,17 +111,6 @@ fn describe(list: &[Connection]) -> String {
     list.iter().map(|c| format!("{} ({})", c.display_name, c.platform.display_name())).collect::<Vec<_>>().join(", ")
 }
 
-fn platform_or_404(raw: &str) -> Result<PlatformId, ApiError> {
-    PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))
-}
-
-fn user(rc: &RequestCtx) -> Result<String, ApiError> {
-    rc.user
-        .as_ref()
-        .map(|u| u.sub.clone())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Please sign in again."))
-}
-
 /// The consent modal's form: OAuth platforms redirect to the platform's consent screen;
 /// Bluesky signs in with the handle and app password right here.
 pub async fn form_connect(
@@ -205,7 +194,7 @@ pub async fn form_refresh(State(st): State<AppState>, Extension(rc): Extension<R
 
 /// `GET /integrations/list`
 pub async fn api_list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user(&rc)?;
+    let me = user_id(&rc)?;
     let list = st.connections.list(&me).await?;
     Ok(Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()})))
 }
@@ -222,7 +211,7 @@ fn integration_json(c: &Connection) -> serde_json::Value {
 
 /// `GET /integrations/permissions/{provider}`
 pub async fn api_permissions(State(st): State<AppState>, Path(provider): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    let p = platform_or_404(&provider)?;
+    let p = platform_param(&provider)?;
     let scopes = st.connections.platforms().get(p).map(|a| a.scopes()).unwrap_or_default();
     let info = covalynce::domain::platform_info(p);
     let described: Vec<serde_json::Value> = info
@@ -250,8 +239,8 @@ pub async fn api_consent(
     Extension(rc): Extension<RequestCtx>,
     ApiJson(b): ApiJson<ConsentBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user(&rc)?;
-    let p = platform_or_404(&b.provider)?;
+    let me = user_id(&rc)?;
+    let p = platform_param(&b.provider)?;
     if p == PlatformId::Bluesky {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -278,8 +267,8 @@ pub async fn api_password_connect(
     Path(provider): Path<String>,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let me = user(&rc)?;
-    let p = platform_or_404(&provider)?;
+    let me = user_id(&rc)?;
+    let p = platform_param(&provider)?;
     let list = st.connections.connect_with_password(&me, p, &b.identifier, &b.app_password, b.consent).await?;
     Ok((StatusCode::CREATED, Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()}))))
 }
@@ -290,8 +279,8 @@ pub async fn api_refresh(
     Extension(rc): Extension<RequestCtx>,
     Path(provider): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user(&rc)?;
-    let p = platform_or_404(&provider)?;
+    let me = user_id(&rc)?;
+    let p = platform_param(&provider)?;
     let mut results = vec![];
     for c in st.connections.list(&me).await?.into_iter().filter(|c| c.platform == p) {
         match st.connections.refresh(&me, &c.id).await {
@@ -311,7 +300,7 @@ pub async fn api_revoke(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let me = user(&rc)?;
+    let me = user_id(&rc)?;
     st.connections.revoke(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -322,7 +311,7 @@ pub async fn api_health(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user(&rc)?;
+    let me = user_id(&rc)?;
     let c = st.connections.get(&me, &id).await?;
     Ok(Json(health_json(&c)))
 }
