@@ -59,10 +59,6 @@ impl Linkedin {
         format!("{}/oauth/v2/{path}", self.cfg.auth_base.trim_end_matches('/'))
     }
 
-    fn api(&self, path: &str) -> String {
-        self.cfg.api_url(path)
-    }
-
     /// `/rest/*` calls: LinkedIn has no default version and answers 400/426 without these.
     fn rest(&self, req: reqwest::RequestBuilder, grant: &Grant) -> reqwest::RequestBuilder {
         req.bearer_auth(&grant.access_token)
@@ -116,7 +112,7 @@ impl Linkedin {
     }
 
     async fn userinfo(&self, grant: &Grant) -> Result<Value, PlatformError> {
-        let a = self.http.send(self.http.client.get(self.api("/v2/userinfo")).bearer_auth(&grant.access_token)).await?;
+        let a = self.http.send(self.http.client.get(self.cfg.api_url("/v2/userinfo")).bearer_auth(&grant.access_token)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -127,7 +123,7 @@ impl Linkedin {
     /// take chunked images). Returns the image URN for the post.
     async fn upload_image(&self, grant: &Grant, author: &str, img: &MediaFile) -> Result<String, PlatformError> {
         let body = json!({"initializeUploadRequest": {"owner": author}});
-        let req = self.http.client.post(self.api("/rest/images")).query(&[("action", "initializeUpload")]).json(&body);
+        let req = self.http.client.post(self.cfg.api_url("/rest/images")).query(&[("action", "initializeUpload")]).json(&body);
         let a = self.http.send(self.rest(req, grant)).await?;
         if !a.ok() {
             return Err(self.error(&a));
@@ -265,7 +261,7 @@ impl Platform for Linkedin {
             1 => body["content"] = json!({"media": images[0]}),
             _ => body["content"] = json!({"multiImage": {"images": images}}),
         }
-        let a = self.http.send(self.rest(self.http.client.post(self.api("/rest/posts")).json(&body), grant)).await?;
+        let a = self.http.send(self.rest(self.http.client.post(self.cfg.api_url("/rest/posts")).json(&body), grant)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -278,7 +274,7 @@ impl Platform for Linkedin {
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
-        let req = self.http.client.get(self.api(&format!("/rest/socialActions/{}", encode_urn(external_id))));
+        let req = self.http.client.get(self.cfg.api_url(&format!("/rest/socialActions/{}", encode_urn(external_id))));
         let a = self.http.send(self.rest(req, grant)).await?;
         if !a.ok() {
             return Err(self.error(&a));

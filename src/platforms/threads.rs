@@ -34,11 +34,6 @@ impl Threads {
         self.cfg.api_url(&format!("/{THREADS_VERSION}{path}"))
     }
 
-    /// Token endpoints are unversioned (`/oauth/access_token`, `/access_token`, `/refresh_access_token`).
-    fn token_url(&self, path: &str) -> String {
-        self.cfg.token_url(path)
-    }
-
     /// An expired token is worth one refresh; a revoked one is not (see `graph_error`).
     fn err(&self, a: &Answer) -> PlatformError {
         graph_error(a, "Threads", true)
@@ -104,11 +99,11 @@ impl Platform for Threads {
             ("redirect_uri", self.cfg.redirect_uri.as_str()),
             ("code", code),
         ];
-        let a = self.http.send(self.http.client.post(self.token_url("/oauth/access_token")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/oauth/access_token")).form(&form)).await?;
         let v = graph_ok(&a, "Threads", false)?;
         let short = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Threads sent no access token"))?;
         let q = [("grant_type", "th_exchange_token"), ("client_secret", self.cfg.client_secret.as_str()), ("access_token", short)];
-        let a = self.http.send(self.http.client.get(self.token_url("/access_token")).query(&q)).await?;
+        let a = self.http.send(self.http.client.get(self.cfg.token_url("/access_token")).query(&q)).await?;
         let long = graph_ok(&a, "Threads", false)?;
         self.grant_from(&long, &v["user_id"])
     }
@@ -118,7 +113,7 @@ impl Platform for Threads {
     /// kept: it has nearly 60 days left).
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
         let q = [("grant_type", "th_refresh_token"), ("access_token", grant.access_token.as_str())];
-        let a = self.http.send(self.http.client.get(self.token_url("/refresh_access_token")).query(&q)).await?;
+        let a = self.http.send(self.http.client.get(self.cfg.token_url("/refresh_access_token")).query(&q)).await?;
         if a.ok() {
             return self.grant_from(&a.json(), &grant.extra["user_id"]);
         }

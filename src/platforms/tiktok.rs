@@ -39,14 +39,6 @@ impl TikTok {
         Self { cfg, http }
     }
 
-    fn api(&self, path: &str) -> String {
-        self.cfg.api_url(path)
-    }
-
-    fn token_url(&self, path: &str) -> String {
-        self.cfg.token_url(path)
-    }
-
     /// `{error:{code,message,log_id}}` (API) or `{error,error_description}` (OAuth).
     fn error(&self, a: &Answer) -> PlatformError {
         let v = a.json();
@@ -114,7 +106,7 @@ impl TikTok {
             .send(
                 self.http
                     .client
-                    .post(self.api(path))
+                    .post(self.cfg.api_url(path))
                     .bearer_auth(&grant.access_token)
                     .header(reqwest::header::CONTENT_TYPE, "application/json; charset=UTF-8")
                     .body(body.to_string()),
@@ -226,7 +218,7 @@ impl Platform for TikTok {
             ("grant_type", "authorization_code"),
             ("redirect_uri", &self.cfg.redirect_uri),
         ];
-        let a = self.http.send(self.http.client.post(self.token_url("/v2/oauth/token/")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/v2/oauth/token/")).form(&form)).await?;
         self.grant_from(&a)
     }
 
@@ -240,14 +232,14 @@ impl Platform for TikTok {
             ("grant_type", "refresh_token"),
             ("refresh_token", rt),
         ];
-        let a = self.http.send(self.http.client.post(self.token_url("/v2/oauth/token/")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/v2/oauth/token/")).form(&form)).await?;
         self.grant_from(&a).map(|g| grant.merged_with(g))
     }
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         let form =
             [("client_key", self.cfg.client_id.as_str()), ("client_secret", &self.cfg.client_secret), ("token", &grant.access_token)];
-        let a = self.http.send(self.http.client.post(self.token_url("/v2/oauth/revoke/")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/v2/oauth/revoke/")).form(&form)).await?;
         if a.ok() && !a.json()["error"].is_string() {
             Ok(())
         } else {
@@ -261,7 +253,7 @@ impl Platform for TikTok {
             .send(
                 self.http
                     .client
-                    .get(self.api("/v2/user/info/"))
+                    .get(self.cfg.api_url("/v2/user/info/"))
                     .query(&[("fields", "open_id,union_id,avatar_url,display_name,username")])
                     .bearer_auth(&grant.access_token),
             )
@@ -375,7 +367,7 @@ impl Platform for TikTok {
             .send(
                 self.http
                     .client
-                    .post(self.api("/v2/video/query/"))
+                    .post(self.cfg.api_url("/v2/video/query/"))
                     .query(&[("fields", "id,like_count,comment_count,share_count,view_count")])
                     .bearer_auth(&grant.access_token)
                     .header(reqwest::header::CONTENT_TYPE, "application/json; charset=UTF-8")

@@ -19,10 +19,6 @@ impl X {
         Self { cfg, http }
     }
 
-    fn api(&self, path: &str) -> String {
-        self.cfg.api_url(path)
-    }
-
     fn basic(&self) -> String {
         format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
     }
@@ -67,7 +63,10 @@ impl X {
             .mime_str(&img.mime)
             .map_err(|e| PlatformError::unsupported(e.to_string()))?;
         let form = reqwest::multipart::Form::new().part("media", part).text("media_category", "tweet_image");
-        let a = self.http.send(self.http.client.post(self.api("/2/media/upload")).bearer_auth(&grant.access_token).multipart(form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.cfg.api_url("/2/media/upload")).bearer_auth(&grant.access_token).multipart(form))
+            .await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -99,7 +98,7 @@ impl X {
                         .send(
                             self.http
                                 .client
-                                .get(self.api("/2/media/upload"))
+                                .get(self.cfg.api_url("/2/media/upload"))
                                 .query(&[("command", "STATUS"), ("media_id", id.as_str())])
                                 .bearer_auth(&grant.access_token),
                         )
@@ -113,8 +112,10 @@ impl X {
         }
         if !img.alt.is_empty() {
             let body = json!({"id": id, "metadata": {"alt_text": {"text": img.alt}}});
-            let a =
-                self.http.send(self.http.client.post(self.api("/2/media/metadata")).bearer_auth(&grant.access_token).json(&body)).await?;
+            let a = self
+                .http
+                .send(self.http.client.post(self.cfg.api_url("/2/media/metadata")).bearer_auth(&grant.access_token).json(&body))
+                .await?;
             if !a.ok() {
                 return Err(self.error(&a));
             }
@@ -155,8 +156,10 @@ impl Platform for X {
             ("code_verifier", code_verifier),
             ("client_id", &self.cfg.client_id),
         ];
-        let a =
-            self.http.send(self.http.client.post(self.api("/2/oauth2/token")).header("Authorization", self.basic()).form(&form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/token")).header("Authorization", self.basic()).form(&form))
+            .await?;
         self.grant_from(&a)
     }
 
@@ -165,15 +168,19 @@ impl Platform for X {
             return Err(PlatformError::new(ErrorClass::Disconnected, "X gave no refresh token; reconnect the account.", None));
         };
         let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &self.cfg.client_id)];
-        let a =
-            self.http.send(self.http.client.post(self.api("/2/oauth2/token")).header("Authorization", self.basic()).form(&form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/token")).header("Authorization", self.basic()).form(&form))
+            .await?;
         self.grant_from(&a).map(|g| grant.merged_with(g))
     }
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         let form = [("token", grant.access_token.as_str()), ("token_type_hint", "access_token")];
-        let a =
-            self.http.send(self.http.client.post(self.api("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form))
+            .await?;
         if a.ok() {
             Ok(())
         } else {
@@ -187,7 +194,7 @@ impl Platform for X {
             .send(
                 self.http
                     .client
-                    .get(self.api("/2/users/me"))
+                    .get(self.cfg.api_url("/2/users/me"))
                     .query(&[("user.fields", "profile_image_url")])
                     .bearer_auth(&grant.access_token),
             )
@@ -214,7 +221,7 @@ impl Platform for X {
         if !media_ids.is_empty() {
             body["media"] = json!({"media_ids": media_ids});
         }
-        let a = self.http.send(self.http.client.post(self.api("/2/tweets")).bearer_auth(&grant.access_token).json(&body)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.api_url("/2/tweets")).bearer_auth(&grant.access_token).json(&body)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -231,7 +238,7 @@ impl Platform for X {
             .send(
                 self.http
                     .client
-                    .get(self.api(&format!("/2/tweets/{external_id}")))
+                    .get(self.cfg.api_url(&format!("/2/tweets/{external_id}")))
                     .query(&[("tweet.fields", "public_metrics")])
                     .bearer_auth(&grant.access_token),
             )

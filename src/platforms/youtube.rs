@@ -31,14 +31,6 @@ impl YouTube {
         Self { cfg, http }
     }
 
-    fn api(&self, path: &str) -> String {
-        self.cfg.api_url(path)
-    }
-
-    fn token_url(&self, path: &str) -> String {
-        self.cfg.token_url(path)
-    }
-
     /// Google API envelope, or the OAuth `{error, error_description}` shape of the token
     /// endpoint, classified by `errors[0].reason` first and the status second.
     fn error(&self, a: &Answer) -> PlatformError {
@@ -200,7 +192,7 @@ impl Platform for YouTube {
             ("grant_type", "authorization_code"),
             ("code_verifier", code_verifier),
         ];
-        let a = self.http.send(self.http.client.post(self.token_url("/token")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/token")).form(&form)).await?;
         self.grant_from(&a)
     }
 
@@ -214,7 +206,7 @@ impl Platform for YouTube {
             ("client_id", &self.cfg.client_id),
             ("client_secret", &self.cfg.client_secret),
         ];
-        let a = self.http.send(self.http.client.post(self.token_url("/token")).form(&form)).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/token")).form(&form)).await?;
         // No rotation: the answer has no refresh token and the stored one stays valid.
         self.grant_from(&a).map(|g| grant.merged_with(g))
     }
@@ -222,7 +214,7 @@ impl Platform for YouTube {
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         // Revoking the refresh token ends the whole grant (its access tokens too).
         let token = grant.refresh_token.as_deref().filter(|t| !t.is_empty()).unwrap_or(&grant.access_token);
-        let a = self.http.send(self.http.client.post(self.token_url("/revoke")).form(&[("token", token)])).await?;
+        let a = self.http.send(self.http.client.post(self.cfg.token_url("/revoke")).form(&[("token", token)])).await?;
         // `invalid_token` = already expired or revoked: the goal is reached.
         if a.ok() || a.json()["error"] == "invalid_token" {
             Ok(())
@@ -237,7 +229,7 @@ impl Platform for YouTube {
             .send(
                 self.http
                     .client
-                    .get(self.api("/youtube/v3/channels"))
+                    .get(self.cfg.api_url("/youtube/v3/channels"))
                     .query(&[("part", "snippet,statistics"), ("mine", "true")])
                     .bearer_auth(&grant.access_token),
             )
@@ -328,7 +320,7 @@ impl Platform for YouTube {
             .send(
                 self.http
                     .client
-                    .get(self.api("/youtube/v3/videos"))
+                    .get(self.cfg.api_url("/youtube/v3/videos"))
                     .query(&[("part", "statistics"), ("id", external_id)])
                     .bearer_auth(&grant.access_token),
             )
