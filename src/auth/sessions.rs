@@ -29,6 +29,15 @@ pub struct SessionTokens {
     pub refresh_expires_in: u64,
 }
 
+impl SessionTokens {
+    /// The claims inside `access_token`, without decoding it again or asking the database
+    /// (the session was just created or rotated, so it is live).
+    pub fn claims(&self) -> AccessClaims {
+        let now = chrono::Utc::now().timestamp();
+        AccessClaims { sub: self.user_id.clone(), sid: self.session_id.clone(), iat: now, exp: now + self.expires_in as i64 }
+    }
+}
+
 /// A signed-in device, for the sessions list in Settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SessionInfo {
