@@ -120,6 +120,8 @@ pub struct Connections {
     db: Db,
     keys: Keys,
     platforms: Platforms,
+    /// Told when an account starts needing a reconnect (`account.reconnect_needed`).
+    webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 fn split(s: &str) -> Vec<String> {
@@ -150,7 +152,12 @@ const COLS: &str = "id, platform, external_id, username, display_name, avatar_ur
 
 impl Connections {
     pub fn new(db: Db, keys: Keys, platforms: Platforms) -> Self {
-        Self { db, keys, platforms }
+        Self { db, keys, platforms, webhooks: None }
+    }
+
+    pub fn with_webhooks(mut self, webhooks: crate::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
     }
 
     pub fn platforms(&self) -> &Platforms {
@@ -348,13 +355,35 @@ impl Connections {
         }
     }
 
+    /// The one place an account becomes "reconnect needed"; the change from healthy (not a
+    /// repeat) emits `account.reconnect_needed` to the owner's webhooks.
     pub async fn mark_reconnect_needed(&self, id: &str, reason: &str) -> Result<(), ConnectError> {
-        sqlx::query("update social_accounts set status = 'reconnect_needed', last_error = $1, updated_at = $2 where id = $3")
+        let flipped = sqlx::query("update social_accounts set status = 'reconnect_needed', last_error = $1, updated_at = $2 where id = $3 and status <> 'reconnect_needed' returning user_id, platform, username")
             .bind(reason)
             .bind(now_ms())
             .bind(id)
-            .execute(self.db.pool())
+            .fetch_optional(self.db.pool())
             .await?;
+        let Some(row) = flipped else {
+            sqlx::query("update social_accounts set last_error = $1, updated_at = $2 where id = $3")
+                .bind(reason)
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.db.pool())
+                .await?;
+            return Ok(());
+        };
+        if let Some(w) = &self.webhooks {
+            let user: String = row.get("user_id");
+            let data = serde_json::json!({
+                "account": {"id": id, "platform": row.get::<String, _>("platform"), "username": row.get::<String, _>("username")},
+                "reason": reason,
+            });
+            // The account is marked either way; a webhook problem must not fail the refresh.
+            if let Err(e) = w.emit(&user, "account.reconnect_needed", data).await {
+                tracing::warn!(connection = id, error = %e, "could not queue the account.reconnect_needed webhook");
+            }
+        }
         Ok(())
     }
 

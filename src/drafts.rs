@@ -3,7 +3,7 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{check_length, render, DomainError, PlatformId};
+use crate::domain::{check_length, idea_vars, render, title_from, DomainError, PlatformId, PLACEHOLDERS};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -157,6 +157,99 @@ impl Draft {
     }
 }
 
+/// Why a draft was saved; decides how versions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    Save,
+    Autosave,
+    Restore,
+}
+
+impl SaveKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Save => "save",
+            Self::Autosave => "autosave",
+            Self::Restore => "restore",
+        }
+    }
+}
+
+/// Autosaves closer together than this fold into one version.
+pub const AUTOSAVE_FOLD_MS: i64 = 5 * 60 * 1000;
+/// Versions kept per draft (oldest dropped first).
+pub const VERSIONS_KEPT: i64 = 50;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DraftVersion {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub idea: String,
+    pub variants: BTreeMap<String, String>,
+    pub image_url: Option<String>,
+    pub created_at: i64,
+}
+
+impl DraftVersion {
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, DraftError> {
+        Ok(Self {
+            id: r.get("id"),
+            kind: r.get("kind"),
+            title: r.get("title"),
+            idea: r.get("idea"),
+            variants: serde_json::from_str(&r.get::<String, _>("variants")).map_err(anyhow::Error::from)?,
+            image_url: opt(r, "image_url"),
+            created_at: r.get("created_at"),
+        })
+    }
+}
+
+async fn record_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, d: &Draft, kind: SaveKind, now: i64) -> Result<(), DraftError> {
+    let variants = serde_json::to_string(&d.variants).map_err(anyhow::Error::from)?;
+    if kind == SaveKind::Autosave {
+        let folded = sqlx::query(
+            "update draft_versions set title = $1, idea = $2, variants = $3, image_url = $4, created_at = $5
+             where id = (select id from draft_versions where draft_id = $6 order by created_at desc, id desc limit 1)
+               and kind = 'autosave' and created_at > $7",
+        )
+        .bind(&d.title)
+        .bind(&d.idea)
+        .bind(&variants)
+        .bind(d.image_url.as_deref())
+        .bind(now)
+        .bind(&d.id)
+        .bind(now - AUTOSAVE_FOLD_MS)
+        .execute(&mut **tx)
+        .await?;
+        if folded.rows_affected() > 0 {
+            return Ok(());
+        }
+    }
+    sqlx::query(
+        "insert into draft_versions (id, draft_id, kind, title, idea, variants, image_url, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&d.id)
+    .bind(kind.as_str())
+    .bind(&d.title)
+    .bind(&d.idea)
+    .bind(&variants)
+    .bind(d.image_url.as_deref())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "delete from draft_versions where draft_id = $1 and id not in
+         (select id from draft_versions where draft_id = $1 order by created_at desc, id desc limit $2)",
+    )
+    .bind(&d.id)
+    .bind(VERSIONS_KEPT)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct Drafts {
     db: Db,
@@ -243,6 +336,12 @@ impl Drafts {
     }
 
     pub async fn update(&self, user_id: &str, id: &str, input: DraftInput) -> Result<Draft, DraftError> {
+        self.save(user_id, id, input, SaveKind::Save).await
+    }
+
+    /// Applies `input` and records a version. Autosaves within `AUTOSAVE_FOLD_MS` of the
+    /// newest autosave replace it, so typing for an hour leaves a readable history.
+    pub async fn save(&self, user_id: &str, id: &str, input: DraftInput, kind: SaveKind) -> Result<Draft, DraftError> {
         let mut d = self.get(user_id, id).await?;
         if let Some(t) = &input.title {
             let t = t.trim();
@@ -319,9 +418,45 @@ impl Drafts {
                     .await?;
             }
         }
+        record_version(&mut tx, &d, kind, now).await?;
         tx.commit().await?;
         d.updated_at = now;
         Ok(d)
+    }
+
+    /// Newest first.
+    pub async fn versions(&self, user_id: &str, draft_id: &str) -> Result<Vec<DraftVersion>, DraftError> {
+        self.get(user_id, draft_id).await?;
+        let rows = sqlx::query("select * from draft_versions where draft_id = $1 order by created_at desc, id desc")
+            .bind(draft_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(DraftVersion::from_row).collect()
+    }
+
+    /// Puts a version's title, idea, variants and image back (itself recorded as a version,
+    /// so a restore can be undone).
+    pub async fn restore(&self, user_id: &str, draft_id: &str, version_id: &str) -> Result<Draft, DraftError> {
+        let current = self.get(user_id, draft_id).await?;
+        let row = sqlx::query("select * from draft_versions where id = $1 and draft_id = $2")
+            .bind(version_id)
+            .bind(draft_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let v = DraftVersion::from_row(&row.ok_or(DraftError::NotFound("That version"))?)?;
+        // Platforms added since the version are removed (an empty body removes a variant).
+        let mut variants: HashMap<String, String> = current.variants.keys().map(|k| (k.clone(), String::new())).collect();
+        variants.extend(v.variants);
+        let status = (current.status == "ready").then(|| "draft".to_string());
+        let input = DraftInput {
+            title: Some(v.title),
+            idea: Some(v.idea),
+            image_url: Some(v.image_url),
+            variants: Some(variants),
+            status,
+            ..Default::default()
+        };
+        self.save(user_id, draft_id, input, SaveKind::Restore).await
     }
 
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<(), DraftError> {
@@ -455,48 +590,5 @@ impl Drafts {
             );
         }
         Ok(out)
-    }
-}
-
-/// Placeholders every template may use.
-pub const PLACEHOLDERS: [&str; 5] = ["idea", "title", "point1", "point2", "point3"];
-
-/// `{idea}` = the first sentence, `{point1..3}` = the next sentences (or lines), `{title}`.
-pub fn idea_vars(idea: &str) -> HashMap<String, String> {
-    let parts: Vec<String> = idea
-        .split(['\n', '.', '!', '?'])
-        .map(|s| s.trim().trim_start_matches(['-', '•', '*']).trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let first = parts.first().cloned().unwrap_or_else(|| idea.trim().to_string());
-    let mut v = HashMap::from([("idea".to_string(), first.clone()), ("title".to_string(), title_from(idea))]);
-    for i in 1..=3 {
-        v.insert(format!("point{i}"), parts.get(i).cloned().unwrap_or_else(|| first.clone()));
-    }
-    v
-}
-
-/// A title from the idea's first line, cut at a word boundary.
-pub fn title_from(idea: &str) -> String {
-    let line = idea.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("Untitled draft");
-    if line.chars().count() <= 60 {
-        return line.to_string();
-    }
-    let cut: String = line.chars().take(60).collect();
-    let at = cut.rfind(' ').unwrap_or(cut.len());
-    format!("{}…", cut[..at].trim_end())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ideas_become_placeholders_and_titles() {
-        let v = idea_vars("Ship weekly. Small batches. Fewer bugs!\nHappier team");
-        assert_eq!((v["idea"].as_str(), v["point1"].as_str(), v["point3"].as_str()), ("Ship weekly", "Small batches", "Happier team"));
-        assert_eq!(idea_vars("Just one")["point2"], "Just one");
-        assert_eq!(title_from("  \nA short idea\nmore"), "A short idea");
-        assert!(title_from(&"word ".repeat(30)).ends_with('…'));
     }
 }

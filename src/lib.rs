@@ -5,7 +5,10 @@
 //! depends on Leptos or axum so it can be tested on its own.
 
 pub mod domain;
+pub mod library;
 
+#[cfg(feature = "server")]
+pub mod ai;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
@@ -19,8 +22,16 @@ pub mod drafts;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
+pub mod media;
+#[cfg(feature = "server")]
 pub mod oauth_login;
 #[cfg(feature = "server")]
 pub mod platforms;
+#[cfg(feature = "server")]
+pub mod webhooks;
+#[cfg(feature = "server")]
+pub mod publish;
+#[cfg(feature = "server")]
+pub mod schedule;
 
 pub use domain::*;

@@ -5,7 +5,11 @@
 
 pub mod api;
 pub mod components;
+pub mod compose_api;
+#[cfg(feature = "hydrate")]
+pub mod browser;
 pub mod pages;
+pub mod webhooks_api;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -61,8 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset") view=pages::auth::ResetPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard") view=pages::app::DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/sources") view=pages::sources::SourcesPage ssr=SsrMode::Async />
-                <Route path=path!("/editor") view=pages::app::EditorPage ssr=SsrMode::Async />
-                <Route path=path!("/library") view=pages::app::LibraryPage ssr=SsrMode::Async />
+                <Route path=path!("/editor") view=pages::editor::EditorPage ssr=SsrMode::Async />
+                <Route path=path!("/library") view=pages::library::LibraryPage ssr=SsrMode::Async />
                 <Route path=path!("/calendar") view=pages::app::CalendarPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
             </Routes>

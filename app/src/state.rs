@@ -16,6 +16,13 @@ pub struct AppState {
     pub auth: Auth,
     pub connections: Connections,
     pub drafts: Drafts,
+    /// Outbound webhooks: `emit` queues an event for the user's endpoints.
+    pub webhooks: covalynce::webhooks::Webhooks,
+    pub ai: covalynce::ai::Ai,
+    pub publisher: covalynce::publish::Publisher,
+    pub library: covalynce::library::Library,
+    /// Uploaded and generated images (object store + `images` table).
+    pub media: covalynce::media::Media,
     /// Each platform's app registration (for the prerequisites check; secrets stay here).
     pub platform_configs: Arc<HashMap<covalynce::PlatformId, covalynce::platforms::PlatformConfig>>,
     pub providers: LoginProviders,

@@ -15,3 +15,53 @@ export async function hydrated(page: Page) {
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'target', 'screenshots', `${name}.png`), fullPage: true });
 }
+
+/** Signs a new user up through the form and waits for the dashboard. */
+export async function signUp(page: Page, name: string, tag: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('E-mail').fill(uniqueEmail(tag));
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/** A real RGB PNG with a gradient, made here so the test needs no fixture file. */
+export function makePng(w: number, h: number): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const zlib = require('zlib');
+  const rows: Buffer[] = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + w * 3);
+    for (let x = 0; x < w; x++) row.set([(x * 255) / w, (y * 255) / h, 200], 1 + x * 3);
+    rows.push(row);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

@@ -29,6 +29,22 @@ pub struct Config {
     /// `serve --demo`: every platform points at the built-in sandbox under `/sandbox`.
     pub demo: bool,
     pub policy: AuthPolicy,
+    /// How long one AI text generation may take (`AI_TIMEOUT_SECS`, default 60).
+    pub ai_timeout: std::time::Duration,
+    /// Uploads and image generation: `MAX_UPLOAD_BYTES`, `GEMINI_API_BASE`,
+    /// `GEMINI_TIMEOUT_SECS`, `S3_*` (files under `<DATA_DIR>/media` when no bucket is set).
+    pub media: covalynce::media::MediaConfig,
+    /// The publishing queue (`PUBLISH_LEASE_SECS`, `PUBLISH_POLL_MS`, `PUBLISH_MAX_ATTEMPTS`,
+    /// `PUBLISH_BACKOFF_MS`, `PUBLISH_MAX_IN_FLIGHT`, `PUBLISH_PER_PLATFORM`).
+    pub queue: covalynce::publish::QueueConfig,
+    /// Run the publishing dispatcher in this process (`PUBLISH_WORKER=0` turns it off).
+    pub publish_worker: bool,
+    /// Outbound webhooks (`WEBHOOK_MAX_RETRIES`, `WEBHOOK_BASE_DELAY_SECS`,
+    /// `WEBHOOKS_ALLOW_PRIVATE`, `WEBHOOK_TIMEOUT_SECS`).
+    pub webhooks: covalynce::webhooks::WebhookConfig,
+    /// How long one request to a platform may take (`PLATFORM_TIMEOUT_SECS`, default 30). A
+    /// publish that times out is unconfirmed, never resent.
+    pub platform_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -56,7 +72,12 @@ impl Config {
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/covalynce.db?mode=rwc", data_dir.display()));
         let login_providers = LoginProvider::ALL.into_iter().filter_map(|p| provider_from_env(p, &base_url)).collect();
-        let platforms = PlatformId::ALL.into_iter().filter_map(|p| platform_from_env(p, &base_url).map(|c| (p, c))).collect();
+        let platforms = match var("SANDBOX_URL") {
+            // Every platform at an external sandbox (`covalynce sandbox`): crash tests and
+            // benchmarks, where the sandbox must outlive the server.
+            Some(sbx) => PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, sbx.trim_end_matches('/'), &base_url))).collect(),
+            None => PlatformId::ALL.into_iter().filter_map(|p| platform_from_env(p, &base_url).map(|c| (p, c))).collect(),
+        };
         Ok(Self {
             bind,
             base_url,
@@ -72,6 +93,12 @@ impl Config {
             login_providers,
             demo: false,
             policy: AuthPolicy::default(),
+            queue: queue_from_env(),
+            platform_timeout: std::time::Duration::from_secs(var("PLATFORM_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(30)),
+            publish_worker: !matches!(var("PUBLISH_WORKER").as_deref(), Some("0" | "false" | "no")),
+            ai_timeout: std::time::Duration::from_secs(var("AI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
+            media: media_from_env()?,
+            webhooks: webhooks_from_env()?,
         })
     }
 
@@ -173,4 +200,76 @@ fn provider_from_env(p: LoginProvider, base_url: &str) -> Option<ProviderConfig>
         },
     };
     Some(ProviderConfig { provider: p, client_id, client_secret, redirect_uri, endpoints })
+}
+
+/// Upload limit, Gemini endpoint and the object store (S3 when `S3_BUCKET` is set).
+fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
+    let mut m = covalynce::media::MediaConfig::default();
+    if let Some(v) = var("MAX_UPLOAD_BYTES") {
+        m.max_upload_bytes = v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("MAX_UPLOAD_BYTES must be a number of bytes, e.g. 10485760 for 10 MB (got {v})"))?;
+    }
+    if let Some(v) = var("GEMINI_API_BASE") {
+        m.gemini_base = v.trim_end_matches('/').to_string();
+    }
+    if let Some(v) = var("GEMINI_TIMEOUT_SECS") {
+        let secs = v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("GEMINI_TIMEOUT_SECS must be whole seconds (got {v})"))?;
+        m.gemini_timeout = std::time::Duration::from_secs(secs);
+    }
+    m.s3 = var("S3_BUCKET").map(|bucket| covalynce::media::S3Config {
+        bucket,
+        endpoint: var("S3_ENDPOINT"),
+        region: var("S3_REGION").or_else(|| var("AWS_REGION")),
+        access_key_id: var("AWS_ACCESS_KEY_ID"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+    });
+    Ok(m)
+}
+
+fn queue_from_env() -> covalynce::publish::QueueConfig {
+    use std::time::Duration;
+    let d = covalynce::publish::QueueConfig::default();
+    let num = |k: &str| var(k).and_then(|v| v.parse::<u64>().ok());
+    covalynce::publish::QueueConfig {
+        lease: num("PUBLISH_LEASE_SECS").map(Duration::from_secs).unwrap_or(d.lease),
+        poll: num("PUBLISH_POLL_MS").map(Duration::from_millis).unwrap_or(d.poll),
+        max_attempts: num("PUBLISH_MAX_ATTEMPTS").map(|n| n as i64).unwrap_or(d.max_attempts),
+        backoff_base: num("PUBLISH_BACKOFF_MS").map(Duration::from_millis).unwrap_or(d.backoff_base),
+        max_in_flight: num("PUBLISH_MAX_IN_FLIGHT").map(|n| n as usize).unwrap_or(d.max_in_flight),
+        per_platform: num("PUBLISH_PER_PLATFORM").map(|n| n as usize).unwrap_or(d.per_platform),
+    }
+}
+
+/// Webhook retries and the private-address rule. Private targets stay refused unless the
+/// admin says otherwise (e.g. every receiver lives on the same closed network).
+fn webhooks_from_env() -> anyhow::Result<covalynce::webhooks::WebhookConfig> {
+    let mut w = covalynce::webhooks::WebhookConfig::default();
+    let num = |k: &str, min: u64, max: u64| -> anyhow::Result<Option<u64>> {
+        var(k)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| anyhow::anyhow!("{k} must be a whole number from {min} to {max} (got {v})"))
+            })
+            .transpose()
+    };
+    if let Some(n) = num("WEBHOOK_MAX_RETRIES", 0, 20)? {
+        w.max_retries = n as u32;
+    }
+    if let Some(n) = num("WEBHOOK_BASE_DELAY_SECS", 1, 3600)? {
+        w.base_delay = std::time::Duration::from_secs(n);
+    }
+    if let Some(n) = num("WEBHOOK_TIMEOUT_SECS", 1, 60)? {
+        w.timeout = std::time::Duration::from_secs(n);
+    }
+    w.allow_private = matches!(var("WEBHOOKS_ALLOW_PRIVATE").as_deref(), Some("1" | "true" | "yes"));
+    Ok(w)
 }

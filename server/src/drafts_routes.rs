@@ -6,7 +6,7 @@ use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use covalynce::drafts::{DraftError, DraftInput, TemplateInput};
+use covalynce::drafts::{DraftError, DraftInput, SaveKind, TemplateInput};
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -57,14 +57,41 @@ pub async fn get(
     Ok(Json(json!(st.drafts.get(&uid, &id).await?)))
 }
 
+#[derive(Deserialize)]
+pub struct SaveQuery {
+    /// The editor's debounced saves: folded into one version per few minutes.
+    #[serde(default)]
+    autosave: bool,
+}
+
 pub async fn update(
     State(st): State<AppState>,
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
+    Query(q): Query<SaveQuery>,
     ApiJson(b): ApiJson<DraftInput>,
 ) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;
-    Ok(Json(json!(st.drafts.update(&uid, &id, b).await?)))
+    let kind = if q.autosave { SaveKind::Autosave } else { SaveKind::Save };
+    Ok(Json(json!(st.drafts.save(&uid, &id, b, kind).await?)))
+}
+
+pub async fn versions(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!({"versions": st.drafts.versions(&uid, &id).await?})))
+}
+
+pub async fn restore(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!(st.drafts.restore(&uid, &id, &version).await?)))
 }
 
 pub async fn delete(
@@ -79,7 +106,7 @@ pub async fn delete(
 
 pub async fn templates(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;
-    Ok(Json(json!({"templates": st.drafts.templates(&uid).await?, "placeholders": covalynce::drafts::PLACEHOLDERS})))
+    Ok(Json(json!({"templates": st.drafts.templates(&uid).await?, "placeholders": covalynce::PLACEHOLDERS})))
 }
 
 pub async fn create_template(

@@ -3,16 +3,22 @@
 //! OAuth callbacks) and the process lifecycle. `Application::build` is what `main` and the
 //! integration tests both use.
 
+pub mod ai_routes;
 pub mod auth_routes;
 pub mod config;
 pub mod connection_tools;
 pub mod cookies;
 pub mod drafts_routes;
 pub mod error;
+pub mod library_routes;
+pub mod media_routes;
 pub mod middleware;
 pub mod page_cache;
+pub mod publish_routes;
 pub mod sandbox;
+pub mod schedule_routes;
 pub mod sources_routes;
+pub mod webhook_routes;
 
 use anyhow::Context;
 use app::state::{AppState, SiteConfig};
@@ -64,8 +70,10 @@ impl Application {
             // Auth::new hashes a dummy password (Argon2): keep it off the async runtime.
             tokio::task::spawn_blocking(move || Auth::new(db, keys, mailer, policy, &base)).await?
         };
+        let webhooks = covalynce::webhooks::Webhooks::new(db.clone(), keys.clone(), config.webhooks.clone());
         let connections =
-            Connections::new(db.clone(), keys.clone(), Platforms::new(config.platforms.clone(), Http::new(Duration::from_secs(30))));
+            Connections::new(db.clone(), keys.clone(), Platforms::new(config.platforms.clone(), Http::new(config.platform_timeout)))
+                .with_webhooks(webhooks.clone());
         let addr = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::BUNDLE)
@@ -74,11 +82,18 @@ impl Application {
             .site_addr(addr)
             .env(leptos::config::Env::PROD)
             .build();
+        let media = covalynce::media::Media::from_config(db.clone(), &config.media, &config.data_dir)?;
+        let publisher = covalynce::publish::Publisher::new(db.clone(), connections.clone(), media.clone(), &config.base_url, config.queue.clone());
         let state = AppState {
             leptos_options,
             auth,
             connections,
             drafts: covalynce::drafts::Drafts::new(db.clone()),
+            webhooks,
+            ai: covalynce::ai::Ai::new(db.clone(), keys.clone(), config.ai_timeout),
+            library: covalynce::library::Library::new(db.clone()),
+            media,
+            publisher,
             platform_configs: Arc::new(config.platforms.clone()),
             providers: LoginProviders::new(config.login_providers.clone()),
             page_cache: Default::default(),
@@ -96,6 +111,9 @@ impl Application {
             router = router.nest("/sandbox", sandbox::router(sandbox::Sandbox::new()));
         }
         spawn_workers(&state);
+        if config.publish_worker {
+            state.publisher.spawn_dispatcher();
+        }
         Ok(Self { listener, router, state })
     }
 
@@ -175,12 +193,41 @@ pub fn router(state: AppState) -> Router {
         .route("/api/connection/health/{id}", get(sources_routes::api_health))
         .route("/api/drafts", get(drafts_routes::list).post(drafts_routes::create))
         .route("/api/drafts/{id}", get(drafts_routes::get).patch(drafts_routes::update).delete(drafts_routes::delete))
+        .route("/api/drafts/{id}/versions", get(drafts_routes::versions))
+        .route("/api/drafts/{id}/versions/{version}/restore", post(drafts_routes::restore))
+        .route("/api/settings/ai", get(ai_routes::settings).put(ai_routes::save).patch(ai_routes::save))
+        .route("/api/settings/ai/test", post(ai_routes::test_key))
+        .route("/api/ai/generate", post(ai_routes::generate))
+        .route("/api/posts/publish", post(publish_routes::publish))
+        .route("/api/content/publish", post(publish_routes::content_publish))
+        .route("/api/posts", get(publish_routes::list))
+        .route("/api/posts/{id}", get(publish_routes::get).patch(publish_routes::reschedule).delete(publish_routes::cancel))
+        .route("/api/posts/{id}/retry", post(publish_routes::retry))
+        .route("/analytics/posts", get(publish_routes::analytics_posts))
+        .route("/api/calendar", get(schedule_routes::calendar))
+        .route("/api/schedule/bulk", post(schedule_routes::bulk).layer(schedule_routes::bulk_body_limit()))
+        .route("/api/schedule/bulk/template.csv", get(schedule_routes::template))
+        .route("/api/schedule/recurring", get(schedule_routes::list_series).post(schedule_routes::create_series))
+        .route("/api/schedule/recurring/{id}", delete(schedule_routes::cancel_series))
+        .route("/api/slots", get(schedule_routes::list_slots).post(schedule_routes::create_slot))
+        .route("/api/slots/{id}", delete(schedule_routes::delete_slot))
+        .route("/api/queue/add", post(schedule_routes::add_to_queue))
         .route("/api/templates", get(drafts_routes::templates).post(drafts_routes::create_template))
         .route(
             "/api/templates/{id}",
             get(drafts_routes::get_template).patch(drafts_routes::update_template).delete(drafts_routes::delete_template),
         )
         .route("/api/templates/{id}/use", post(drafts_routes::use_template))
+        .route("/api/webhooks", get(webhook_routes::list).post(webhook_routes::create))
+        .route("/api/webhooks/deliveries", get(webhook_routes::deliveries))
+        .route("/api/webhooks/{id}", delete(webhook_routes::delete))
+        .route("/api/webhooks/{id}/test", post(webhook_routes::test))
+        .route("/api/images", post(media_routes::upload).layer(media_routes::upload_body_limit(&state)))
+        .route("/api/images/{id}", get(media_routes::get).delete(media_routes::delete))
+        .route("/image/generate", post(media_routes::generate))
+        .route("/media/{id}", get(media_routes::serve))
+        .route("/media/{id}/thumb", get(media_routes::serve_thumb))
+        .route("/api/content/library", get(library_routes::page))
         .route("/api/connection/configs", get(connection_tools::configs))
         .route("/api/connection/config/{platform}", get(connection_tools::config))
         .route("/api/connection/quick-connect/options", get(connection_tools::quick_connect_options))
@@ -214,20 +261,69 @@ fn spawn_workers(state: &AppState) {
             }
         }
     });
+
+    // Outbound webhooks: due deliveries every poll (a full batch goes again at once, so a
+    // backlog drains fast); hourly, finished deliveries older than 30 days leave the log.
+    let webhooks = state.webhooks.clone();
+    tokio::spawn(async move {
+        const BATCH: usize = 32;
+        let mut tick = tokio::time::interval(webhooks.config().poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pruned_at = tokio::time::Instant::now();
+        loop {
+            tick.tick().await;
+            loop {
+                match webhooks.deliver_due(BATCH).await {
+                    Ok(n) if n == BATCH => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "webhook delivery sweep failed");
+                        break;
+                    }
+                }
+            }
+            if pruned_at.elapsed() >= Duration::from_secs(3600) {
+                pruned_at = tokio::time::Instant::now();
+                if let Err(e) = webhooks.prune(Duration::from_secs(30 * 86_400)).await {
+                    tracing::error!(error = %e, "webhook log pruning failed");
+                }
+            }
+        }
+    });
 }
 
 async fn root(Extension(rc): Extension<app::state::RequestCtx>) -> Response {
     Redirect::to(if rc.user.is_some() { "/dashboard" } else { "/login" }).into_response()
 }
 
-/// Liveness plus a database round-trip.
+/// Liveness: a database round-trip and the publishing dispatcher's heartbeat. A stalled
+/// dispatcher makes the instance unhealthy, so an orchestrator restarts it.
 async fn health(State(st): State<AppState>) -> Response {
-    match sqlx_ping(&st).await {
-        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unhealthy", "database": "unreachable" }))).into_response()
-        }
+    let db = sqlx_ping(&st).await;
+    if let Err(e) = &db {
+        tracing::error!(error = %e, "health check: database unreachable");
+    }
+    let q = st.publisher.health().await.ok();
+    let worker = match &q {
+        Some(h) if h.last_tick == 0 => "off",
+        Some(h) if h.healthy => "ok",
+        _ => "stalled",
+    };
+    let ok = db.is_ok() && worker != "stalled";
+    let body = Json(serde_json::json!({
+        "status": if ok { "ok" } else { "unhealthy" },
+        "database": if db.is_ok() { "ok" } else { "unreachable" },
+        "publisher": {
+            "worker": worker,
+            "last_tick": q.as_ref().map(|h| h.last_tick),
+            "overdue": q.as_ref().map(|h| h.overdue),
+            "in_flight": q.as_ref().map(|h| h.in_flight),
+        },
+    }));
+    if ok {
+        body.into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
 }
 

@@ -48,8 +48,11 @@ fn client_info(req: &Request<Body>, trust_proxy: bool) -> ClientInfo {
     ClientInfo { ip, user_agent }
 }
 
+/// Served without looking at the caller: no session work, no cookies set. `/media/` holds
+/// images public by their unguessable id (platforms fetch them by URL, and a `Set-Cookie` on
+/// an immutable, publicly cached response would be wrong); only GET routes exist there.
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/robots.txt"
+    path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/robots.txt"
 }
 
 pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>, next: Next) -> Response {

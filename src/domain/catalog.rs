@@ -750,6 +750,33 @@ pub fn catalog_in_order() -> impl Iterator<Item = &'static PlatformInfo> {
     CATALOG.iter()
 }
 
+/// The picture shape a network shows best in the feed: pixels, and the ratio as Gemini's
+/// `imageConfig.aspectRatio` names it. Text cards and generated images use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FeedImage {
+    pub width: u32,
+    pub height: u32,
+    pub aspect: &'static str,
+}
+
+/// Without a platform: Instagram's portrait, which crops well everywhere else.
+pub const DEFAULT_FEED_IMAGE: FeedImage = FeedImage { width: 1080, height: 1350, aspect: "4:5" };
+
+pub fn feed_image(id: PlatformId) -> FeedImage {
+    match id {
+        PlatformId::Instagram => DEFAULT_FEED_IMAGE,
+        // why: link-card / in-feed landscape that X, LinkedIn, Facebook, Bluesky, Mastodon and
+        // Threads all show uncropped.
+        PlatformId::X | PlatformId::Linkedin | PlatformId::Facebook | PlatformId::Bluesky | PlatformId::Mastodon | PlatformId::Threads => {
+            FeedImage { width: 1200, height: 675, aspect: "16:9" }
+        }
+        // why: Pinterest recommends 2:3 Pins.
+        PlatformId::Pinterest => FeedImage { width: 1000, height: 1500, aspect: "2:3" },
+        // Full-screen vertical.
+        PlatformId::Tiktok | PlatformId::Youtube => FeedImage { width: 1080, height: 1920, aspect: "9:16" },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

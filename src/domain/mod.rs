@@ -2,22 +2,28 @@
 //! type is proof that the input was checked.
 
 mod catalog;
+mod compose;
 mod email;
 mod password;
 mod platform;
 mod profile;
+mod recurrence;
 mod template;
 mod text;
 mod troubleshoot;
+mod when;
 
 pub use catalog::*;
+pub use compose::{builtin_variants, fit_to_limit, hashtags, idea_vars, limit_hint, title_from, tone, PLACEHOLDERS};
 pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
 pub use profile::{DisplayName, Timezone};
+pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES};
 pub use template::{placeholders, render, TemplateError};
 pub use text::{check_length, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
 pub use troubleshoot::{diagnose, Diagnosis};
+pub use when::{local_to_utc_ms, parse_local, utc_ms_to_local, Fold};
 
 use serde::{Deserialize, Serialize};
 

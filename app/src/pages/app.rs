@@ -154,34 +154,6 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-pub fn EditorPage() -> impl IntoView {
-    view! {
-        <AppShell title="Editor">
-            <EmptyState
-                heading="Write once, shape for every network"
-                body="The editor (ideas, per-network variants with live character limits, images and AI help on your own key) arrives with the Compose release."
-                cta_href="/sources"
-                cta="Connect accounts first"
-            />
-        </AppShell>
-    }
-}
-
-#[component]
-pub fn LibraryPage() -> impl IntoView {
-    view! {
-        <AppShell title="Library">
-            <EmptyState
-                heading="Your library is empty"
-                body="Drafts and published posts will be listed here with search and filters."
-                cta_href="/editor"
-                cta="Open the editor"
-            />
-        </AppShell>
-    }
-}
-
-#[component]
 pub fn CalendarPage() -> impl IntoView {
     view! {
         <AppShell title="Calendar">

@@ -1,7 +1,10 @@
 pub mod app;
 pub mod auth;
+pub mod editor;
+pub mod library;
 pub mod settings;
 pub mod sources;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,4 +1,4 @@
-//! Settings: profile (name, time zone), sign-in methods and active sessions.
+//! Settings: profile (name, time zone), AI keys, sign-in methods and active sessions.
 
 use super::app::AppShell;
 use crate::api::{LogoutEverywhere, RevokeSession, UpdateProfile};
@@ -13,6 +13,8 @@ pub fn SettingsPage() -> impl IntoView {
         <AppShell title="Settings">
             <div class="space-y-8">
                 <ProfileCard />
+                <AiCard />
+                <super::webhooks::WebhooksCard />
                 <SignInCard />
                 <SessionsCard />
             </div>
@@ -170,5 +172,162 @@ fn SessionsCard() -> impl IntoView {
                 </ActionForm>
             </div>
         </Card>
+    }
+}
+
+/// Which field is being saved, and how the last save went, for the "saved" marks.
+#[derive(Clone, PartialEq)]
+enum FieldState {
+    Idle,
+    Saving,
+    Saved,
+    Failed(String),
+}
+
+#[component]
+fn FieldStatus(state: RwSignal<FieldState>) -> impl IntoView {
+    move || match state.get() {
+        FieldState::Idle => ().into_any(),
+        FieldState::Saving => {
+            view! { <span class="inline-flex items-center gap-1 text-xs text-slate-500"><Spinner />"Saving…"</span> }.into_any()
+        }
+        FieldState::Saved => {
+            view! { <span class="text-xs font-medium text-emerald-700" data-testid="field-saved">"✓ Saved"</span> }.into_any()
+        }
+        FieldState::Failed(m) => view! { <span role="alert" class="text-xs text-rose-700">{m}</span> }.into_any(),
+    }
+}
+
+/// Bring-your-own-key AI: each field saves when it loses focus. Keys are write-only: after
+/// saving, only their hint (`sk-…abcd`) comes back.
+#[component]
+fn AiCard() -> impl IntoView {
+    use crate::compose_api::{ai_settings, save_ai_setting, test_ai_key, AiSettingsView};
+    let settings = RwSignal::new(None::<AiSettingsView>);
+    let loaded = Resource::new(|| (), |_| ai_settings());
+    let testing = RwSignal::new(false);
+    let test_result = RwSignal::new(None::<(bool, String)>);
+    let csrf = move || page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default();
+    let field = move |name: &'static str, label: &'static str, secret: bool, placeholder: &'static str, help: &'static str| {
+        let state = RwSignal::new(FieldState::Idle);
+        let id = format!("ai-{name}");
+        let current = move || {
+            settings.get().map(|s| match name {
+                "openai_key" => s.openai_key_hint.unwrap_or_default(),
+                "gemini_key" => s.gemini_key_hint.unwrap_or_default(),
+                "base_url" => s.base_url,
+                _ => s.model,
+            })
+        };
+        let on_blur = move |ev: leptos::ev::FocusEvent| {
+            let value = event_target_value(&ev);
+            let unchanged = if secret { value.is_empty() } else { current().as_deref() == Some(value.as_str()) };
+            if unchanged {
+                return;
+            }
+            state.set(FieldState::Saving);
+            let input = event_target::<leptos::web_sys::HtmlInputElement>(&ev);
+            leptos::task::spawn_local(async move {
+                match save_ai_setting(csrf(), name.to_string(), value).await {
+                    Ok(s) => {
+                        settings.set(Some(s));
+                        state.set(FieldState::Saved);
+                        test_result.set(None);
+                        if secret {
+                            input.set_value("");
+                        }
+                    }
+                    Err(e) => {
+                        state.set(FieldState::Failed(e.to_string().trim_start_matches("error running server function: ").to_string()))
+                    }
+                }
+            });
+        };
+        let remove = move |_| {
+            state.set(FieldState::Saving);
+            leptos::task::spawn_local(async move {
+                match save_ai_setting(csrf(), name.to_string(), String::new()).await {
+                    Ok(s) => {
+                        settings.set(Some(s));
+                        state.set(FieldState::Saved);
+                    }
+                    Err(e) => state.set(FieldState::Failed(e.to_string())),
+                }
+            });
+        };
+        view! {
+            <div class="space-y-1.5">
+                <div class="flex items-center justify-between gap-2">
+                    <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+                    <FieldStatus state />
+                </div>
+                <div class="flex gap-2">
+                    <input
+                        id=id.clone()
+                        name=name
+                        type=if secret { "password" } else { "text" }
+                        autocomplete="off"
+                        spellcheck="false"
+                        class=INPUT
+                        data-testid=id.clone()
+                        placeholder=move || match (secret, current()) {
+                            (true, Some(h)) if !h.is_empty() => format!("{h} saved — paste a new key to replace it"),
+                            _ => placeholder.to_string(),
+                        }
+                        prop:value=move || if secret { String::new() } else { current().unwrap_or_default() }
+                        on:blur=on_blur
+                    />
+                    {secret.then(|| view! {
+                        <Show when=move || current().is_some_and(|h| !h.is_empty())>
+                            <button type="button" on:click=remove class="shrink-0 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">"Remove"</button>
+                        </Show>
+                    })}
+                </div>
+                <p class="text-xs text-slate-500">{help}</p>
+            </div>
+        }
+    };
+    let run_test = move |_| {
+        testing.set(true);
+        leptos::task::spawn_local(async move {
+            test_result.set(Some(match test_ai_key(csrf()).await {
+                Ok(t) => (t.ok, t.message),
+                Err(e) => (false, e.to_string().trim_start_matches("error running server function: ").to_string()),
+            }));
+            testing.set(false);
+        });
+    };
+    view! {
+        <div id="ai">
+        <Card title="AI writing and images" sub="Use your own keys. They are encrypted on this server and never shown again; each field saves when you leave it.">
+            <Suspense fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading…"</p> }>
+                {move || loaded.get().map(|r| match r {
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }.into_any(),
+                    Ok(s) => {
+                        if settings.get_untracked().is_none() {
+                            settings.set(Some(s));
+                        }
+                        view! {
+                            <div class="grid gap-5 sm:grid-cols-2" data-testid="ai-form">
+                                {field("openai_key", "OpenAI-compatible API key", true, "sk-…", "Used to write posts from your ideas. Without a key the built-in writer is used.")}
+                                {field("model", "Model", false, "gpt-4o-mini", "Any chat model your provider offers.")}
+                                {field("base_url", "Base URL", false, "https://api.openai.com/v1", "Change it for Azure, OpenRouter, Ollama or another compatible service.")}
+                                {field("gemini_key", "Google Gemini API key", true, "AIza…", "Used to generate images. Without a key, images are text cards made on this server.")}
+                                <div class="flex flex-wrap items-center gap-3 sm:col-span-2">
+                                    <button type="button" on:click=run_test disabled=move || testing.get() data-testid="test-key" class="inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 disabled:opacity-60">
+                                        <Show when=move || testing.get()><Spinner /></Show>
+                                        "Test key"
+                                    </button>
+                                    {move || test_result.get().map(|(ok, m)| view! {
+                                        <span role="status" data-testid="test-result" class=if ok { "text-sm text-emerald-700" } else { "text-sm text-rose-700" }>{m}</span>
+                                    })}
+                                </div>
+                            </div>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </Card>
+        </div>
     }
 }

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use serde_json::json;
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+pub async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
     let mut req = app.client.request(method, app.url(path));
     if let Some(b) = body {
         req = req.json(&b);

@@ -91,6 +91,12 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         platforms: Default::default(),
         demo: false,
         policy: test_policy(),
+        ai_timeout: Duration::from_secs(5),
+        queue: covalynce::publish::QueueConfig { backoff_base: Duration::from_millis(100), poll: Duration::from_millis(50), ..Default::default() },
+        publish_worker: true,
+        platform_timeout: Duration::from_secs(30),
+        media: Default::default(),
+        webhooks: Default::default(),
     };
     customise(&mut config);
     let db = Db::connect(&config.database_url).await.expect("connect test database");

@@ -1,14 +1,19 @@
 //! Integration tests: the real server on port 0, a real database (SQLite by default,
 //! PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
 
+mod ai;
 mod auth_api;
 mod connection_tools;
 mod drafts;
 mod fake_idp;
 mod helpers;
+mod library;
+mod media;
 mod oauth;
 mod pages;
 mod platforms_linkedin_pinterest;
 mod platforms_meta;
 mod platforms_video;
+mod publish;
 mod sources;
+mod webhooks;

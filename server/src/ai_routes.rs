@@ -1,0 +1,75 @@
+//! BYOK settings and text generation (JSON). Keys go in, hints come out.
+
+use crate::error::{user_id, ApiError, ApiJson};
+use app::state::{AppState, RequestCtx};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use covalynce::ai::{AiError, AiSettingsInput, GenerateRequest};
+use covalynce::drafts::{DraftInput, SaveKind};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl From<AiError> for ApiError {
+    fn from(e: AiError) -> Self {
+        if let AiError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "AI request failed");
+        }
+        let mut err = ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string());
+        err.retry_after = e.retry_after();
+        err
+    }
+}
+
+pub async fn settings(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!(st.ai.settings(&uid).await?)))
+}
+
+pub async fn save(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<AiSettingsInput>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!(st.ai.save(&uid, b).await?)))
+}
+
+pub async fn test_key(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!(st.ai.test_key(&uid).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct GenerateBody {
+    #[serde(flatten)]
+    req: GenerateRequest,
+    /// When set, the idea and the generated variants are saved on this draft.
+    draft_id: Option<String>,
+}
+
+/// `POST /api/ai/generate` → `{variants, source, model, warnings, lengths, draft?}`.
+pub async fn generate(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<GenerateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    // Check ownership before spending the user's credit on a draft they cannot save to.
+    if let Some(id) = &b.draft_id {
+        st.drafts.get(&uid, id).await?;
+    }
+    let g = st.ai.generate(&uid, &b.req).await?;
+    let lengths: serde_json::Map<String, Value> = g
+        .variants
+        .iter()
+        .filter_map(|(p, body)| covalynce::PlatformId::parse(p).ok().map(|pid| (p.clone(), json!(covalynce::check_length(pid, body)))))
+        .collect();
+    let mut out = json!({"variants": g.variants, "source": g.source, "model": g.model, "warnings": g.warnings, "lengths": lengths});
+    if let Some(id) = &b.draft_id {
+        let input =
+            DraftInput { idea: Some(b.req.idea.clone()), variants: Some(g.variants.clone().into_iter().collect()), ..Default::default() };
+        out["draft"] = json!(st.drafts.save(&uid, id, input, SaveKind::Save).await?);
+    }
+    Ok(Json(out))
+}

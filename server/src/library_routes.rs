@@ -1,0 +1,22 @@
+//! `GET /api/content/library` (seed 004 §Content Library): one page of the caller's drafts
+//! with filters and search, as JSON. The Library page uses a server function over the same
+//! core call.
+
+use crate::error::{user_id, ApiError};
+use app::state::{AppState, RequestCtx};
+use axum::extract::{Query, State};
+use axum::{Extension, Json};
+use covalynce::drafts::DraftError;
+use covalynce::library::{LibraryPage, LibraryParams};
+
+/// `?status=&q=&page=&per_page=&platform=`; every value is optional and checked by the core
+/// (a bad one is a 422 that says what to send instead).
+pub async fn page(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Query(params): Query<LibraryParams>,
+) -> Result<Json<LibraryPage>, ApiError> {
+    let uid = user_id(&rc)?;
+    let q = params.parse().map_err(DraftError::from)?;
+    Ok(Json(st.library.page(&uid, &q).await?))
+}

@@ -1,0 +1,254 @@
+//! Scheduling over JSON: the calendar range, CSV bulk import (and its template), repeating
+//! series, per-account time slots and "add to queue". Thin wrappers over
+//! `covalynce::schedule`; every id is looked up within the caller's own data, so another
+//! user's ids are simply not found (404).
+
+use crate::error::{user_id, ApiError, ApiJson};
+use app::state::{AppState, RequestCtx};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use covalynce::schedule::{Import, QueueItem, Scheduler, SeriesInput};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest CSV accepted: 1,000 long LinkedIn posts fit with room to spare.
+pub const BULK_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The core scheduler over the app's shared handles (cheap: pools are reference-counted).
+pub fn scheduler(st: &AppState) -> Scheduler {
+    Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone())
+}
+
+/// The bulk route takes the file plus multipart framing; axum's default (2 MB) is too small.
+pub fn bulk_body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(BULK_MAX_BYTES + 64 * 1024)
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("The file is larger than {} MB. Split it into smaller files.", BULK_MAX_BYTES / (1024 * 1024)),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `GET /api/calendar?from=YYYY-MM-DD&to=YYYY-MM-DD`: the posts on those local days (both
+/// included) with their local date and time in the profile's zone.
+pub async fn calendar(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, ApiError> {
+    let uid = user_id(&rc)?;
+    let (Some(from), Some(to)) = (q.from.filter(|s| !s.is_empty()), q.to.filter(|s| !s.is_empty())) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_range",
+            "Give the days to show: ?from=2026-11-01&to=2026-11-30 (local dates, both included).",
+        ));
+    };
+    let cal = scheduler(&st).calendar(&uid, &from, &to).await?;
+    Ok(Json(cal).into_response())
+}
+
+/// Reads the CSV out of whichever shape the client sent: multipart (a file field, or a text
+/// field named `csv`), JSON `{"csv": "…"}`, or the raw body (`text/csv`).
+async fn csv_body(st: &AppState, req: Request) -> Result<Vec<u8>, ApiError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let multipart_err = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_upload", "The upload was cut off or malformed. Try again.")
+        }
+    };
+    if ct.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, st).await.map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_upload", "The upload was malformed. Send the CSV in a field named \"file\".")
+        })?;
+        while let Some(field) = mp.next_field().await.map_err(multipart_err)? {
+            if field.file_name().is_some() || matches!(field.name(), Some("file" | "csv")) {
+                return Ok(field.bytes().await.map_err(multipart_err)?.to_vec());
+            }
+        }
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_file", "Choose a CSV file to import (a field named \"file\")."));
+    }
+    if ct.starts_with("application/json") {
+        let ApiJson(v): ApiJson<Value> = ApiJson::from_request(req, st).await?;
+        return v["csv"]
+            .as_str()
+            .map(|s| s.as_bytes().to_vec())
+            .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_file", "Send {\"csv\": \"date,time,accounts,text\\n…\"}."));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), BULK_MAX_BYTES).await.map_err(|_| too_large())?;
+    Ok(bytes.to_vec())
+}
+
+/// `POST /api/schedule/bulk`: every row is checked first. All valid → 201 with the posts
+/// (one batch); anything wrong → 422 listing every problem by row and column, nothing stored.
+pub async fn bulk(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, req: Request) -> Result<Response, ApiError> {
+    let uid = user_id(&rc)?;
+    let bytes = csv_body(&st, req).await?;
+    match scheduler(&st).import_csv(&uid, &bytes).await? {
+        Import::Imported(posts) => {
+            let batch = posts.first().map(|p| p.batch_id.clone()).unwrap_or_default();
+            Ok((StatusCode::CREATED, Json(json!({"imported": posts.len(), "batch_id": batch, "posts": posts}))).into_response())
+        }
+        Import::Refused(errors) => {
+            let rows = {
+                let mut r: Vec<usize> = errors.iter().map(|e| e.row).collect();
+                r.dedup();
+                r.len()
+            };
+            let message = format!(
+                "Nothing was imported: {} problem{} in {rows} row{}. Fix them and upload the file again.",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                if rows == 1 { "" } else { "s" }
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "invalid_rows", "message": message, "errors": errors})))
+                .into_response())
+        }
+    }
+}
+
+/// `GET /api/schedule/bulk/template.csv`: header and two example rows for this person.
+pub async fn template(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Response, ApiError> {
+    let uid = user_id(&rc)?;
+    let body = scheduler(&st).template_csv(&uid).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"covalynce-schedule.csv\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /api/schedule/recurring`: `{connection_ids, text | variants | draft_id, start:
+/// "2026-12-01T09:00", fold?, freq: daily|weekly|monthly, interval?, until? | count?}`.
+pub async fn create_series(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(mut input): ApiJson<SeriesInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = user_id(&rc)?;
+    if let Some(id) = input.draft_id.clone().filter(|d| !d.is_empty()) {
+        let draft = st.drafts.get(&uid, &id).await?;
+        for (p, body) in draft.variants {
+            input.variants.entry(p).or_insert(body);
+        }
+        if input.image_url.is_none() {
+            input.image_url = draft.image_url;
+        }
+        if input.title.is_none() {
+            input.title = Some(draft.title);
+        }
+    }
+    let (series, posts) = scheduler(&st).create_series(&uid, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"series": series, "posts": posts}))))
+}
+
+pub async fn list_series(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!({"series": scheduler(&st).list_series(&uid).await?})))
+}
+
+/// `DELETE /api/schedule/recurring/{id}`: the series stops and its pending posts are cancelled.
+pub async fn cancel_series(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    let (series, n) = scheduler(&st).cancel_series(&uid, &id).await?;
+    Ok(Json(json!({"series": series, "cancelled": n})))
+}
+
+#[derive(Deserialize)]
+pub struct SlotsQuery {
+    #[serde(default)]
+    connection_id: Option<String>,
+}
+
+pub async fn list_slots(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Query(q): Query<SlotsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    let slots = scheduler(&st).slots(&uid, q.connection_id.as_deref().filter(|c| !c.is_empty())).await?;
+    Ok(Json(json!({"slots": slots})))
+}
+
+#[derive(Deserialize)]
+pub struct SlotBody {
+    #[serde(default)]
+    connection_id: String,
+    /// 0 (Monday) … 6 (Sunday), or a day name.
+    #[serde(default)]
+    weekday: Value,
+    /// `HH:MM` in the profile's zone.
+    #[serde(default, alias = "local_time")]
+    time: String,
+}
+
+/// `POST /api/slots`: `{connection_id, weekday, time}` → 201 with the slot; 409 if it exists.
+pub async fn create_slot(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<SlotBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = user_id(&rc)?;
+    let weekday = match &b.weekday {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    let slot = scheduler(&st).add_slot(&uid, &b.connection_id, &weekday, &b.time).await?;
+    Ok((StatusCode::CREATED, Json(json!(slot))))
+}
+
+pub async fn delete_slot(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let uid = user_id(&rc)?;
+    scheduler(&st).delete_slot(&uid, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/queue/add`: `{connection_id, text, image_url?, title?, draft_id?}` → 201 with
+/// the post at the account's next free slot, and that slot's local date and time.
+pub async fn add_to_queue(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(item): ApiJson<QueueItem>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = user_id(&rc)?;
+    let s = scheduler(&st);
+    let post = s.add_to_queue(&uid, item).await?;
+    let local = covalynce::utc_ms_to_local(&s.timezone(&uid).await, post.scheduled_at);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "post": post,
+            "local_date": local.map(|t| t.format("%Y-%m-%d").to_string()),
+            "local_time": local.map(|t| t.format("%H:%M").to_string()),
+        })),
+    ))
+}

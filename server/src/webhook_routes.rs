@@ -1,0 +1,81 @@
+//! Outbound webhooks (JSON): register URLs, send a test, read the delivery log. The signing
+//! secret comes back once, in the answer to the POST that created the endpoint.
+
+use crate::error::{user_id, ApiError, ApiJson};
+use app::state::{AppState, RequestCtx};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use covalynce::webhooks::{WebhookError, EVENTS};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        if let WebhookError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "webhook request failed");
+        }
+        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
+    }
+}
+
+/// `GET /api/webhooks` → `{webhooks: [...], events: [...]}` (the events one can subscribe to).
+pub async fn list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!({"webhooks": st.webhooks.list(&uid).await?, "events": EVENTS})))
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    url: String,
+    events: Vec<String>,
+}
+
+/// `POST /api/webhooks {url, events}` → 201 with the endpoint and its `secret` (only now).
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let uid = user_id(&rc)?;
+    let (ep, secret) = st.webhooks.create(&uid, &b.url, &b.events).await?;
+    let mut out = json!(ep);
+    out["secret"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let uid = user_id(&rc)?;
+    st.webhooks.delete(&uid, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/webhooks/{id}/test`: sends a `ping` now and answers with the delivery as
+/// recorded (`status` delivered or failed, `last_status_code`, `last_error`).
+pub async fn test(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!(st.webhooks.ping(&uid, &id).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/webhooks/deliveries?limit=50` → `{deliveries: [...]}`, newest first.
+pub async fn deliveries(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let uid = user_id(&rc)?;
+    Ok(Json(json!({"deliveries": st.webhooks.deliveries(&uid, q.limit.unwrap_or(50)).await?})))
+}

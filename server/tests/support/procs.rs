@@ -1,0 +1,217 @@
+//! Real processes for the crash and multi-replica tests and the dispatch benchmark: the
+//! `covalynce` binary as server(s) and as the platform sandbox, driven over HTTP.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_covalynce")
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Proc {
+    child: Child,
+    pub base: String,
+}
+
+impl Proc {
+    /// SIGKILL: no shutdown hooks, no flushing — a crash.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+async fn wait_ready(url: &str) {
+    let c = reqwest::Client::new();
+    let end = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < end {
+        if c.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+pub async fn start_sandbox() -> Proc {
+    let port = free_port();
+    let child = Command::new(bin())
+        .args(["sandbox", "--port", &port.to_string()])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the sandbox");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&format!("{base}/_control/ledger")).await;
+    Proc { child, base }
+}
+
+/// A server process on `port` (so a restart keeps the address and the browser cookies).
+pub async fn start_server(port: u16, data_dir: &std::path::Path, db_url: &str, sandbox: &str, env: &[(&str, &str)]) -> Proc {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(bin());
+    cmd.arg("serve")
+        .env("PORT", port.to_string())
+        .env("BASE_URL", &base)
+        .env("DATA_DIR", data_dir)
+        .env("DATABASE_URL", db_url)
+        .env("SANDBOX_URL", sandbox)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("start the server");
+    wait_ready(&format!("{base}/health")).await;
+    Proc { child, base }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub async fn signup(c: &reqwest::Client, base: &str) {
+    let email = format!("crash-{}@example.com", uuid_like());
+    let r = c
+        .post(format!("{base}/auth/signup"))
+        .json(&serde_json::json!({"email": email, "password": "correct horse battery 9", "name": "Crash Test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos() ^ (chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u128)
+    )
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+/// The browser's OAuth flow against the sandbox: consent form → sandbox consent → callback.
+/// Returns the new connection's id.
+pub async fn connect(c: &reqwest::Client, base: &str, platform: &str, username: &str) -> String {
+    let html = c.get(format!("{base}/forgot")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let i = html.find(marker).unwrap() + marker.len();
+    let csrf = html[i..].split('"').next().unwrap().to_string();
+    let r = c.post(format!("{base}/sources/connect/{platform}")).form(&[("csrf", csrf.as_str()), ("consent", "on")]).send().await.unwrap();
+    let authorize = location(&r);
+    let q: HashMap<String, String> = url::Url::parse(&authorize).unwrap().query_pairs().into_owned().collect();
+    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .filter_map(|k| q.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    form.push(("username".into(), username.into()));
+    form.push(("decision".into(), "allow".into()));
+    let r = c.post(&authorize).form(&form).send().await.unwrap();
+    c.get(location(&r)).send().await.unwrap();
+    let v: Value = c.get(format!("{base}/integrations/list")).send().await.unwrap().json().await.unwrap();
+    v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == platform).expect("connected")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// (platform, text) of everything the sandbox accepted.
+pub async fn ledger(sandbox: &str) -> Vec<(String, String)> {
+    let v: Value = reqwest::get(format!("{sandbox}/_control/ledger")).await.unwrap().json().await.unwrap();
+    v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["platform"].as_str().unwrap().to_string(), e["text"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Schedules `n` posts (unique texts `{tag}-{i}`) across `conns`, at `at(i)` UTC ms.
+pub async fn schedule(c: &reqwest::Client, base: &str, conns: &[String], n: usize, tag: &str, at: impl Fn(usize) -> i64) {
+    let mut i = 0;
+    while i < n {
+        let ids: Vec<&String> = conns.iter().take(n - i).collect();
+        let r = c
+            .post(format!("{base}/api/posts/publish"))
+            .json(&serde_json::json!({"connection_ids": ids, "text": format!("{tag}-{i}"), "scheduled_at": at(i)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        i += ids.len();
+    }
+}
+
+/// Every post of the signed-in user.
+pub async fn posts(c: &reqwest::Client, base: &str) -> Vec<Value> {
+    let v: Value = c.get(format!("{base}/api/posts?limit=10000")).send().await.unwrap().json().await.unwrap();
+    v["posts"].as_array().unwrap().clone()
+}
+
+/// Waits until no post is pending or publishing; returns them.
+pub async fn settle(c: &reqwest::Client, base: &str, within: Duration) -> Vec<Value> {
+    let end = Instant::now() + within;
+    loop {
+        let all = posts(c, base).await;
+        let open = all.iter().filter(|p| matches!(p["status"].as_str(), Some("pending" | "publishing"))).count();
+        if open == 0 || Instant::now() > end {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// For each post: how many times the sandbox got it. Panics on any duplicate or on a posted
+/// post the sandbox never saw; returns (posted, unconfirmed, failed).
+pub fn check_exactly_once(posts: &[Value], ledger: &[(String, String)]) -> (usize, usize, usize) {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for (p, t) in ledger {
+        *seen.entry((p.clone(), t.clone())).or_default() += 1;
+    }
+    let dupes: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(dupes.is_empty(), "published more than once: {dupes:?}");
+    let (mut posted, mut unconfirmed, mut failed) = (0, 0, 0);
+    for p in posts {
+        let key = (p["platform"].as_str().unwrap().to_string(), p["body"].as_str().unwrap().to_string());
+        let n = seen.get(&key).copied().unwrap_or(0);
+        match p["status"].as_str().unwrap() {
+            "posted" => {
+                assert_eq!(n, 1, "posted but the platform has it {n} times: {p}");
+                posted += 1;
+            }
+            "unconfirmed" => {
+                assert!(n <= 1);
+                unconfirmed += 1;
+            }
+            "failed" => {
+                assert_eq!(n, 0, "failed but the platform has it: {p}");
+                failed += 1;
+            }
+            other => panic!("post left {other}: {p}"),
+        }
+    }
+    (posted, unconfirmed, failed)
+}

@@ -1,0 +1,440 @@
+//! Publishing: one publication per (post, account), kept in the database, which is also the
+//! job queue (`queue.rs`). Scheduling validates everything before anything is stored, so a
+//! batch goes in whole or not at all.
+
+mod queue;
+
+pub use queue::{Health, QueueConfig};
+
+use crate::connections::Connections;
+use crate::db::{now_ms, opt, Db};
+use crate::domain::{check_length, platform_info, DomainError, PlatformId};
+use crate::media::Media;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::sync::Arc;
+
+pub const STATUSES: [&str; 6] = ["pending", "publishing", "posted", "failed", "unconfirmed", "cancelled"];
+/// How far ahead a post may be scheduled.
+const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
+/// A "now" that arrives a little late (slow form, clock skew) is still now.
+const PAST_GRACE_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Post {
+    pub id: String,
+    pub batch_id: String,
+    pub draft_id: Option<String>,
+    pub connection_id: Option<String>,
+    pub platform: String,
+    pub account_name: String,
+    pub body: String,
+    pub title: Option<String>,
+    pub image_url: Option<String>,
+    pub status: String,
+    pub scheduled_at: i64,
+    pub attempts: i64,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub guidance: Option<String>,
+    pub recurrence_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+impl Post {
+    fn from_row(r: &sqlx::any::AnyRow) -> Self {
+        Self {
+            id: r.get("id"),
+            batch_id: r.get("batch_id"),
+            draft_id: opt(r, "draft_id"),
+            connection_id: opt(r, "connection_id"),
+            platform: r.get("platform"),
+            account_name: r.get("account_name"),
+            body: r.get("body"),
+            title: opt(r, "title"),
+            image_url: opt(r, "image_url"),
+            status: r.get("status"),
+            scheduled_at: r.get("scheduled_at"),
+            attempts: r.get("attempts"),
+            external_id: opt(r, "external_id"),
+            external_url: opt(r, "external_url"),
+            error_code: opt(r, "error_code"),
+            error_message: opt(r, "error_message"),
+            guidance: opt(r, "guidance"),
+            recurrence_id: opt(r, "recurrence_id"),
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+            published_at: opt(r, "published_at"),
+        }
+    }
+}
+
+/// One publication to create.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewPost {
+    pub connection_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    pub draft_id: Option<String>,
+    /// UTC milliseconds; `None` = now.
+    #[serde(default)]
+    pub scheduled_at: Option<i64>,
+    #[serde(default)]
+    pub recurrence_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0} was not found.")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Invalid(#[from] DomainError),
+    /// 409: the post is past the point where this action makes sense.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for PublishError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl PublishError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound(_) => 404,
+            Self::Invalid(_) => 422,
+            Self::Conflict(_) => 409,
+            Self::Internal(_) => 500,
+        }
+    }
+    pub fn code(&self) -> &str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::Invalid(e) => &e.code,
+            Self::Conflict(_) => "conflict",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+fn invalid(code: &str, msg: impl Into<String>) -> PublishError {
+    PublishError::Invalid(DomainError::new(code, msg))
+}
+
+/// "Publish this draft (or text) to these accounts", before it becomes publications.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PublishRequest {
+    #[serde(default)]
+    pub connection_ids: Vec<String>,
+    /// One text for every account (when there is no draft, or to override it).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Platform id → text, overriding the draft's variant.
+    #[serde(default)]
+    pub variants: std::collections::HashMap<String, String>,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// UTC ms; `None` = now.
+    #[serde(default)]
+    pub scheduled_at: Option<i64>,
+}
+
+/// Filters for listing posts.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostQuery {
+    pub status: Option<String>,
+    /// UTC ms, inclusive.
+    pub from: Option<i64>,
+    /// UTC ms, exclusive.
+    pub to: Option<i64>,
+    pub draft_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct Publisher {
+    db: Db,
+    connections: Connections,
+    media: Media,
+    /// Public URL of this instance: media URLs handed to platforms that fetch by URL.
+    base_url: String,
+    cfg: QueueConfig,
+    state: Arc<queue::Shared>,
+}
+
+impl Publisher {
+    pub fn new(db: Db, connections: Connections, media: Media, base_url: &str, cfg: QueueConfig) -> Self {
+        Self { db, connections, media, base_url: base_url.trim_end_matches('/').to_string(), cfg, state: Arc::new(queue::Shared::new()) }
+    }
+
+    /// Validates every item first; stores all of them in one transaction or none.
+    pub async fn schedule(&self, user_id: &str, items: Vec<NewPost>) -> Result<Vec<Post>, PublishError> {
+        if items.is_empty() {
+            return Err(invalid("no_accounts", "Choose at least one account to publish to."));
+        }
+        if items.len() > 1000 {
+            return Err(invalid("too_many", "Schedule at most 1000 posts at once."));
+        }
+        let now = now_ms();
+        let mut rows = Vec::with_capacity(items.len());
+        for it in &items {
+            let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
+            let name = conn.platform.display_name();
+            if conn.status == "reconnect_needed" {
+                return Err(invalid(
+                    "reconnect_needed",
+                    format!("Reconnect {name} ({}) in Sources before publishing to it.", conn.username),
+                ));
+            }
+            let text = it.text.trim().to_string();
+            let limits = &platform_info(conn.platform).limits;
+            if text.is_empty() && it.image_url.is_none() {
+                return Err(invalid("empty_post", format!("The {name} post is empty. Write something or add an image.")));
+            }
+            let c = check_length(conn.platform, &text);
+            if c.over() {
+                return Err(invalid("over_limit", format!("The {name} post is {} over its limit of {}.", -c.remaining, c.limit)));
+            }
+            if limits.requires_media && it.image_url.is_none() {
+                return Err(invalid("media_required", format!("{name} only publishes posts with an image or video. Add one first.")));
+            }
+            if let Some(u) = &it.image_url {
+                if !(u.starts_with("/media/") || u.starts_with("https://")) {
+                    return Err(invalid("invalid_image_url", "The image must be an uploaded image or an https address."));
+                }
+            }
+            let at = it.scheduled_at.unwrap_or(now);
+            if at < now - PAST_GRACE_MS {
+                return Err(invalid("in_the_past", "That time has already passed. Pick a time in the future, or publish now."));
+            }
+            if at > now + MAX_AHEAD_MS {
+                return Err(invalid("too_far_ahead", "Posts can be scheduled up to two years ahead."));
+            }
+            rows.push((conn, text, at.max(now)));
+        }
+        let batch = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.db.pool().begin().await?;
+        let mut ids = vec![];
+        for ((conn, text, at), it) in rows.iter().zip(&items) {
+            let id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "insert into posts (id, user_id, batch_id, draft_id, connection_id, platform, account_name, body, title, image_url, status, scheduled_at, run_at, recurrence_id, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $13)",
+            )
+            .bind(&id)
+            .bind(user_id)
+            .bind(&batch)
+            .bind(it.draft_id.as_deref())
+            .bind(&conn.id)
+            .bind(conn.platform.as_str())
+            .bind(&conn.username)
+            .bind(text)
+            .bind(it.title.as_deref())
+            .bind(it.image_url.as_deref())
+            .bind(*at)
+            .bind(it.recurrence_id.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        let drafts: Vec<String> = items.iter().filter_map(|i| i.draft_id.clone()).collect();
+        for d in drafts {
+            self.refresh_draft_status(&d).await?;
+        }
+        // Wake this process's dispatcher: a post due now goes out now, not at the next poll.
+        self.state.wake.notify_one();
+        let posts = self.list(user_id, &PostQuery { batch_id: Some(batch), limit: Some(1000), ..Default::default() }).await?;
+        Ok(posts)
+    }
+
+    /// One publication per chosen account; each gets its platform's text: an explicit
+    /// variant, else the shared text, else the draft's variant for that platform.
+    pub async fn publish(&self, user_id: &str, draft: Option<&crate::drafts::Draft>, req: PublishRequest) -> Result<Vec<Post>, PublishError> {
+        let mut items = vec![];
+        for cid in &req.connection_ids {
+            let conn = self.connections.get(user_id, cid).await.map_err(|_| PublishError::NotFound("That account"))?;
+            let p = conn.platform.as_str();
+            let text = req
+                .variants
+                .get(p)
+                .cloned()
+                .or_else(|| req.text.clone())
+                .or_else(|| draft.and_then(|d| d.variants.get(p).cloned()))
+                .unwrap_or_default();
+            items.push(NewPost {
+                connection_id: cid.clone(),
+                text,
+                title: req.title.clone().or_else(|| draft.map(|d| d.title.clone())),
+                image_url: req.image_url.clone().or_else(|| draft.and_then(|d| d.image_url.clone())),
+                draft_id: draft.map(|d| d.id.clone()),
+                scheduled_at: req.scheduled_at,
+                recurrence_id: None,
+            });
+        }
+        self.schedule(user_id, items).await
+    }
+
+    /// The person's profile time zone (UTC when unset).
+    pub async fn timezone(&self, user_id: &str) -> crate::domain::Timezone {
+        let tz: Option<String> =
+            sqlx::query("select timezone from users where id = $1").bind(user_id).fetch_optional(self.db.pool()).await.ok().flatten().map(|r| r.get("timezone"));
+        tz.and_then(|t| crate::domain::Timezone::parse(&t).ok()).unwrap_or_else(crate::domain::Timezone::utc)
+    }
+
+    /// `2026-12-01T09:00` (or with a space) in the person's zone → UTC ms, with the DST rules.
+    pub async fn local_to_utc(&self, user_id: &str, local: &str, fold: &str) -> Result<i64, PublishError> {
+        let (date, time) = local
+            .trim()
+            .split_once(['T', ' '])
+            .ok_or_else(|| invalid("invalid_time", "Give the local time as YYYY-MM-DDTHH:MM, e.g. 2026-12-01T09:00."))?;
+        let naive = crate::domain::parse_local(date, time)?;
+        let fold = crate::domain::Fold::parse(fold)?;
+        Ok(crate::domain::local_to_utc_ms(&self.timezone(user_id).await, naive, fold)?)
+    }
+
+    pub async fn get(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
+        let row =
+            sqlx::query("select * from posts where id = $1 and user_id = $2").bind(id).bind(user_id).fetch_optional(self.db.pool()).await?;
+        row.map(|r| Post::from_row(&r)).ok_or(PublishError::NotFound("That post"))
+    }
+
+    /// Oldest scheduled first within the range.
+    pub async fn list(&self, user_id: &str, q: &PostQuery) -> Result<Vec<Post>, PublishError> {
+        if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty() && *s != "all") {
+            if !STATUSES.contains(&s) {
+                return Err(invalid("invalid_status", format!("\"{s}\" is not a status. Use one of: {}.", STATUSES.join(", "))));
+            }
+        }
+        let rows = sqlx::query(
+            "select * from posts where user_id = $1
+               and ($2 = '' or status = $2)
+               and scheduled_at >= $3 and scheduled_at < $4
+               and ($5 = '' or draft_id = $5)
+               and ($6 = '' or batch_id = $6)
+             order by scheduled_at, id limit $7",
+        )
+        .bind(user_id)
+        .bind(q.status.as_deref().filter(|s| *s != "all").unwrap_or(""))
+        .bind(q.from.unwrap_or(0))
+        .bind(q.to.unwrap_or(i64::MAX))
+        .bind(q.draft_id.as_deref().unwrap_or(""))
+        .bind(q.batch_id.as_deref().unwrap_or(""))
+        .bind(q.limit.unwrap_or(500).clamp(1, 10_000))
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(Post::from_row).collect())
+    }
+
+    /// Only a post that has not started can be cancelled.
+    pub async fn cancel(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
+        let p = self.get(user_id, id).await?;
+        let r = sqlx::query("update posts set status = 'cancelled', updated_at = $1 where id = $2 and user_id = $3 and status = 'pending'")
+            .bind(now_ms())
+            .bind(id)
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(PublishError::Conflict(format!("This post is {} and can no longer be cancelled.", p.status)));
+        }
+        if let Some(d) = &p.draft_id {
+            self.refresh_draft_status(d).await?;
+        }
+        self.get(user_id, id).await
+    }
+
+    /// Moves a pending post (the calendar's drag and drop).
+    pub async fn reschedule(&self, user_id: &str, id: &str, at: i64) -> Result<Post, PublishError> {
+        let p = self.get(user_id, id).await?;
+        let now = now_ms();
+        if at < now - PAST_GRACE_MS {
+            return Err(invalid("in_the_past", "That time has already passed. Pick a time in the future."));
+        }
+        let r = sqlx::query(
+            "update posts set scheduled_at = $1, run_at = $1, updated_at = $2 where id = $3 and user_id = $4 and status = 'pending'",
+        )
+        .bind(at.max(now))
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .execute(self.db.pool())
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(PublishError::Conflict(format!("This post is {} and can no longer be moved.", p.status)));
+        }
+        self.state.wake.notify_one();
+        self.get(user_id, id).await
+    }
+
+    /// Sends a failed post again, or an unconfirmed one after the person checked that it
+    /// did not appear (`confirmed_missing`): we never resend an unconfirmed post by ourselves.
+    pub async fn retry(&self, user_id: &str, id: &str, confirmed_missing: bool) -> Result<Post, PublishError> {
+        let p = self.get(user_id, id).await?;
+        match p.status.as_str() {
+            "failed" => {}
+            "unconfirmed" if confirmed_missing => {}
+            "unconfirmed" => {
+                return Err(PublishError::Conflict(format!(
+                    "This post may already be on {}. Check there first; if it is missing, confirm and retry.",
+                    pid_name(&p.platform)
+                )))
+            }
+            s => return Err(PublishError::Conflict(format!("This post is {s}; only failed or unconfirmed posts can be retried."))),
+        }
+        let now = now_ms();
+        sqlx::query(
+            "update posts set status = 'pending', run_at = $1, attempts = 0, sending_at = null, lease_owner = null, lease_until = null,
+                    error_code = null, error_message = null, guidance = null, updated_at = $1
+             where id = $2 and user_id = $3 and status = $4",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .bind(&p.status)
+        .execute(self.db.pool())
+        .await?;
+        self.state.wake.notify_one();
+        self.get(user_id, id).await
+    }
+
+    /// A draft's status follows its publications: any still to go → scheduled; else any
+    /// failed → failed; else published. One statement that reads the posts as they are when
+    /// it runs (PostgreSQL: after taking the draft's row lock), so two posts finishing at once
+    /// cannot leave a stale status behind.
+    pub(crate) async fn refresh_draft_status(&self, draft_id: &str) -> Result<(), PublishError> {
+        let sql = "update drafts set status = case
+                when exists (select 1 from posts where draft_id = $1 and status in ('pending', 'publishing')) then 'scheduled'
+                when exists (select 1 from posts where draft_id = $1 and status = 'failed') then 'failed'
+                when exists (select 1 from posts where draft_id = $1 and status in ('posted', 'unconfirmed')) then 'published'
+                else status end
+            where id = $1";
+        let mut tx = self.db.pool().begin().await?;
+        if self.db.backend() == crate::db::Backend::Postgres {
+            sqlx::query("select id from drafts where id = $1 for update").bind(draft_id).fetch_optional(&mut *tx).await?;
+        }
+        sqlx::query(sql).bind(draft_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn pid_name(p: &str) -> &'static str {
+    PlatformId::parse(p).map(|p| p.display_name()).unwrap_or("the platform")
+}

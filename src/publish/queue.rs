@@ -1,0 +1,530 @@
+//! The durable queue and its dispatcher.
+//!
+//! - Claim: one statement moves due `pending` rows to `publishing` under this worker's lease
+//!   (PostgreSQL adds `FOR UPDATE SKIP LOCKED`, so several processes never claim the same row;
+//!   SQLite has a single writer).
+//! - Send: `sending_at` is committed, compare-and-swap on the lease, right before the request
+//!   leaves. From then on the post is never sent again automatically.
+//! - Outcome: posted; retried with backoff and jitter only when the platform certainly did
+//!   not take it (connection refused, 5xx, 429 — honouring Retry-After); a 401 refreshes the
+//!   token once and sends again (a 401 means it was not accepted); unconfirmed when the
+//!   answer was lost; failed otherwise, with the platform's words and what to do.
+//! - Recovery: a lease that runs out (the worker died) puts unsent rows back to `pending`
+//!   and turns sent ones into `unconfirmed`.
+//! - Timing: the loop sleeps until the next due post (at most `poll`), and scheduling in
+//!   this process wakes it at once, so posts go out within a second of their time.
+
+use super::{pid_name, Post, PublishError, Publisher};
+use crate::db::{now_ms, Backend};
+use crate::domain::PlatformId;
+use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// How long a claim is valid without a heartbeat; a dead worker's posts come back after it.
+    pub lease: Duration,
+    /// Longest sleep between looks at the queue (other processes' posts, retries).
+    pub poll: Duration,
+    /// Attempts before a retryable failure becomes final.
+    pub max_attempts: i64,
+    /// First retry delay; doubles each attempt (± 20 % jitter), capped at 15 minutes.
+    pub backoff_base: Duration,
+    /// Posts in flight in this process, all platforms together.
+    pub max_in_flight: usize,
+    /// Posts in flight per platform in this process.
+    pub per_platform: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(250),
+            max_attempts: 6,
+            backoff_base: Duration::from_secs(10),
+            max_in_flight: 64,
+            per_platform: 16,
+        }
+    }
+}
+
+/// Process-local dispatcher state.
+pub(super) struct Shared {
+    pub wake: Notify,
+    worker_id: String,
+    last_tick: AtomicI64,
+    in_flight: AtomicUsize,
+    /// Platform → no requests before this time (a 429 told us to wait).
+    cooldown: Mutex<HashMap<String, i64>>,
+    per_platform: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Shared {
+    pub fn new() -> Self {
+        Self {
+            wake: Notify::new(),
+            worker_id: uuid::Uuid::new_v4().to_string(),
+            last_tick: AtomicI64::new(0),
+            in_flight: AtomicUsize::new(0),
+            cooldown: Mutex::new(HashMap::new()),
+            per_platform: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// UTC ms of the dispatcher's last loop; 0 = never ran in this process.
+    pub last_tick: i64,
+    /// Pending posts more than a few seconds past their time (any process's).
+    pub overdue: i64,
+    pub in_flight: usize,
+    pub healthy: bool,
+}
+
+/// Posts this late count as overdue in the health report.
+const OVERDUE_AFTER_MS: i64 = 10_000;
+
+enum Outcome {
+    Posted(Published),
+    Retry { after_ms: i64, message: String },
+    Failed { code: &'static str, message: String, guidance: String, reconnect: bool },
+    Unconfirmed(String),
+}
+
+impl Publisher {
+    /// Claims up to `limit` due posts for this worker.
+    pub async fn claim(&self, limit: usize) -> Result<Vec<Post>, PublishError> {
+        let now = now_ms();
+        let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
+        let sql = format!(
+            "update posts set status = 'publishing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+             where id in (select id from posts where status = 'pending' and run_at <= $3 order by run_at limit $4 {lock})
+             returning *"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.state.worker_id)
+            .bind(now + self.cfg.lease.as_millis() as i64)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.iter().map(Post::from_row).collect())
+    }
+
+    /// Leases that ran out: never-sent posts go back to the queue, sent ones become
+    /// unconfirmed. Returns (requeued, unconfirmed).
+    pub async fn recover_expired(&self) -> Result<(u64, u64), PublishError> {
+        let now = now_ms();
+        let requeued = sqlx::query(
+            "update posts set status = 'pending', run_at = $1, lease_owner = null, lease_until = null, updated_at = $1
+             where status = 'publishing' and lease_until < $1 and sending_at is null",
+        )
+        .bind(now)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        // The lease owner stays set: if that worker is merely slow, it may still record the
+        // real outcome (see `record`).
+        let lost = sqlx::query(
+            "update posts set status = 'unconfirmed', error_code = 'unknown', updated_at = $1,
+                    error_message = 'The worker sending this post stopped before it heard back from the platform.',
+                    guidance = 'It may have been published. Check the account before retrying.'
+             where status = 'publishing' and lease_until < $1 and sending_at is not null
+             returning draft_id",
+        )
+        .bind(now)
+        .fetch_all(self.db.pool())
+        .await?;
+        for r in &lost {
+            if let Some(d) = crate::db::opt::<String>(r, "draft_id") {
+                self.refresh_draft_status(&d).await?;
+            }
+        }
+        Ok((requeued, lost.len() as u64))
+    }
+
+    pub async fn health(&self) -> Result<Health, PublishError> {
+        let overdue: i64 = sqlx::query("select count(*) as n from posts where status = 'pending' and run_at < $1")
+            .bind(now_ms() - OVERDUE_AFTER_MS)
+            .fetch_one(self.db.pool())
+            .await?
+            .get("n");
+        let last_tick = self.state.last_tick.load(Ordering::Relaxed);
+        // A stalled loop (no tick for 10 s) is unhealthy whatever the queue holds.
+        let healthy = last_tick > 0 && now_ms() - last_tick < 10_000;
+        Ok(Health { last_tick, overdue, in_flight: self.state.in_flight.load(Ordering::Relaxed), healthy })
+    }
+
+    /// Runs the dispatcher until the process ends.
+    pub fn spawn_dispatcher(&self) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move { me.run().await })
+    }
+
+    async fn run(self) {
+        let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
+        let mut last_recovery = 0i64;
+        loop {
+            let now = now_ms();
+            self.state.last_tick.store(now, Ordering::Relaxed);
+            if now - last_recovery > 2_000 {
+                last_recovery = now;
+                match self.recover_expired().await {
+                    Ok((0, 0)) => {}
+                    Ok((requeued, unconfirmed)) => tracing::warn!(requeued, unconfirmed, "recovered posts from expired leases"),
+                    Err(e) => tracing::error!(error = %e, "lease recovery failed"),
+                }
+            }
+            let free = slots.available_permits();
+            let mut claimed = 0;
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(posts) => {
+                        claimed = posts.len();
+                        for p in posts {
+                            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+                            let me = self.clone();
+                            self.state.in_flight.fetch_add(1, Ordering::Relaxed);
+                            tokio::spawn(async move {
+                                me.process(p).await;
+                                me.state.in_flight.fetch_sub(1, Ordering::Relaxed);
+                                drop(permit);
+                                // A slot opened: look for more work now.
+                                me.state.wake.notify_one();
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "claiming due posts failed"),
+                }
+            }
+            if claimed > 0 && claimed == free {
+                // There may be more due right now.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let sleep = match self.next_due_in().await {
+                Some(ms) => Duration::from_millis(ms.clamp(0, self.cfg.poll.as_millis() as i64) as u64),
+                None => self.cfg.poll,
+            };
+            let _ = tokio::time::timeout(sleep, self.state.wake.notified()).await;
+        }
+    }
+
+    /// Milliseconds until the earliest pending post is due.
+    async fn next_due_in(&self) -> Option<i64> {
+        let row = sqlx::query("select min(run_at) as t from posts where status = 'pending'").fetch_one(self.db.pool()).await.ok()?;
+        let t: Option<i64> = row.try_get("t").ok().flatten();
+        t.map(|t| t - now_ms())
+    }
+
+    fn platform_slots(&self, platform: &str) -> Arc<Semaphore> {
+        let mut m = self.state.per_platform.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(platform.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_platform))).clone()
+    }
+
+    /// One attempt at one claimed post, start to recorded outcome.
+    pub async fn process(&self, post: Post) {
+        let slots = self.platform_slots(&post.platform);
+        let Ok(_permit) = slots.acquire().await else { return };
+        // A 429 from this platform told us to hold off: go back to the queue untouched.
+        let cool_until = self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).get(&post.platform).copied().unwrap_or(0);
+        if cool_until > now_ms() {
+            let _ = self.release(&post, cool_until).await;
+            return;
+        }
+        let heartbeat = self.heartbeat(&post);
+        let outcome = self.attempt(&post).await;
+        heartbeat.abort();
+        if let Err(e) = self.record(&post, outcome).await {
+            tracing::error!(post = %post.id, error = %e, "recording a publish outcome failed; the lease will recover it");
+        }
+    }
+
+    /// Keeps the lease alive while a slow upload runs.
+    fn heartbeat(&self, post: &Post) -> tokio::task::JoinHandle<()> {
+        let (db, id, owner, lease) = (self.db.clone(), post.id.clone(), self.state.worker_id.clone(), self.cfg.lease);
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(lease / 3);
+            t.tick().await;
+            loop {
+                t.tick().await;
+                let _ = sqlx::query("update posts set lease_until = $1 where id = $2 and lease_owner = $3 and status = 'publishing'")
+                    .bind(now_ms() + lease.as_millis() as i64)
+                    .bind(&id)
+                    .bind(&owner)
+                    .execute(db.pool())
+                    .await;
+            }
+        })
+    }
+
+    /// Back to pending without counting an attempt (a cooldown, not a failure).
+    async fn release(&self, post: &Post, run_at: i64) -> Result<(), PublishError> {
+        sqlx::query(
+            "update posts set status = 'pending', run_at = $1, attempts = attempts - 1, lease_owner = null, lease_until = null, updated_at = $2
+             where id = $3 and lease_owner = $4 and status = 'publishing' and sending_at is null",
+        )
+        .bind(run_at)
+        .bind(now_ms())
+        .bind(&post.id)
+        .bind(&self.state.worker_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The point of no return, compare-and-swap on our lease: false = another worker owns
+    /// the post now (our lease ran out), so we must not send.
+    async fn mark_sending(&self, post: &Post) -> Result<bool, PublishError> {
+        let r = sqlx::query(
+            "update posts set sending_at = $1, sent_by = $3 where id = $2 and lease_owner = $3 and status = 'publishing' and sending_at is null",
+        )
+        .bind(now_ms())
+        .bind(&post.id)
+        .bind(&self.state.worker_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn content(&self, post: &Post) -> Result<PostContent, PlatformError> {
+        let mut images = vec![];
+        if let Some(url) = &post.image_url {
+            let file = match url.strip_prefix("/media/") {
+                Some(id) => {
+                    let (bytes, mime) = self
+                        .media
+                        .open(id, false)
+                        .await
+                        .map_err(|_| PlatformError::rejected("The post's image was deleted. Add it again, then retry."))?;
+                    MediaFile {
+                        bytes: bytes.to_vec(),
+                        mime: mime.to_string(),
+                        alt: String::new(),
+                        url: Some(format!("{}{url}", self.base_url)),
+                    }
+                }
+                None => MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) },
+            };
+            images.push(file);
+        }
+        Ok(PostContent { text: post.body.clone(), images, title: post.title.clone() })
+    }
+
+    async fn attempt(&self, post: &Post) -> Outcome {
+        let name = pid_name(&post.platform);
+        let reconnect = |msg: String| Outcome::Failed {
+            code: "disconnected",
+            message: msg,
+            guidance: format!("Reconnect your {name} account in Sources, then retry this post."),
+            reconnect: true,
+        };
+        let Some(conn_id) = post.connection_id.clone() else {
+            return reconnect(format!("The {name} account this post was for has been disconnected."));
+        };
+        let user = self.user_of(post).await;
+        let (conn, mut grant) = match self.connections.grant(&user, &conn_id).await {
+            Ok((c, g, _)) => (c, g),
+            Err(_) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
+        };
+        if conn.status == "reconnect_needed" {
+            return reconnect(conn.last_error.clone().unwrap_or_else(|| format!("{name} needs you to sign in again.")));
+        }
+        let Some(adapter) = self.connections.platforms().get(conn.platform) else {
+            return Outcome::Failed {
+                code: "not_configured",
+                message: format!("{name} is not set up on this server."),
+                guidance: "Ask the administrator to configure it, then retry.".into(),
+                reconnect: false,
+            };
+        };
+        let content = match self.content(post).await {
+            Ok(c) => c,
+            Err(e) => {
+                return Outcome::Failed {
+                    code: "rejected",
+                    message: e.message,
+                    guidance: "Fix the post, then retry.".into(),
+                    reconnect: false,
+                }
+            }
+        };
+        let account = AccountProfile {
+            external_id: conn.external_id.clone(),
+            username: conn.username.clone(),
+            display_name: conn.display_name.clone(),
+            avatar_url: conn.avatar_url.clone(),
+        };
+        match self.mark_sending(post).await {
+            Ok(true) => {}
+            // Someone else owns it now; leave it to them.
+            Ok(false) => return Outcome::Unconfirmed(String::new()),
+            Err(e) => return Outcome::Retry { after_ms: 1_000, message: e.to_string() },
+        }
+        let mut result = adapter.publish(&grant, &account, &content).await;
+        if matches!(&result, Err(e) if e.class == ErrorClass::RefreshNeeded) {
+            // A 401 means the platform did not take the post, so one resend is safe.
+            match self.connections.refresh(&user, &conn_id).await {
+                Ok(_) => match self.connections.grant(&user, &conn_id).await {
+                    Ok((_, g, _)) => {
+                        grant = g;
+                        result = adapter.publish(&grant, &account, &content).await;
+                    }
+                    Err(_) => return reconnect(format!("{name} signed this account out.")),
+                },
+                Err(e) => return reconnect(format!("{name} refused to renew access: {e}")),
+            }
+        }
+        let _ = self.connections.touch(&conn_id).await;
+        match result {
+            Ok(p) => Outcome::Posted(p),
+            Err(e) => self.classify(post, e),
+        }
+    }
+
+    fn classify(&self, post: &Post, e: PlatformError) -> Outcome {
+        let name = pid_name(&post.platform);
+        match e.class {
+            ErrorClass::RetryLater { retry_after_secs } if post.attempts < self.cfg.max_attempts => {
+                let backoff = self.backoff_ms(post.attempts);
+                let after_ms = match retry_after_secs {
+                    Some(s) => {
+                        let wait = (s as i64) * 1000;
+                        // Everyone posting to this platform from this process waits too.
+                        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(post.platform.clone(), now_ms() + wait);
+                        wait.max(250)
+                    }
+                    None => backoff,
+                };
+                Outcome::Retry { after_ms, message: e.message }
+            }
+            ErrorClass::RetryLater { .. } => Outcome::Failed {
+                code: "retry_exhausted",
+                message: e.message,
+                guidance: format!("{name} kept failing after {} attempts. Retry later.", post.attempts),
+                reconnect: false,
+            },
+            ErrorClass::Unknown => Outcome::Unconfirmed(e.message),
+            ErrorClass::Disconnected | ErrorClass::RefreshNeeded => Outcome::Failed {
+                code: "disconnected",
+                message: e.message,
+                guidance: format!("Reconnect your {name} account in Sources, then retry this post."),
+                reconnect: true,
+            },
+            ErrorClass::Rejected => {
+                let d = PlatformId::parse(&post.platform)
+                    .map(|p| crate::domain::diagnose(p, &e.status.map(|s| s.to_string()).unwrap_or_default(), &e.message));
+                let guidance = d
+                    .ok()
+                    .and_then(|d| d.solutions.first().cloned())
+                    .unwrap_or_else(|| format!("Edit the post to meet {name}'s rules, then retry."));
+                Outcome::Failed { code: "rejected", message: e.message, guidance, reconnect: false }
+            }
+        }
+    }
+
+    /// base · 2^(attempt-1), capped at 15 min, ± 20 % so a burst of failures spreads out.
+    fn backoff_ms(&self, attempt: i64) -> i64 {
+        let base = self.cfg.backoff_base.as_millis() as i64;
+        let raw = base.saturating_mul(1i64 << (attempt - 1).clamp(0, 20)).min(15 * 60 * 1000);
+        let jitter = rand::thread_rng().gen_range(0.8..1.2);
+        ((raw as f64) * jitter) as i64
+    }
+
+    async fn user_of(&self, post: &Post) -> String {
+        sqlx::query("select user_id from posts where id = $1")
+            .bind(&post.id)
+            .fetch_one(self.db.pool())
+            .await
+            .map(|r| r.get("user_id"))
+            .unwrap_or_default()
+    }
+
+    /// Stores the outcome if this worker still holds the post (also after the sweep called
+    /// it unconfirmed: the real answer is better than a guess).
+    async fn record(&self, post: &Post, outcome: Outcome) -> Result<(), PublishError> {
+        let now = now_ms();
+        let owner = &self.state.worker_id;
+        let mine = "id = $1 and lease_owner = $2 and status in ('publishing', 'unconfirmed')";
+        let done = match &outcome {
+            Outcome::Posted(p) => sqlx::query(&format!(
+                "update posts set status = 'posted', external_id = $3, external_url = $4, published_at = $5, updated_at = $5,
+                        error_code = null, error_message = null, guidance = null, lease_owner = null, lease_until = null where {mine}"
+            ))
+            .bind(&post.id)
+            .bind(owner)
+            .bind(&p.external_id)
+            .bind(&p.url)
+            .bind(now)
+            .execute(self.db.pool())
+            .await?
+            .rows_affected(),
+            Outcome::Retry { after_ms, message } => sqlx::query(&format!(
+                "update posts set status = 'pending', run_at = $3, sending_at = null, lease_owner = null, lease_until = null,
+                        error_code = 'retrying', error_message = $4, updated_at = $5 where {mine}"
+            ))
+            .bind(&post.id)
+            .bind(owner)
+            .bind(now + after_ms)
+            .bind(format!("Attempt {} did not go through ({message}); trying again shortly.", post.attempts))
+            .bind(now)
+            .execute(self.db.pool())
+            .await?
+            .rows_affected(),
+            Outcome::Failed { code, message, guidance, reconnect } => {
+                if *reconnect {
+                    if let Some(c) = &post.connection_id {
+                        let _ = self.connections.mark_reconnect_needed(c, message).await;
+                    }
+                }
+                sqlx::query(&format!(
+                    "update posts set status = 'failed', error_code = $3, error_message = $4, guidance = $5, lease_owner = null, lease_until = null, updated_at = $6 where {mine}"
+                ))
+                .bind(&post.id)
+                .bind(owner)
+                .bind(*code)
+                .bind(message)
+                .bind(guidance)
+                .bind(now)
+                .execute(self.db.pool())
+                .await?
+                .rows_affected()
+            }
+            Outcome::Unconfirmed(message) if message.is_empty() => 0,
+            Outcome::Unconfirmed(message) => sqlx::query(&format!(
+                "update posts set status = 'unconfirmed', error_code = 'unknown', error_message = $3, guidance = $4, lease_owner = null, lease_until = null, updated_at = $5 where {mine}"
+            ))
+            .bind(&post.id)
+            .bind(owner)
+            .bind(message)
+            .bind(format!("It may have been published. Check your {} account before retrying.", pid_name(&post.platform)))
+            .bind(now)
+            .execute(self.db.pool())
+            .await?
+            .rows_affected(),
+        };
+        if done == 1 {
+            if let Some(d) = &post.draft_id {
+                self.refresh_draft_status(d).await?;
+            }
+            if !matches!(outcome, Outcome::Retry { .. }) {
+                self.notify_outcome(post).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hook for outbound events (webhooks) once a post reaches a final state.
+    async fn notify_outcome(&self, post: &Post) {
+        let _ = post;
+    }
+}
