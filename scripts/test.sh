@@ -3,6 +3,7 @@
 #   - fmt and clippy (-D warnings) per package and feature set
 #   - unit tests, and the integration suite on SQLite and on PostgreSQL
 #     (TEST_DATABASE_URL, default postgres://127.0.0.1:5432/test; unreachable = failure)
+#   - the crash test (kill -9 while publishing) and three replicas sharing one PostgreSQL
 #   - Playwright end-to-end tests in Debian's Chromium, with and without JavaScript
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -31,10 +32,13 @@ cargo test -p covalynce --features server
 cargo test -p app --features ssr --lib
 
 step "integration tests on SQLite"
-env -u TEST_DATABASE_URL cargo test -p server
+env -u TEST_DATABASE_URL cargo test -p server --lib --bins --test api
 
 step "integration tests on PostgreSQL ($PG_URL)"
-TEST_DATABASE_URL="$PG_URL" cargo test -p server
+TEST_DATABASE_URL="$PG_URL" cargo test -p server --test api
+
+step "crash and replica tests (real processes: kill -9 during dispatch on SQLite; three replicas on PostgreSQL)"
+TEST_DATABASE_URL="$PG_URL" cargo test -p server --test crash -- --nocapture
 
 step "end-to-end (Playwright + Chromium)"
 E2E_BIN="$CARGO_TARGET_DIR/debug/covalynce" node_modules/.bin/playwright test -c end2end/playwright.config.ts

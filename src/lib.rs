@@ -4,6 +4,7 @@
 //! `server` feature the crate adds storage, crypto, accounts/sessions and outbound HTTP; it never
 //! depends on Leptos or axum so it can be tested on its own.
 
+pub mod analytics;
 pub mod domain;
 pub mod library;
 

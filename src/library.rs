@@ -208,30 +208,45 @@ mod store {
         /// the total, and the page's variants.
         pub async fn page(&self, user_id: &str, q: &LibraryQuery) -> Result<LibraryPage, DraftError> {
             let (status, platform) = q.check()?;
+            let terms = search_terms(q.q.as_deref().unwrap_or(""));
+            // Which drafts match, as a table, its draft-id column, its newest-first order and
+            // a filter. The page is picked by id first (an index-only read however deep the
+            // offset), then only its own rows are read in full.
             let mut args = vec![Arg::Text(user_id.to_string())];
-            let mut filter = String::from("d.user_id = $1");
+            let next = |args: &mut Vec<Arg>, v: String| {
+                args.push(Arg::Text(v));
+                format!("${}", args.len())
+            };
+            let (from, id, order, mut filter) = match self.db.backend() {
+                // drafts_library: the migration's narrow copy of what the filters need, keyed
+                // by the FTS row id.
+                Backend::Sqlite => ("drafts_library r", "r.draft_id", "r.updated_at desc, r.draft_id", String::from("r.user_id = $1")),
+                Backend::Postgres => ("drafts d", "d.id", "d.updated_at desc, d.id", String::from("d.user_id = $1")),
+            };
+            let sqlite = self.db.backend() == Backend::Sqlite;
             if let Some(s) = status {
-                args.push(Arg::Text(s.to_string()));
-                filter += &format!(" and d.status = ${}", args.len());
+                let n = next(&mut args, s.to_string());
+                filter += &if sqlite { format!(" and r.status = {n}") } else { format!(" and d.status = {n}") };
             }
             if let Some(p) = platform {
-                args.push(Arg::Text(p.as_str().to_string()));
-                filter += &format!(" and exists (select 1 from draft_variants v where v.draft_id = d.id and v.platform = ${})", args.len());
-            }
-            let terms = search_terms(q.q.as_deref().unwrap_or(""));
-            if !terms.is_empty() {
-                // Driven from the index: the subquery yields the matching ids once.
-                let (text, sub) = match self.db.backend() {
-                    Backend::Sqlite => (fts5_query(&terms), "select draft_id from drafts_fts where drafts_fts match $N"),
-                    Backend::Postgres => {
-                        (tsquery(&terms), "select draft_id from draft_search where doc @@ to_tsquery('simple', covalynce_fold($N))")
-                    }
+                filter += &if sqlite {
+                    format!(" and instr(r.platforms, {}) > 0", next(&mut args, format!(" {} ", p.as_str())))
+                } else {
+                    let n = next(&mut args, p.as_str().to_string());
+                    format!(" and exists (select 1 from draft_variants v where v.draft_id = d.id and v.platform = {n})")
                 };
-                args.push(Arg::Text(text));
-                filter += &format!(" and d.id in ({})", sub.replace("$N", &format!("${}", args.len())));
+            }
+            if !terms.is_empty() {
+                filter += &if sqlite {
+                    let n = next(&mut args, fts5_query(&terms));
+                    format!(" and r.rid in (select rowid from drafts_fts where drafts_fts match {n})")
+                } else {
+                    let n = next(&mut args, tsquery(&terms));
+                    format!(" and d.id in (select draft_id from draft_search where doc @@ to_tsquery('simple', covalynce_fold({n})))")
+                };
             }
 
-            let count_sql = format!("select count(*) as n from drafts d where {filter}");
+            let count_sql = format!("select count(*) as n from {from} where {filter}");
             let total: i64 = bind(sqlx::query(&count_sql), &args).fetch_one(self.db.pool()).await?.get("n");
 
             let per_page = i64::from(q.per_page);
@@ -239,7 +254,8 @@ mod store {
             let n = args.len();
             let page_sql = format!(
                 "select d.id, d.title, d.idea, d.status, d.image_url, d.image_generated, d.created_at, d.updated_at \
-                 from drafts d where {filter} order by d.updated_at desc, d.id limit ${} offset ${}",
+                 from drafts d join (select {id} as page_id from {from} where {filter} order by {order} limit ${} offset ${}) p \
+                 on p.page_id = d.id order by d.updated_at desc, d.id",
                 n + 1,
                 n + 2
             );

@@ -248,19 +248,15 @@ impl Scheduler {
         let tz = self.timezone(user_id).await;
         let start = local_to_utc_lenient(&tz, from.and_time(NaiveTime::MIN));
         let end = local_to_utc_lenient(&tz, (to + Days::new(1)).and_time(NaiveTime::MIN));
-        let rows = sqlx::query(
-            "select id, platform, account_name, status, scheduled_at, substr(body, 1, $5) as snippet, draft_id, recurrence_id,
+        // The length is a literal: PostgreSQL's substr takes an integer, and binds are bigint.
+        let sql = format!(
+            "select id, platform, account_name, status, scheduled_at, substr(body, 1, {}) as snippet, draft_id, recurrence_id,
                     error_message, external_url
              from posts where user_id = $1 and scheduled_at >= $2 and scheduled_at < $3 and status <> 'cancelled'
              order by scheduled_at, id limit $4",
-        )
-        .bind(user_id)
-        .bind(start)
-        .bind(end)
-        .bind(CALENDAR_MAX_POSTS + 1)
-        .bind(SNIPPET as i64 + 1)
-        .fetch_all(self.db.pool())
-        .await?;
+            SNIPPET + 1
+        );
+        let rows = sqlx::query(&sql).bind(user_id).bind(start).bind(end).bind(CALENDAR_MAX_POSTS + 1).fetch_all(self.db.pool()).await?;
         let truncated = rows.len() as i64 > CALENDAR_MAX_POSTS;
         let zone = tz.tz();
         let posts = rows
@@ -292,6 +288,15 @@ impl Scheduler {
             })
             .collect();
         Ok(Calendar { timezone: tz.as_str().to_string(), from: from.to_string(), to: to.to_string(), posts, truncated })
+    }
+
+    /// Posts still waiting to go out, any date (the calendar's empty state).
+    pub async fn pending_count(&self, user_id: &str) -> Result<i64, PublishError> {
+        let row = sqlx::query("select count(*) as n from posts where user_id = $1 and status = 'pending'")
+            .bind(user_id)
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.get("n"))
     }
 
     /// Moves a pending post to `date`, at the same local time unless `time` (HH:MM) is given:

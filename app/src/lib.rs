@@ -9,6 +9,7 @@ pub mod compose_api;
 #[cfg(feature = "hydrate")]
 pub mod browser;
 pub mod pages;
+pub mod schedule_api;
 pub mod webhooks_api;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -67,7 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sources") view=pages::sources::SourcesPage ssr=SsrMode::Async />
                 <Route path=path!("/editor") view=pages::editor::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/library") view=pages::library::LibraryPage ssr=SsrMode::Async />
-                <Route path=path!("/calendar") view=pages::app::CalendarPage ssr=SsrMode::Async />
+                <Route path=path!("/calendar") view=pages::calendar::CalendarPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>

@@ -20,6 +20,7 @@ pub struct AppState {
     pub webhooks: covalynce::webhooks::Webhooks,
     pub ai: covalynce::ai::Ai,
     pub publisher: covalynce::publish::Publisher,
+    pub analytics: covalynce::analytics::Analytics,
     pub library: covalynce::library::Library,
     /// Uploaded and generated images (object store + `images` table).
     pub media: covalynce::media::Media,

@@ -39,6 +39,11 @@ pub struct Config {
     pub queue: covalynce::publish::QueueConfig,
     /// Run the publishing dispatcher in this process (`PUBLISH_WORKER=0` turns it off).
     pub publish_worker: bool,
+    /// The engagement sync schedule (`ANALYTICS_POLL_SECS`, `ANALYTICS_YOUNG_SECS`,
+    /// `ANALYTICS_ADULT_SECS`, `ANALYTICS_OLD_SECS`, `ANALYTICS_STOP_AFTER_DAYS`, `ANALYTICS_BATCH`).
+    pub analytics: covalynce::analytics::SyncConfig,
+    /// Run the engagement sync worker in this process (`ANALYTICS_WORKER=0` turns it off).
+    pub analytics_worker: bool,
     /// Outbound webhooks (`WEBHOOK_MAX_RETRIES`, `WEBHOOK_BASE_DELAY_SECS`,
     /// `WEBHOOKS_ALLOW_PRIVATE`, `WEBHOOK_TIMEOUT_SECS`).
     pub webhooks: covalynce::webhooks::WebhookConfig,
@@ -96,6 +101,8 @@ impl Config {
             queue: queue_from_env(),
             platform_timeout: std::time::Duration::from_secs(var("PLATFORM_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(30)),
             publish_worker: !matches!(var("PUBLISH_WORKER").as_deref(), Some("0" | "false" | "no")),
+            analytics: analytics_from_env(),
+            analytics_worker: !matches!(var("ANALYTICS_WORKER").as_deref(), Some("0" | "false" | "no")),
             ai_timeout: std::time::Duration::from_secs(var("AI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
             media: media_from_env()?,
             webhooks: webhooks_from_env()?,
@@ -231,6 +238,24 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
         secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
     });
     Ok(m)
+}
+
+fn analytics_from_env() -> covalynce::analytics::SyncConfig {
+    use std::time::Duration;
+    let d = covalynce::analytics::SyncConfig::default();
+    let secs = |k: &str, dflt: Duration| var(k).and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).map(Duration::from_secs).unwrap_or(dflt);
+    covalynce::analytics::SyncConfig {
+        poll: secs("ANALYTICS_POLL_SECS", d.poll),
+        young: secs("ANALYTICS_YOUNG_SECS", d.young),
+        adult: secs("ANALYTICS_ADULT_SECS", d.adult),
+        old: secs("ANALYTICS_OLD_SECS", d.old),
+        stop_after: var("ANALYTICS_STOP_AFTER_DAYS")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|n| Duration::from_secs(n * 86_400))
+            .unwrap_or(d.stop_after),
+        batch_per_platform: var("ANALYTICS_BATCH").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(d.batch_per_platform),
+        ..d
+    }
 }
 
 fn queue_from_env() -> covalynce::publish::QueueConfig {

@@ -4,6 +4,7 @@
 //! integration tests both use.
 
 pub mod ai_routes;
+pub mod analytics_routes;
 pub mod auth_routes;
 pub mod config;
 pub mod connection_tools;
@@ -83,7 +84,9 @@ impl Application {
             .env(leptos::config::Env::PROD)
             .build();
         let media = covalynce::media::Media::from_config(db.clone(), &config.media, &config.data_dir)?;
-        let publisher = covalynce::publish::Publisher::new(db.clone(), connections.clone(), media.clone(), &config.base_url, config.queue.clone());
+        let publisher = covalynce::publish::Publisher::new(db.clone(), connections.clone(), media.clone(), &config.base_url, config.queue.clone())
+            .with_webhooks(webhooks.clone());
+        let analytics = covalynce::analytics::Analytics::new(db.clone(), connections.clone(), config.analytics.clone());
         let state = AppState {
             leptos_options,
             auth,
@@ -94,6 +97,7 @@ impl Application {
             library: covalynce::library::Library::new(db.clone()),
             media,
             publisher,
+            analytics,
             platform_configs: Arc::new(config.platforms.clone()),
             providers: LoginProviders::new(config.login_providers.clone()),
             page_cache: Default::default(),
@@ -113,6 +117,9 @@ impl Application {
         spawn_workers(&state);
         if config.publish_worker {
             state.publisher.spawn_dispatcher();
+        }
+        if config.analytics_worker {
+            state.analytics.spawn_worker();
         }
         Ok(Self { listener, router, state })
     }
@@ -204,6 +211,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/posts/{id}", get(publish_routes::get).patch(publish_routes::reschedule).delete(publish_routes::cancel))
         .route("/api/posts/{id}/retry", post(publish_routes::retry))
         .route("/analytics/posts", get(publish_routes::analytics_posts))
+        .route("/api/dashboard/stats", get(analytics_routes::dashboard_stats))
+        .route("/api/v1/analytics/overview", get(analytics_routes::overview))
+        .route("/api/v1/analytics/overview/export.csv", get(analytics_routes::overview_csv))
+        .route("/api/v1/analytics/engagement", get(analytics_routes::engagement))
+        .route("/api/v1/analytics/engagement/export.csv", get(analytics_routes::engagement_csv))
+        .route("/api/v1/analytics/trends", get(analytics_routes::trends))
+        .route("/api/v1/analytics/trends/export.csv", get(analytics_routes::trends_csv))
+        .route("/api/v1/analytics/top-posts", get(analytics_routes::top_posts))
+        .route("/api/v1/analytics/top-posts/export.csv", get(analytics_routes::top_posts_csv))
+        .route("/api/v1/analytics/content/{id}", get(analytics_routes::content))
+        .route("/api/v1/analytics/content/{id}/export.csv", get(analytics_routes::content_csv))
+        .route("/api/v1/analytics/content/{id}/refresh", post(analytics_routes::refresh))
         .route("/api/calendar", get(schedule_routes::calendar))
         .route("/api/schedule/bulk", post(schedule_routes::bulk).layer(schedule_routes::bulk_body_limit()))
         .route("/api/schedule/bulk/template.csv", get(schedule_routes::template))

@@ -100,10 +100,16 @@ async fn csv_body(st: &AppState, req: Request) -> Result<Vec<u8>, ApiError> {
 pub async fn bulk(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, req: Request) -> Result<Response, ApiError> {
     let uid = user_id(&rc)?;
     let bytes = csv_body(&st, req).await?;
-    match scheduler(&st).import_csv(&uid, &bytes).await? {
+    let s = scheduler(&st);
+    match s.import_csv(&uid, &bytes).await? {
         Import::Imported(posts) => {
             let batch = posts.first().map(|p| p.batch_id.clone()).unwrap_or_default();
-            Ok((StatusCode::CREATED, Json(json!({"imported": posts.len(), "batch_id": batch, "posts": posts}))).into_response())
+            // The earliest post's local day, so a calendar can jump to where they landed.
+            let tz = s.timezone(&uid).await;
+            let first = posts.iter().map(|p| p.scheduled_at).min().and_then(|ms| covalynce::utc_ms_to_local(&tz, ms));
+            let first_date = first.map(|t| t.format("%Y-%m-%d").to_string());
+            let body = json!({"imported": posts.len(), "batch_id": batch, "first_date": first_date, "posts": posts});
+            Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Import::Refused(errors) => {
             let rows = {

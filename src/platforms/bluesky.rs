@@ -213,6 +213,15 @@ impl Platform for Bluesky {
             ..Default::default()
         })
     }
+
+    async fn followers(&self, grant: &Grant, account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
+        let req = self.http.client.get(self.xrpc(grant, "app.bsky.actor.getProfile")).query(&[("actor", account.external_id.as_str())]);
+        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        Ok(a.json()["followersCount"].as_i64())
+    }
 }
 
 /// Links are only clickable through facets, with UTF-8 *byte* offsets.

@@ -263,6 +263,15 @@ impl Platform for Mastodon {
             ..Default::default()
         })
     }
+
+    async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
+        let url = format!("{}/api/v1/accounts/verify_credentials", Self::instance(grant));
+        let a = self.http.send(self.http.client.get(url).bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        Ok(a.json()["followers_count"].as_i64())
+    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,11 @@ pub trait Platform: Send + Sync {
     async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError>;
 
     async fn metrics(&self, grant: &Grant, account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError>;
+
+    /// The account's follower count, where the platform reports one (`None` = it does not).
+    async fn followers(&self, _grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
+        Ok(None)
+    }
 }
 
 /// Every configured adapter.

@@ -259,4 +259,13 @@ impl Platform for X {
             saves: m["bookmark_count"].as_i64(),
         })
     }
+
+    async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
+        let req = self.http.client.get(self.cfg.api_url("/2/users/me")).query(&[("user.fields", "public_metrics")]);
+        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        Ok(a.json()["data"]["public_metrics"]["followers_count"].as_i64())
+    }
 }

@@ -175,11 +175,41 @@ pub struct Publisher {
     base_url: String,
     cfg: QueueConfig,
     state: Arc<queue::Shared>,
+    webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 impl Publisher {
     pub fn new(db: Db, connections: Connections, media: Media, base_url: &str, cfg: QueueConfig) -> Self {
-        Self { db, connections, media, base_url: base_url.trim_end_matches('/').to_string(), cfg, state: Arc::new(queue::Shared::new()) }
+        Self {
+            db,
+            connections,
+            media,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            cfg,
+            state: Arc::new(queue::Shared::new()),
+            webhooks: None,
+        }
+    }
+
+    /// Outbound events (post.scheduled / published / failed / unconfirmed) go through these.
+    pub fn with_webhooks(mut self, w: crate::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(w);
+        self
+    }
+
+    /// Queues the person's webhooks for a post (best effort: a webhook problem never
+    /// changes what happened to the post).
+    pub(crate) async fn emit(&self, user_id: &str, event: &str, post: &Post) {
+        if let Some(w) = &self.webhooks {
+            let data = serde_json::json!({
+                "post_id": post.id, "batch_id": post.batch_id, "draft_id": post.draft_id, "platform": post.platform,
+                "account": post.account_name, "status": post.status, "scheduled_at": post.scheduled_at,
+                "external_id": post.external_id, "url": post.external_url, "error": post.error_message, "guidance": post.guidance,
+            });
+            if let Err(e) = w.emit(user_id, event, data).await {
+                tracing::warn!(post = %post.id, event, error = %e, "queueing a webhook failed");
+            }
+        }
     }
 
     /// Validates every item first; stores all of them in one transaction or none.
@@ -261,12 +291,20 @@ impl Publisher {
         // Wake this process's dispatcher: a post due now goes out now, not at the next poll.
         self.state.wake.notify_one();
         let posts = self.list(user_id, &PostQuery { batch_id: Some(batch), limit: Some(1000), ..Default::default() }).await?;
+        for p in posts.iter().filter(|p| p.scheduled_at > now + 60_000) {
+            self.emit(user_id, "post.scheduled", p).await;
+        }
         Ok(posts)
     }
 
     /// One publication per chosen account; each gets its platform's text: an explicit
     /// variant, else the shared text, else the draft's variant for that platform.
-    pub async fn publish(&self, user_id: &str, draft: Option<&crate::drafts::Draft>, req: PublishRequest) -> Result<Vec<Post>, PublishError> {
+    pub async fn publish(
+        &self,
+        user_id: &str,
+        draft: Option<&crate::drafts::Draft>,
+        req: PublishRequest,
+    ) -> Result<Vec<Post>, PublishError> {
         let mut items = vec![];
         for cid in &req.connection_ids {
             let conn = self.connections.get(user_id, cid).await.map_err(|_| PublishError::NotFound("That account"))?;
@@ -293,8 +331,13 @@ impl Publisher {
 
     /// The person's profile time zone (UTC when unset).
     pub async fn timezone(&self, user_id: &str) -> crate::domain::Timezone {
-        let tz: Option<String> =
-            sqlx::query("select timezone from users where id = $1").bind(user_id).fetch_optional(self.db.pool()).await.ok().flatten().map(|r| r.get("timezone"));
+        let tz: Option<String> = sqlx::query("select timezone from users where id = $1")
+            .bind(user_id)
+            .fetch_optional(self.db.pool())
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.get("timezone"));
         tz.and_then(|t| crate::domain::Timezone::parse(&t).ok()).unwrap_or_else(crate::domain::Timezone::utc)
     }
 

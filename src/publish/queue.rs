@@ -139,15 +139,17 @@ impl Publisher {
                     error_message = 'The worker sending this post stopped before it heard back from the platform.',
                     guidance = 'It may have been published. Check the account before retrying.'
              where status = 'publishing' and lease_until < $1 and sending_at is not null
-             returning draft_id",
+             returning *",
         )
         .bind(now)
         .fetch_all(self.db.pool())
         .await?;
         for r in &lost {
-            if let Some(d) = crate::db::opt::<String>(r, "draft_id") {
-                self.refresh_draft_status(&d).await?;
+            let p = Post::from_row(r);
+            if let Some(d) = &p.draft_id {
+                self.refresh_draft_status(d).await?;
             }
+            self.emit(&r.get::<String, _>("user_id"), "post.unconfirmed", &p).await;
         }
         Ok((requeued, lost.len() as u64))
     }
@@ -523,8 +525,17 @@ impl Publisher {
         Ok(())
     }
 
-    /// Hook for outbound events (webhooks) once a post reaches a final state.
+    /// Webhooks for a post that reached a final state.
     async fn notify_outcome(&self, post: &Post) {
-        let _ = post;
+        let user = self.user_of(post).await;
+        if let Ok(p) = self.get(&user, &post.id).await {
+            let event = match p.status.as_str() {
+                "posted" => "post.published",
+                "failed" => "post.failed",
+                "unconfirmed" => "post.unconfirmed",
+                _ => return,
+            };
+            self.emit(&user, event, &p).await;
+        }
     }
 }

@@ -152,17 +152,3 @@ pub fn DashboardPage() -> impl IntoView {
         </AppShell>
     }
 }
-
-#[component]
-pub fn CalendarPage() -> impl IntoView {
-    view! {
-        <AppShell title="Calendar">
-            <EmptyState
-                heading="Nothing scheduled"
-                body="Scheduled posts appear here by day and week, in your own time zone."
-                cta_href="/editor"
-                cta="Plan a post"
-            />
-        </AppShell>
-    }
-}

@@ -1,5 +1,6 @@
 pub mod app;
 pub mod auth;
+pub mod calendar;
 pub mod editor;
 pub mod library;
 pub mod settings;

@@ -73,7 +73,7 @@ async fn delete_session(State(sb): State<Sandbox>, headers: HeaderMap) -> Respon
 
 async fn profile(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
     match sb.bearer(P, &headers) {
-        Ok(a) => Json(json!({"did": did(&a.id), "handle": format!("{}.bsky.social", a.username), "displayName": a.display_name, "avatar": format!("https://cdn.bsky.app/img/avatar/plain/{}/sbx@jpeg", did(&a.id)), "followersCount": 120})).into_response(),
+        Ok(a) => Json(json!({"did": did(&a.id), "handle": format!("{}.bsky.social", a.username), "displayName": a.display_name, "avatar": format!("https://cdn.bsky.app/img/avatar/plain/{}/sbx@jpeg", did(&a.id)), "followersCount": sb.followers_for(&a)})).into_response(),
         Err(why) => auth_error(why),
     }
 }

@@ -79,7 +79,7 @@ async fn revoke(State(sb): State<Sandbox>, Form(f): Form<HashMap<String, String>
 
 async fn verify(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
     match auth(&sb, &headers) {
-        Ok(a) => Json(json!({"id": a.id, "username": a.username, "acct": a.username, "display_name": a.display_name, "url": format!("https://mastodon.example/@{}", a.username), "avatar": "https://files.mastodon.example/avatars/original/missing.png", "followers_count": 42})).into_response(),
+        Ok(a) => Json(json!({"id": a.id, "username": a.username, "acct": a.username, "display_name": a.display_name, "url": format!("https://mastodon.example/@{}", a.username), "avatar": "https://files.mastodon.example/avatars/original/missing.png", "followers_count": sb.followers_for(&a)})).into_response(),
         Err(r) => *r,
     }
 }

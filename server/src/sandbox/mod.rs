@@ -4,7 +4,7 @@
 //! published. `covalynce sandbox --port N` serves it alone; `serve --demo` mounts it at
 //! `/sandbox` and points every platform at it.
 //!
-//! Control API (JSON): `POST /_control/faults {platform, kind, count?, retry_after?, latency_ms?}`
+//! Control API (JSON): `POST /_control/faults {platform, kind, count?, retry_after?, latency_ms?, path?, method?}`
 //! with kind `5xx | 429 | latency | lost_response`; `POST /_control/tokens {platform, action:
 //! expire|revoke}`; `POST /_control/lifetime {platform, access_secs}`; `POST /_control/advance
 //! {secs}` (metrics grow with time); `GET /_control/ledger`; `POST /_control/reset`.
@@ -95,7 +95,9 @@ pub struct Inner {
     pub refresh: HashMap<String, (String, Account, bool)>,
     pub ledger: Vec<LedgerEntry>,
     pub media: HashMap<String, Media>,
-    pub faults: HashMap<String, VecDeque<Fault>>,
+    /// Platform → queued faults, each for the next request whose path ends with the filter
+    /// and whose method matches (empty = any).
+    pub faults: HashMap<String, VecDeque<(Fault, String, String)>>,
     pub lifetimes: HashMap<String, u64>,
     pub clock_offset_ms: i64,
     /// Mastodon apps registered through /api/v1/apps: client_id → secret.
@@ -228,6 +230,12 @@ impl Sandbox {
         Some((views, views / 12, views / 40, views / 80))
     }
 
+    /// A follower count per account that grows with sandbox time (`/_control/advance`).
+    pub fn followers_for(&self, account: &Account) -> i64 {
+        let base = account.id.bytes().fold(0i64, |a, b| (a * 31 + b as i64) % 900) + 100;
+        base + (self.lock().clock_offset_ms / 3_600_000).max(0) * (1 + base % 5)
+    }
+
     pub fn new_media(&self, processing_ms: i64) -> String {
         let id = format!("{}", 1_000_000_000_000 + rand::random::<u32>() as u64);
         let ready_at_ms = self.now_ms() + processing_ms;
@@ -240,8 +248,11 @@ impl Sandbox {
         self.lock().media.get(id).map(|m| m.ready_at_ms <= now)
     }
 
-    fn next_fault(&self, platform: &str) -> Option<Fault> {
-        self.lock().faults.get_mut(platform).and_then(VecDeque::pop_front)
+    fn next_fault(&self, platform: &str, method: &str, path: &str) -> Option<Fault> {
+        let mut g = self.lock();
+        let q = g.faults.get_mut(platform)?;
+        let i = q.iter().position(|(_, p, m)| path.ends_with(p.as_str()) && (m.is_empty() || m.eq_ignore_ascii_case(method)))?;
+        q.remove(i).map(|(f, _, _)| f)
     }
 }
 
@@ -313,7 +324,7 @@ fn rate_headers(platform: &str, retry_after: u64) -> Vec<(&'static str, String)>
 /// Applies the next queued fault of the platform this request is for.
 async fn faults(State(sb): State<Sandbox>, req: Request, next: Next) -> Response {
     let platform = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("").to_string();
-    match sb.next_fault(&platform) {
+    match sb.next_fault(&platform, req.method().as_str(), req.uri().path()) {
         None => next.run(req).await,
         Some(Fault::Status(s)) => {
             let code = StatusCode::from_u16(s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -351,6 +362,13 @@ struct FaultReq {
     latency_ms: Option<u64>,
     #[serde(default)]
     status: Option<u16>,
+    /// Only requests whose path ends with this (e.g. `/2/tweets`) and, if given, with this
+    /// method: background calls such as metrics pulls then cannot use up a fault meant for a
+    /// publish.
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
 }
 
 async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Response {
@@ -370,7 +388,7 @@ async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Respon
     let mut g = sb.lock();
     let q = g.faults.entry(f.platform).or_default();
     for _ in 0..f.count.unwrap_or(1) {
-        q.push_back(fault.clone());
+        q.push_back((fault.clone(), f.path.clone().unwrap_or_default(), f.method.clone().unwrap_or_default()));
     }
     Json(json!({"queued": q.len()})).into_response()
 }

@@ -104,7 +104,7 @@ async fn revoke(State(sb): State<Sandbox>, headers: HeaderMap, Form(f): Form<Has
 
 async fn me(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
     match sb.bearer(P, &headers) {
-        Ok(a) => Json(json!({"data": {"id": a.id, "name": a.display_name, "username": a.username, "profile_image_url": format!("https://pbs.twimg.com/profile_images/{}/sandbox_normal.png", a.id)}})).into_response(),
+        Ok(a) => Json(json!({"data": {"id": a.id, "name": a.display_name, "username": a.username, "profile_image_url": format!("https://pbs.twimg.com/profile_images/{}/sandbox_normal.png", a.id), "public_metrics": {"followers_count": sb.followers_for(&a), "following_count": 87, "tweet_count": 1204, "listed_count": 3}}})).into_response(),
         Err(why) => unauthorized(why),
     }
 }

@@ -112,6 +112,8 @@ async fn library_filters_and_searches_title_idea_and_variants() {
     // Removing a variant (empty text) and editing the title re-index too.
     patch(&app, &launch, json!({"variants": {"linkedin": ""}, "title": "Release notes"})).await;
     assert!(ids(&library(&app, &search("redesigned")).await.1).is_empty());
+    assert!(ids(&library(&app, "platform=linkedin").await.1).is_empty(), "the platform filter follows variant removal");
+    assert_eq!(ids(&library(&app, "platform=x&status=ready").await.1), [launch.clone()]);
     assert_eq!(ids(&library(&app, &search("release notes")).await.1), [launch.clone()]);
     // A deleted draft leaves the index.
     let r = app

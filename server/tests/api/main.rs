@@ -2,6 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
 
 mod ai;
+mod analytics;
 mod auth_api;
 mod connection_tools;
 mod drafts;
@@ -15,5 +16,6 @@ mod platforms_linkedin_pinterest;
 mod platforms_meta;
 mod platforms_video;
 mod publish;
+mod scheduling;
 mod sources;
 mod webhooks;

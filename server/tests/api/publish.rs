@@ -37,10 +37,7 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 async fn account(app: &TestApp, p: &str, username: &str) -> String {
     connect(app, p, username, |u| u).await;
     let (_, v) = call(app, Method::GET, "/integrations/list", None).await;
-    v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == p).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == p).unwrap()["id"].as_str().unwrap().to_string()
 }
 
 async fn fault(sbx: &Sbx, body: Value) {
@@ -110,7 +107,7 @@ async fn a_draft_goes_out_to_every_chosen_account_once() {
 async fn retry_after_is_honoured_and_5xx_before_acceptance_is_retried() {
     let (app, sbx) = setup().await;
     let x = account(&app, "x", "ada_x").await;
-    fault(&sbx, json!({"platform": "x", "kind": "429", "retry_after": 2})).await;
+    fault(&sbx, json!({"platform": "x", "kind": "429", "retry_after": 2, "path": "/2/tweets", "method": "POST"})).await;
     let started = Instant::now();
     let id = publish_one(&app, &x, "after the rate limit").await;
     let done = settle(&app, &id, Duration::from_secs(10)).await;
@@ -119,7 +116,7 @@ async fn retry_after_is_honoured_and_5xx_before_acceptance_is_retried() {
     assert_eq!(done["attempts"], 2);
     assert_eq!(ledger_count(&sbx, "after the rate limit"), 1);
 
-    fault(&sbx, json!({"platform": "x", "kind": "5xx", "count": 2, "status": 503})).await;
+    fault(&sbx, json!({"platform": "x", "kind": "5xx", "count": 2, "status": 503, "path": "/2/tweets", "method": "POST"})).await;
     let id = publish_one(&app, &x, "after two 503s").await;
     let done = settle(&app, &id, Duration::from_secs(10)).await;
     assert_eq!((done["status"].as_str(), done["attempts"].as_i64()), (Some("posted"), Some(3)), "{done}");
@@ -130,7 +127,7 @@ async fn retry_after_is_honoured_and_5xx_before_acceptance_is_retried() {
 async fn a_lost_answer_is_unconfirmed_and_never_resent_by_itself() {
     let (app, sbx) = setup().await;
     let x = account(&app, "x", "ada_x").await;
-    fault(&sbx, json!({"platform": "x", "kind": "lost_response"})).await;
+    fault(&sbx, json!({"platform": "x", "kind": "lost_response", "path": "/2/tweets", "method": "POST"})).await;
     let id = publish_one(&app, &x, "did this go out?").await;
     let done = settle(&app, &id, Duration::from_secs(10)).await;
     assert_eq!(done["status"], "unconfirmed", "{done}");
@@ -279,4 +276,62 @@ async fn bad_requests_are_refused_before_anything_is_stored() {
     assert_eq!(r.status(), 404, "another user's account");
     let v: Value = other.get(app.url("/api/posts")).send().await.unwrap().json().await.unwrap();
     assert!(v["posts"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn outcomes_reach_the_persons_webhooks() {
+    use std::sync::{Arc, Mutex};
+    let sbx = start_sandbox().await;
+    let base = sbx.base.clone();
+    let app = spawn_app_with(move |c| {
+        c.platforms = PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, &base, &c.base_url))).collect();
+        c.webhooks.allow_private = true;
+        c.webhooks.poll = Duration::from_millis(50);
+    })
+    .await;
+    user(&app).await;
+    let got: Arc<Mutex<Vec<Value>>> = Default::default();
+    let sink = got.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let events = ["post.scheduled", "post.published", "post.failed", "account.reconnect_needed"];
+    let (s, v) = call(&app, Method::POST, "/api/webhooks", Some(json!({"url": hook, "events": events}))).await;
+    assert_eq!(s, 201, "{v}");
+
+    let x = account(&app, "x", "ada_x").await;
+    let later = chrono::Utc::now().timestamp_millis() + 3_600_000;
+    call(&app, Method::POST, "/api/posts/publish", Some(json!({"connection_ids": [x], "text": "in an hour", "scheduled_at": later}))).await;
+    let id = publish_one(&app, &x, "hooked").await;
+    assert_eq!(settle(&app, &id, Duration::from_secs(10)).await["status"], "posted");
+    control(&sbx, "tokens", json!({"platform": "x", "action": "revoke"})).await;
+    let id = publish_one(&app, &x, "hooked but revoked").await;
+    assert_eq!(settle(&app, &id, Duration::from_secs(10)).await["status"], "failed");
+
+    let end = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let seen: Vec<String> = got.lock().unwrap().iter().map(|e| e["event"].as_str().unwrap_or("").to_string()).collect();
+        if events.iter().all(|e| seen.iter().any(|s| s == e)) || Instant::now() > end {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for e in events {
+        assert!(seen.iter().any(|s| s == e), "{e} not delivered: {seen:?}");
+    }
+    let published = got.lock().unwrap().iter().find(|e| e["event"] == "post.published").cloned().unwrap();
+    assert_eq!(published["data"]["platform"], "x");
+    assert!(published["data"]["url"].as_str().unwrap().starts_with("http"), "{published}");
+    let failed = got.lock().unwrap().iter().find(|e| e["event"] == "post.failed").cloned().unwrap();
+    assert!(failed["data"]["guidance"].as_str().unwrap().contains("Reconnect"), "{failed}");
 }

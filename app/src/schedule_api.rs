@@ -1,0 +1,250 @@
+//! Server functions for the calendar, and the date arithmetic the page and the server share
+//! (which days a month grid or a week shows). Thin wrappers over `covalynce::schedule`, the
+//! same core code the JSON API uses. Local dates and times are worked out on the server in
+//! the profile's zone; the browser only lays them out.
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One post on the calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalPost {
+    pub id: String,
+    pub platform: String,
+    /// The platform's brand colour.
+    pub color: String,
+    pub account_name: String,
+    pub status: String,
+    /// `2026-11-24` in the profile's zone.
+    pub local_date: String,
+    /// `14:30` in the profile's zone.
+    pub local_time: String,
+    pub text: String,
+    pub draft_id: Option<String>,
+    pub recurrence_id: Option<String>,
+    pub error_message: Option<String>,
+    pub external_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarView {
+    /// `month` or `week`.
+    pub view: String,
+    /// The day the view was asked for (`?date=`), or today.
+    pub anchor: String,
+    /// Today in the profile's zone.
+    pub today: String,
+    /// First and last day shown (whole weeks, Monday first).
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    pub posts: Vec<CalPost>,
+    pub truncated: bool,
+    /// Something is shown here or pending on another date (else the empty state).
+    pub anything_scheduled: bool,
+    pub has_accounts: bool,
+}
+
+/// `week` or, for anything else, `month`.
+pub fn parse_view(v: Option<&str>) -> &'static str {
+    if v == Some("week") {
+        "week"
+    } else {
+        "month"
+    }
+}
+
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// The days a view shows: the anchor's week, or every week touching the anchor's month.
+pub fn visible_range(view: &str, anchor: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let week = covalynce::week_start;
+    if view == "week" {
+        let from = week(anchor);
+        return (from, from + Days::new(6));
+    }
+    let first = anchor.with_day(1).unwrap_or(anchor);
+    let last = first.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
+    (week(first), week(last) + Days::new(6))
+}
+
+/// The anchor one step back (`dir` < 0) or forward: a week, or the first of a month.
+pub fn step(view: &str, anchor: NaiveDate, dir: i32) -> NaiveDate {
+    if view == "week" {
+        return if dir < 0 { anchor - Days::new(7) } else { anchor + Days::new(7) };
+    }
+    let first = anchor.with_day(1).unwrap_or(anchor);
+    let moved = if dir < 0 { first.checked_sub_months(Months::new(1)) } else { first.checked_add_months(Months::new(1)) };
+    moved.unwrap_or(first)
+}
+
+/// "November 2026", or "23–29 Nov 2026" for a week.
+pub fn heading(view: &str, anchor: NaiveDate) -> String {
+    if view != "week" {
+        return anchor.format("%B %Y").to_string();
+    }
+    let (a, b) = visible_range("week", anchor);
+    if a.month() == b.month() {
+        format!("{}–{} {}", a.day(), b.day(), b.format("%b %Y"))
+    } else if a.year() == b.year() {
+        format!("{} – {}", a.format("%-d %b"), b.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", a.format("%-d %b %Y"), b.format("%-d %b %Y"))
+    }
+}
+
+pub fn href(view: &str, date: NaiveDate) -> String {
+    format!("/calendar?view={view}&date={date}")
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::state::AppState;
+    use covalynce::publish::{Post, PublishError};
+    use covalynce::schedule::Scheduler;
+    use leptos_axum::ResponseOptions;
+
+    pub fn scheduler(st: &AppState) -> Scheduler {
+        Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone())
+    }
+
+    /// `code|message`, so the page can tell a time the clocks pass twice from other errors.
+    pub fn fail(e: PublishError) -> ServerFnError {
+        if let PublishError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "calendar request failed");
+        }
+        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
+            r.set_status(code);
+        }
+        ServerFnError::new(format!("{}|{}", e.code(), e))
+    }
+
+    pub fn cal_post(p: covalynce::schedule::CalendarPost) -> CalPost {
+        CalPost {
+            id: p.id,
+            platform: p.platform,
+            color: p.color,
+            account_name: p.account_name,
+            status: p.status,
+            local_date: p.local_date,
+            local_time: p.local_time,
+            text: p.text,
+            draft_id: p.draft_id,
+            recurrence_id: p.recurrence_id,
+            error_message: p.error_message,
+            external_url: p.external_url,
+        }
+    }
+
+    pub fn from_post(p: Post, tz: &covalynce::Timezone) -> CalPost {
+        let local = covalynce::utc_ms_to_local(tz, p.scheduled_at).unwrap_or_default();
+        let color = covalynce::PlatformId::parse(&p.platform).map(|x| covalynce::platform_info(x).brand_color).unwrap_or("#64748b");
+        let mut text: String = p.body.chars().take(140).collect();
+        if p.body.chars().count() > 140 {
+            text.pop();
+            text.push('…');
+        }
+        CalPost {
+            id: p.id,
+            color: color.to_string(),
+            platform: p.platform,
+            account_name: p.account_name,
+            status: p.status,
+            local_date: local.format("%Y-%m-%d").to_string(),
+            local_time: local.format("%H:%M").to_string(),
+            text,
+            draft_id: p.draft_id,
+            recurrence_id: p.recurrence_id,
+            error_message: p.error_message,
+            external_url: p.external_url,
+        }
+    }
+}
+
+/// The posts of the view around `date` (a bad or missing date means today).
+#[server(prefix = "/sfn", endpoint = "calendar_data", input = server_fn::codec::GetUrl)]
+pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result<CalendarView, ServerFnError> {
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let s = scheduler(&st);
+    let today = s.today(&me.sub).await;
+    let view = parse_view(view.as_deref());
+    let anchor = date.as_deref().and_then(parse_day).unwrap_or(today);
+    let (from, to) = visible_range(view, anchor);
+    let cal = s.calendar(&me.sub, &from.to_string(), &to.to_string()).await.map_err(fail)?;
+    let anything_scheduled = !cal.posts.is_empty() || s.pending_count(&me.sub).await.map_err(fail)? > 0;
+    let has_accounts = !st.connections.list(&me.sub).await.map_err(|e| fail(covalynce::publish::PublishError::Internal(e.into())))?.is_empty();
+    Ok(CalendarView {
+        view: view.to_string(),
+        anchor: anchor.to_string(),
+        today: today.to_string(),
+        from: cal.from,
+        to: cal.to,
+        timezone: cal.timezone,
+        truncated: cal.truncated,
+        posts: cal.posts.into_iter().map(cal_post).collect(),
+        anything_scheduled,
+        has_accounts,
+    })
+}
+
+/// Moves a pending post to `date` at the same local time (drag and drop, "Move to…").
+/// `fold` answers "which 02:30?" when that time happens twice on the new day.
+#[server(prefix = "/sfn", endpoint = "move_post")]
+pub async fn move_post(csrf: String, id: String, date: String, fold: String) -> Result<CalPost, ServerFnError> {
+    let _ = csrf;
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let s = scheduler(&st);
+    let post = s.move_post(&me.sub, &id, &date, "", &fold).await.map_err(fail)?;
+    Ok(from_post(post, &s.timezone(&me.sub).await))
+}
+
+/// Cancels a post that has not gone out yet.
+#[server(prefix = "/sfn", endpoint = "cancel_calendar_post")]
+pub async fn cancel_calendar_post(csrf: String, id: String) -> Result<(), ServerFnError> {
+    let _ = csrf;
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    st.publisher.cancel(&me.sub, &id).await.map_err(fail)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_day(s).unwrap()
+    }
+
+    #[test]
+    fn month_grids_are_whole_weeks_around_the_month() {
+        // November 2026 starts on a Sunday and ends on a Monday: six rows.
+        assert_eq!(visible_range("month", d("2026-11-18")), (d("2026-10-26"), d("2026-12-06")));
+        // February 2027 starts on a Monday and ends on a Sunday: exactly four rows.
+        assert_eq!(visible_range("month", d("2027-02-10")), (d("2027-02-01"), d("2027-02-28")));
+        assert_eq!(visible_range("week", d("2026-11-26")), (d("2026-11-23"), d("2026-11-29")));
+    }
+
+    #[test]
+    fn stepping_and_headings() {
+        assert_eq!(step("month", d("2026-01-31"), -1), d("2025-12-01"));
+        assert_eq!(step("month", d("2026-12-15"), 1), d("2027-01-01"));
+        assert_eq!(step("week", d("2026-11-26"), 1), d("2026-12-03"));
+        assert_eq!(heading("month", d("2026-11-26")), "November 2026");
+        assert_eq!(heading("week", d("2026-11-26")), "23–29 Nov 2026");
+        assert_eq!(heading("week", d("2026-12-01")), "30 Nov – 6 Dec 2026");
+        assert_eq!(heading("week", d("2026-12-31")), "28 Dec 2026 – 3 Jan 2027");
+        assert_eq!(parse_view(Some("week")), "week");
+        assert_eq!(parse_view(Some("year")), "month");
+        assert_eq!(href("month", d("2026-11-01")), "/calendar?view=month&date=2026-11-01");
+    }
+}
