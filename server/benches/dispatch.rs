@@ -3,6 +3,7 @@
 //!    payloads to the same sandbox with the same concurrency (one run);
 //! 2. lateness p50/p99 when 10,000 posts fall due within the same minute, and the server's
 //!    peak RSS during that burst.
+//!
 //! SQLite, the default backend.
 
 #[path = "../tests/support/procs.rs"]

@@ -236,7 +236,7 @@ impl Platform for Mastodon {
                     .client
                     .post(format!("{base}/api/v1/statuses"))
                     .bearer_auth(&grant.access_token)
-                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                    .header("Idempotency-Key", post.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
                     .json(&body),
             )
             .await?;

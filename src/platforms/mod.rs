@@ -81,6 +81,15 @@ pub struct PostContent {
     pub images: Vec<MediaFile>,
     /// Used by platforms that need one (Pinterest pin title, YouTube video title).
     pub title: Option<String>,
+    /// Same key = same post, on platforms that honour one (see `publish_is_idempotent`).
+    pub idempotency_key: Option<String>,
+}
+
+/// Platforms whose publish call takes an idempotency key (Mastodon's `Idempotency-Key`, kept
+/// for an hour): sending the same post again with the same key returns the first post instead
+/// of a second one, so a lost answer can be settled by asking again.
+pub fn publish_is_idempotent(p: PlatformId) -> bool {
+    matches!(p, PlatformId::Mastodon)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -132,6 +132,22 @@ impl Publisher {
         .execute(self.db.pool())
         .await?
         .rows_affected();
+        // Sent posts on a platform with idempotency keys are simply asked again.
+        let idempotent: Vec<String> = PlatformId::ALL
+            .into_iter()
+            .filter(|p| crate::platforms::publish_is_idempotent(*p))
+            .map(|p| format!("'{}'", p.as_str()))
+            .collect();
+        if !idempotent.is_empty() {
+            sqlx::query(&format!(
+                "update posts set status = 'pending', run_at = $1, sending_at = null, lease_owner = null, lease_until = null, updated_at = $1
+                 where status = 'publishing' and lease_until < $1 and sending_at is not null and platform in ({})",
+                idempotent.join(", ")
+            ))
+            .bind(now)
+            .execute(self.db.pool())
+            .await?;
+        }
         // The lease owner stays set: if that worker is merely slow, it may still record the
         // real outcome (see `record`).
         let lost = sqlx::query(
@@ -319,7 +335,8 @@ impl Publisher {
             };
             images.push(file);
         }
-        Ok(PostContent { text: post.body.clone(), images, title: post.title.clone() })
+        // The post id as the idempotency key: every attempt at this post is the same post.
+        Ok(PostContent { text: post.body.clone(), images, title: post.title.clone(), idempotency_key: Some(post.id.clone()) })
     }
 
     async fn attempt(&self, post: &Post) -> Outcome {
@@ -415,6 +432,11 @@ impl Publisher {
                 guidance: format!("{name} kept failing after {} attempts. Retry later.", post.attempts),
                 reconnect: false,
             },
+            // Asking again with the same idempotency key cannot post twice: it returns the
+            // first post if the lost request created one.
+            ErrorClass::Unknown if idempotent(post) && post.attempts < self.cfg.max_attempts => {
+                Outcome::Retry { after_ms: self.backoff_ms(post.attempts), message: e.message }
+            }
             ErrorClass::Unknown => Outcome::Unconfirmed(e.message),
             ErrorClass::Disconnected | ErrorClass::RefreshNeeded => Outcome::Failed {
                 code: "disconnected",
@@ -538,4 +560,8 @@ impl Publisher {
             self.emit(&user, event, &p).await;
         }
     }
+}
+
+fn idempotent(post: &Post) -> bool {
+    PlatformId::parse(&post.platform).is_ok_and(crate::platforms::publish_is_idempotent)
 }

@@ -44,7 +44,7 @@ async fn authorize_query(app: &TestApp, p: &str) -> HashMap<String, String> {
 }
 
 fn video_post(text: &str) -> PostContent {
-    PostContent { text: text.into(), images: vec![mp4()], title: None }
+    PostContent { text: text.into(), images: vec![mp4()], title: None, idempotency_key: None }
 }
 
 #[tokio::test]
@@ -176,7 +176,7 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
 
     let (yt, grant, account) = handle(&app, &uid, PlatformId::Youtube).await;
     let text_only = PostContent { text: "Just words".into(), ..Default::default() };
-    let image_only = PostContent { text: "A chart".into(), images: vec![png()], title: None };
+    let image_only = PostContent { text: "A chart".into(), images: vec![png()], title: None, idempotency_key: None };
     for post in [&text_only, &image_only] {
         let e = yt.publish(&grant, &account, post).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Rejected);
@@ -191,11 +191,20 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
     assert_eq!(e.class, ErrorClass::Rejected, "TikTok has no text-only posts");
     let mut unpublished = png();
     unpublished.url = None;
-    let e = tt.publish(&grant, &account, &PostContent { text: "Photos".into(), images: vec![unpublished], title: None }).await.unwrap_err();
+    let e = tt
+        .publish(&grant, &account, &PostContent { text: "Photos".into(), images: vec![unpublished], title: None, idempotency_key: None })
+        .await
+        .unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected);
     assert!(e.message.contains("public link"), "{}", e.message);
-    let photos =
-        tt.publish(&grant, &account, &PostContent { text: "Two charts".into(), images: vec![png(), png()], title: None }).await.unwrap();
+    let photos = tt
+        .publish(
+            &grant,
+            &account,
+            &PostContent { text: "Two charts".into(), images: vec![png(), png()], title: None, idempotency_key: None },
+        )
+        .await
+        .unwrap();
     assert!(photos.url.starts_with("https://www.tiktok.com/@mixed/photo/"), "{}", photos.url);
 
     let ledger = sbx.sandbox.ledger();

@@ -335,3 +335,14 @@ async fn outcomes_reach_the_persons_webhooks() {
     let failed = got.lock().unwrap().iter().find(|e| e["event"] == "post.failed").cloned().unwrap();
     assert!(failed["data"]["guidance"].as_str().unwrap().contains("Reconnect"), "{failed}");
 }
+
+#[tokio::test]
+async fn a_lost_answer_on_an_idempotent_platform_is_settled_by_asking_again() {
+    let (app, sbx) = setup().await;
+    let m = account(&app, "mastodon", "ada_m").await;
+    fault(&sbx, json!({"platform": "mastodon", "kind": "lost_response", "path": "/api/v1/statuses", "method": "POST"})).await;
+    let id = publish_one(&app, &m, "asked twice, posted once").await;
+    let done = settle(&app, &id, Duration::from_secs(15)).await;
+    assert_eq!((done["status"].as_str(), done["attempts"].as_i64()), (Some("posted"), Some(2)), "{done}");
+    assert_eq!(ledger_count(&sbx, "asked twice, posted once"), 1, "the same Idempotency-Key returned the first status");
+}

@@ -249,7 +249,11 @@ async fn publish_text_and_images_then_read_metrics_on_each_platform() {
         let text = format!("Hello from Covalynce on {} https://example.com", conn.platform.display_name());
         let p1 = adapter.publish(&grant, &account, &PostContent { text: text.clone(), ..Default::default() }).await.unwrap();
         let p2 = adapter
-            .publish(&grant, &account, &PostContent { text: format!("{text} with a picture"), images: vec![png(), png()], title: None })
+            .publish(
+                &grant,
+                &account,
+                &PostContent { text: format!("{text} with a picture"), images: vec![png(), png()], title: None, idempotency_key: None },
+            )
             .await
             .unwrap();
         assert!(p1.url.starts_with("https://"), "{:?}", p1);
