@@ -269,6 +269,7 @@ fn queue_from_env() -> covalynce::publish::QueueConfig {
         backoff_base: num("PUBLISH_BACKOFF_MS").map(Duration::from_millis).unwrap_or(d.backoff_base),
         max_in_flight: num("PUBLISH_MAX_IN_FLIGHT").map(|n| n as usize).unwrap_or(d.max_in_flight),
         per_platform: num("PUBLISH_PER_PLATFORM").map(|n| n as usize).unwrap_or(d.per_platform),
+        stall_after: num("PUBLISH_STALL_SECS").map(Duration::from_secs).unwrap_or(d.stall_after),
     }
 }
 

@@ -41,6 +41,8 @@ pub struct QueueConfig {
     pub max_in_flight: usize,
     /// Posts in flight per platform in this process.
     pub per_platform: usize,
+    /// No loop tick for this long = the dispatcher is stalled (`/health` answers 503).
+    pub stall_after: Duration,
 }
 
 impl Default for QueueConfig {
@@ -52,6 +54,7 @@ impl Default for QueueConfig {
             backoff_base: Duration::from_secs(10),
             max_in_flight: 64,
             per_platform: 16,
+            stall_after: Duration::from_secs(10),
         }
     }
 }
@@ -177,8 +180,8 @@ impl Publisher {
             .await?
             .get("n");
         let last_tick = self.state.last_tick.load(Ordering::Relaxed);
-        // A stalled loop (no tick for 10 s) is unhealthy whatever the queue holds.
-        let healthy = last_tick > 0 && now_ms() - last_tick < 10_000;
+        // A stalled loop is unhealthy whatever the queue holds.
+        let healthy = last_tick > 0 && now_ms() - last_tick < self.cfg.stall_after.as_millis() as i64;
         Ok(Health { last_tick, overdue, in_flight: self.state.in_flight.load(Ordering::Relaxed), healthy })
     }
 

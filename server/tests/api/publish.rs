@@ -346,3 +346,23 @@ async fn a_lost_answer_on_an_idempotent_platform_is_settled_by_asking_again() {
     assert_eq!((done["status"].as_str(), done["attempts"].as_i64()), (Some("posted"), Some(2)), "{done}");
     assert_eq!(ledger_count(&sbx, "asked twice, posted once"), 1, "the same Idempotency-Key returned the first status");
 }
+
+#[tokio::test]
+async fn health_reports_the_dispatcher_and_goes_unhealthy_when_it_stalls() {
+    let app = spawn_app().await;
+    let v: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v["publisher"]["worker"].as_str()), (Some("ok"), Some("ok")), "{v}");
+    assert_eq!(v["publisher"]["overdue"], 0);
+
+    // A loop that stops ticking: here it sleeps far longer than the stall threshold.
+    let stalled = spawn_app_with(|c| {
+        c.queue.poll = Duration::from_secs(30);
+        c.queue.stall_after = Duration::from_millis(300);
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let r = stalled.client.get(stalled.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v["publisher"]["worker"].as_str()), (Some("unhealthy"), Some("stalled")), "{v}");
+}
