@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks for the closing notes (numbers, not pass/fail):
-#   /login SSR req/s vs a bare axum route, idle RSS, cold start with migrations, WASM size.
+#   /login SSR req/s vs a bare axum route, idle RSS, cold start with migrations, WASM size,
+#   library page and search latency at 10k drafts.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -30,3 +31,12 @@ done
 
 echo "==> /login SSR vs bare axum"
 cargo bench -p server --bench http --quiet
+
+echo "==> content library at 10,000 drafts: /api/content/library p50/p95 (SQLite, PostgreSQL)"
+cargo bench -p server --bench library --quiet
+
+echo "==> calendar month with 5,000 posts (GET /api/calendar p50/p95, SQLite and PostgreSQL)"
+cargo bench -p server --bench calendar --quiet
+
+echo "==> dashboard stats at 100,000 posts and 1M snapshots: /api/dashboard/stats p50/p95 (SQLite, PostgreSQL)"
+cargo bench -p server --bench dashboard --quiet

@@ -29,10 +29,10 @@ pub mod oauth_login;
 #[cfg(feature = "server")]
 pub mod platforms;
 #[cfg(feature = "server")]
-pub mod webhooks;
-#[cfg(feature = "server")]
 pub mod publish;
 #[cfg(feature = "server")]
 pub mod schedule;
+#[cfg(feature = "server")]
+pub mod webhooks;
 
 pub use domain::*;

@@ -2,9 +2,9 @@
 //! full-text search and per-platform chips.
 //!
 //! The types and the pure helpers (excerpts, thumbnails, search terms) compile everywhere so
-//! the browser build can render a page; `Library` itself needs the `server` feature. The
-//! search index is kept by database triggers (migrations `*_library_search.sql`): SQLite FTS5
-//! and a PostgreSQL tsvector.
+//! the browser build can render a page; `Library` itself needs the `server` feature. What the
+//! filters and search read (`drafts_library`: SQLite FTS5 beside it, a PostgreSQL tsvector in
+//! it) is kept in step with drafts by database triggers (migrations `*_library_search.sql`).
 
 use crate::domain::{DomainError, PlatformId};
 use serde::{Deserialize, Serialize};
@@ -209,59 +209,56 @@ mod store {
         pub async fn page(&self, user_id: &str, q: &LibraryQuery) -> Result<LibraryPage, DraftError> {
             let (status, platform) = q.check()?;
             let terms = search_terms(q.q.as_deref().unwrap_or(""));
-            // Which drafts match, as a table, its draft-id column, its newest-first order and
-            // a filter. The page is picked by id first (an index-only read however deep the
-            // offset), then only its own rows are read in full.
+            // drafts_library (kept by the migration's triggers) holds what every filter needs,
+            // so a count or a page reads one narrow table. The page is picked by id first (a
+            // range read of an index however deep the offset), then only its rows are read
+            // from drafts.
             let mut args = vec![Arg::Text(user_id.to_string())];
-            let next = |args: &mut Vec<Arg>, v: String| {
-                args.push(Arg::Text(v));
-                format!("${}", args.len())
+            let mut filter = String::from("r.user_id = $1");
+            let mut add = |cond: &str, value: String| {
+                args.push(Arg::Text(value));
+                filter += &format!(" and {}", cond.replace("$N", &format!("${}", args.len())));
             };
-            let (from, id, order, mut filter) = match self.db.backend() {
-                // drafts_library: the migration's narrow copy of what the filters need, keyed
-                // by the FTS row id.
-                Backend::Sqlite => ("drafts_library r", "r.draft_id", "r.updated_at desc, r.draft_id", String::from("r.user_id = $1")),
-                Backend::Postgres => ("drafts d", "d.id", "d.updated_at desc, d.id", String::from("d.user_id = $1")),
-            };
-            let sqlite = self.db.backend() == Backend::Sqlite;
             if let Some(s) = status {
-                let n = next(&mut args, s.to_string());
-                filter += &if sqlite { format!(" and r.status = {n}") } else { format!(" and d.status = {n}") };
+                add("r.status = $N", s.to_string());
             }
             if let Some(p) = platform {
-                filter += &if sqlite {
-                    format!(" and instr(r.platforms, {}) > 0", next(&mut args, format!(" {} ", p.as_str())))
-                } else {
-                    let n = next(&mut args, p.as_str().to_string());
-                    format!(" and exists (select 1 from draft_variants v where v.draft_id = d.id and v.platform = {n})")
-                };
+                add("r.platforms like $N", format!("% {} %", p.as_str()));
             }
+            let postgres = self.db.backend() == Backend::Postgres;
             if !terms.is_empty() {
-                filter += &if sqlite {
-                    let n = next(&mut args, fts5_query(&terms));
-                    format!(" and r.rid in (select rowid from drafts_fts where drafts_fts match {n})")
-                } else {
-                    let n = next(&mut args, tsquery(&terms));
-                    format!(" and d.id in (select draft_id from draft_search where doc @@ to_tsquery('simple', covalynce_fold({n})))")
-                };
+                match self.db.backend() {
+                    // Straight from FTS5's doclists: the library row's rid is the FTS row id.
+                    Backend::Sqlite => add("r.rid in (select rowid from drafts_fts where drafts_fts match $N)", fts5_query(&terms)),
+                    Backend::Postgres => add("r.doc @@ to_tsquery('simple', covalynce_fold($N))", tsquery(&terms)),
+                }
             }
+            // PostgreSQL plans a one-off statement with the words in it: the tsquery becomes a
+            // constant (folded once, not per row) and the row estimate fits the actual words.
+            // A cached statement could fall back to a generic plan for every later search.
+            let persistent = !postgres || terms.is_empty();
 
-            let count_sql = format!("select count(*) as n from {from} where {filter}");
-            let total: i64 = bind(sqlx::query(&count_sql), &args).fetch_one(self.db.pool()).await?.get("n");
+            let count_sql = format!("select count(*) as n from drafts_library r where {filter}");
+            let total: i64 = bind(sqlx::query(&count_sql), &args).persistent(persistent).fetch_one(self.db.pool()).await?.get("n");
 
             let per_page = i64::from(q.per_page);
             let offset = (i64::from(q.page) - 1) * per_page;
             let n = args.len();
             let page_sql = format!(
                 "select d.id, d.title, d.idea, d.status, d.image_url, d.image_generated, d.created_at, d.updated_at \
-                 from drafts d join (select {id} as page_id from {from} where {filter} order by {order} limit ${} offset ${}) p \
-                 on p.page_id = d.id order by d.updated_at desc, d.id",
+                 from drafts d join (select r.draft_id from drafts_library r where {filter} \
+                 order by r.updated_at desc, r.draft_id limit ${} offset ${}) p on p.draft_id = d.id \
+                 order by d.updated_at desc, d.id",
                 n + 1,
                 n + 2
             );
             args.push(Arg::Int(per_page));
             args.push(Arg::Int(offset));
-            let rows = if offset < total { bind(sqlx::query(&page_sql), &args).fetch_all(self.db.pool()).await? } else { vec![] };
+            let rows = if offset < total {
+                bind(sqlx::query(&page_sql), &args).persistent(persistent).fetch_all(self.db.pool()).await?
+            } else {
+                vec![]
+            };
 
             let mut variants: HashMap<String, HashMap<String, String>> = HashMap::new();
             if !rows.is_empty() {

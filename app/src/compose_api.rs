@@ -159,7 +159,9 @@ mod ssr {
         posts
             .into_iter()
             .map(|p| PostView {
-                when: covalynce::utc_ms_to_local(&tz, p.published_at.unwrap_or(p.scheduled_at)).map(|t| t.format("%-d %b %H:%M").to_string()).unwrap_or_default(),
+                when: covalynce::utc_ms_to_local(&tz, p.published_at.unwrap_or(p.scheduled_at))
+                    .map(|t| t.format("%-d %b %H:%M").to_string())
+                    .unwrap_or_default(),
                 id: p.id,
                 batch_id: p.batch_id,
                 platform: p.platform,
@@ -382,7 +384,13 @@ pub async fn test_ai_key(csrf: String) -> Result<KeyTestView, ServerFnError> {
 /// empty) or at a local time `YYYY-MM-DDTHH:MM` in the profile's zone. Errors are
 /// `code|message`.
 #[server(prefix = "/sfn", endpoint = "publish_draft")]
-pub async fn publish_draft(csrf: String, draft: String, accounts: String, when: String, fold: String) -> Result<Vec<PostView>, ServerFnError> {
+pub async fn publish_draft(
+    csrf: String,
+    draft: String,
+    accounts: String,
+    when: String,
+    fold: String,
+) -> Result<Vec<PostView>, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;

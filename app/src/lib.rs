@@ -3,16 +3,17 @@
 //! the server (`ssr`) and hydrated in the browser (`hydrate`); the two features are never
 //! built together.
 
+pub mod analytics_api;
 pub mod api;
-pub mod components;
-pub mod compose_api;
 #[cfg(feature = "hydrate")]
 pub mod browser;
+pub mod components;
+pub mod compose_api;
 pub mod pages;
 pub mod schedule_api;
-pub mod webhooks_api;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod webhooks_api;
 
 use api::PageCtx;
 use leptos::prelude::*;
@@ -64,7 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
                 <Route path=path!("/forgot") view=pages::auth::ForgotPage ssr=SsrMode::Async />
                 <Route path=path!("/reset") view=pages::auth::ResetPage ssr=SsrMode::Async />
-                <Route path=path!("/dashboard") view=pages::app::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/dashboard/post/:id") view=pages::dashboard::PostAnalyticsPage ssr=SsrMode::Async />
                 <Route path=path!("/sources") view=pages::sources::SourcesPage ssr=SsrMode::Async />
                 <Route path=path!("/editor") view=pages::editor::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/library") view=pages::library::LibraryPage ssr=SsrMode::Async />

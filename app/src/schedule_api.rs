@@ -178,7 +178,8 @@ pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result
     let (from, to) = visible_range(view, anchor);
     let cal = s.calendar(&me.sub, &from.to_string(), &to.to_string()).await.map_err(fail)?;
     let anything_scheduled = !cal.posts.is_empty() || s.pending_count(&me.sub).await.map_err(fail)? > 0;
-    let has_accounts = !st.connections.list(&me.sub).await.map_err(|e| fail(covalynce::publish::PublishError::Internal(e.into())))?.is_empty();
+    let has_accounts =
+        !st.connections.list(&me.sub).await.map_err(|e| fail(covalynce::publish::PublishError::Internal(e.into())))?.is_empty();
     Ok(CalendarView {
         view: view.to_string(),
         anchor: anchor.to_string(),

@@ -17,9 +17,10 @@ create table drafts_library (
     updated_at integer not null,
     platforms text not null default ''
 );
--- Both match the listing's `order by updated_at desc, draft_id`: a page is a range read.
-create index drafts_library_user on drafts_library (user_id, updated_at desc, draft_id);
-create index drafts_library_user_status on drafts_library (user_id, status, updated_at desc, draft_id);
+-- Both match the listing's `order by updated_at desc, draft_id`, so a page is a range read,
+-- and carry `platforms` so the platform filter never leaves the index.
+create index drafts_library_user on drafts_library (user_id, updated_at desc, draft_id, platforms);
+create index drafts_library_user_status on drafts_library (user_id, status, updated_at desc, draft_id, platforms);
 -- The drafts list API (src/drafts.rs) pages newest first too.
 create index drafts_user_updated on drafts (user_id, updated_at desc, id);
 

@@ -243,7 +243,8 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
 fn analytics_from_env() -> covalynce::analytics::SyncConfig {
     use std::time::Duration;
     let d = covalynce::analytics::SyncConfig::default();
-    let secs = |k: &str, dflt: Duration| var(k).and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).map(Duration::from_secs).unwrap_or(dflt);
+    let secs =
+        |k: &str, dflt: Duration| var(k).and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).map(Duration::from_secs).unwrap_or(dflt);
     covalynce::analytics::SyncConfig {
         poll: secs("ANALYTICS_POLL_SECS", d.poll),
         young: secs("ANALYTICS_YOUNG_SECS", d.young),

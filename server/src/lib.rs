@@ -84,8 +84,9 @@ impl Application {
             .env(leptos::config::Env::PROD)
             .build();
         let media = covalynce::media::Media::from_config(db.clone(), &config.media, &config.data_dir)?;
-        let publisher = covalynce::publish::Publisher::new(db.clone(), connections.clone(), media.clone(), &config.base_url, config.queue.clone())
-            .with_webhooks(webhooks.clone());
+        let publisher =
+            covalynce::publish::Publisher::new(db.clone(), connections.clone(), media.clone(), &config.base_url, config.queue.clone())
+                .with_webhooks(webhooks.clone());
         let analytics = covalynce::analytics::Analytics::new(db.clone(), connections.clone(), config.analytics.clone());
         let state = AppState {
             leptos_options,

@@ -209,7 +209,8 @@ pub async fn retry(
     let b: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
         RetryBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "Send {\"confirm_missing\": true} or no body."))?
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "Send {\"confirm_missing\": true} or no body."))?
     };
     let confirm = b.confirm_missing;
     Ok(Json(st.publisher.retry(&uid, &id, confirm).await?))

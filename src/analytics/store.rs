@@ -703,40 +703,83 @@ impl Analytics {
             if cooling.contains_key(&platform) {
                 continue;
             }
-            let Ok((conn, grant, _)) = self.connections.grant(&user, &id).await else { continue };
-            let Some(adapter) = self.connections.platforms().get(conn.platform) else { continue };
-            let account = AccountProfile {
-                external_id: conn.external_id.clone(),
-                username: conn.username.clone(),
-                display_name: conn.display_name.clone(),
-                avatar_url: conn.avatar_url.clone(),
-            };
-            match adapter.followers(&grant, &account).await {
-                Ok(Some(n)) => {
-                    sqlx::query(
-                        "insert into follower_snapshots (connection_id, taken_at, user_id, platform, followers) values ($1, $2, $3, $4, $5)
-                         on conflict (connection_id, taken_at) do nothing",
-                    )
-                    .bind(&id)
-                    .bind(now_ms())
-                    .bind(&user)
-                    .bind(&platform)
-                    .bind(n)
-                    .execute(self.db.pool())
-                    .await?;
-                    stored += 1;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    if let ErrorClass::RetryLater { retry_after_secs: Some(s) } = e.class {
-                        self.cool_down(&platform, now_ms() + (s.max(1) as i64) * 1000).await?;
-                    }
-                    // Token trouble is the post pulls' and the refresh job's business.
-                    tracing::debug!(connection = %id, error = %e, "follower count unavailable");
-                }
+            if self.pull_followers(&user, &id).await? {
+                stored += 1;
             }
         }
         Ok(stored)
+    }
+
+    /// Asks for one account's follower count and stores it; false when the platform has
+    /// none to give (or could not answer now).
+    async fn pull_followers(&self, user: &str, conn_id: &str) -> Result<bool, AnalyticsError> {
+        let Ok((conn, grant, _)) = self.connections.grant(user, conn_id).await else { return Ok(false) };
+        let Some(adapter) = self.connections.platforms().get(conn.platform) else { return Ok(false) };
+        let account = AccountProfile {
+            external_id: conn.external_id.clone(),
+            username: conn.username.clone(),
+            display_name: conn.display_name.clone(),
+            avatar_url: conn.avatar_url.clone(),
+        };
+        match adapter.followers(&grant, &account).await {
+            Ok(Some(n)) => {
+                sqlx::query(
+                    "insert into follower_snapshots (connection_id, taken_at, user_id, platform, followers) values ($1, $2, $3, $4, $5)
+                     on conflict (connection_id, taken_at) do nothing",
+                )
+                .bind(conn_id)
+                .bind(now_ms())
+                .bind(user)
+                .bind(conn.platform.as_str())
+                .bind(n)
+                .execute(self.db.pool())
+                .await?;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => {
+                if let ErrorClass::RetryLater { retry_after_secs: Some(s) } = e.class {
+                    self.cool_down(conn.platform.as_str(), now_ms() + (s.max(1) as i64) * 1000).await?;
+                }
+                // Token trouble is the post pulls' and the refresh job's business.
+                tracing::debug!(connection = %conn_id, error = %e, "follower count unavailable");
+                Ok(false)
+            }
+        }
+    }
+
+    /// After a "refresh now": the account's follower count too, unless it is fresh.
+    async fn refresh_followers(&self, user: &str, conn_id: &str) -> Result<(), AnalyticsError> {
+        let fresh = sqlx::query("select taken_at from follower_snapshots where connection_id = $1 and taken_at > $2 limit 1")
+            .bind(conn_id)
+            .bind(now_ms() - self.cfg.followers_every.as_millis() as i64)
+            .fetch_optional(self.db.pool())
+            .await?
+            .is_some();
+        if !fresh {
+            self.state.followers_tried.lock().unwrap_or_else(|e| e.into_inner()).insert(conn_id.to_string(), now_ms());
+            self.pull_followers(user, conn_id).await?;
+        }
+        Ok(())
+    }
+
+    /// "Refresh now" on a post's page: the post and its sibling publications, side by side.
+    /// The post's own failure is the answer; a sibling's shows on its card (`last_error`).
+    pub async fn refresh_with_siblings(&self, user_id: &str, post_id: &str, tz: &Timezone) -> Result<PostAnalytics, AnalyticsError> {
+        let current = self.post(user_id, post_id, tz, false).await?;
+        let mut set = tokio::task::JoinSet::new();
+        for p in current.platforms.iter().filter(|p| p.status == "posted" && p.post_id != post_id) {
+            let (me, user, id, tz) = (self.clone(), user_id.to_string(), p.post_id.clone(), tz.clone());
+            set.spawn(async move { me.refresh_now(&user, &id, &tz).await.map(|_| ()) });
+        }
+        let own = self.refresh_now(user_id, post_id, tz).await;
+        while let Some(r) = set.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::debug!(error = %e, "refreshing a sibling publication failed");
+            }
+        }
+        own?;
+        self.post(user_id, post_id, tz, false).await
     }
 
     /// Hourly: posts whose account was removed stop being due (the claim would skip them
@@ -801,6 +844,9 @@ impl Analytics {
         };
         let pull = self.pull(&job).await;
         self.finish(&job, &pull).await?;
+        if let (Pull::Stored | Pull::Empty, Some(conn)) = (&pull, &job.connection_id) {
+            self.refresh_followers(user_id, conn).await?;
+        }
         match pull {
             Pull::Stored | Pull::Empty => self.post(user_id, post_id, tz, false).await,
             Pull::Cooldown { until, message } => {
@@ -998,12 +1044,15 @@ impl Analytics {
     }
 
     async fn top_in(&self, user_id: &str, q: &StatsQuery, b: &Bounds) -> Result<Vec<TopPost>, AnalyticsError> {
+        // The five are picked from post_metrics alone; only they are joined to their posts.
         let rows = sqlx::query(
             "select m.post_id, m.platform, m.views, m.likes, m.comments, m.shares, m.engagement, m.published_at,
                     p.account_name, p.title, p.body, p.external_url
-             from post_metrics m join posts p on p.id = m.post_id
-             where m.user_id = $1 and m.published_at >= $2 and m.published_at < $3 and ($4 = '' or m.platform = $4)
-             order by m.engagement desc, coalesce(m.views, 0) desc, m.published_at desc limit 5",
+             from (select post_id, platform, views, likes, comments, shares, engagement, published_at from post_metrics
+                   where user_id = $1 and published_at >= $2 and published_at < $3 and ($4 = '' or platform = $4)
+                   order by engagement desc, coalesce(views, 0) desc, published_at desc limit 5) m
+             join posts p on p.id = m.post_id
+             order by m.engagement desc, coalesce(m.views, 0) desc, m.published_at desc",
         )
         .bind(user_id)
         .bind(b.from_ms)
@@ -1057,28 +1106,21 @@ impl Analytics {
         let draft: Option<String> = opt(&head, "draft_id");
         let cols = "p.id, p.platform, p.account_name, p.status, p.external_url, p.published_at,
                     m.views, m.impressions, m.likes, m.comments, m.shares, m.saves, m.last_synced_at, m.next_sync_at, m.last_error, m.snapshots";
-        let rows = match &draft {
-            Some(d) => {
-                sqlx::query(&format!(
-                    "select {cols} from posts p left join post_metrics m on m.post_id = p.id
-                     where p.user_id = $1 and p.batch_id = $2 and p.draft_id = $3 order by p.platform, p.account_name limit 20"
-                ))
-                .bind(user_id)
-                .bind(head.get::<String, _>("batch_id"))
-                .bind(d)
-                .fetch_all(self.db.pool())
-                .await?
-            }
-            None => {
-                sqlx::query(&format!(
-                    "select {cols} from posts p left join post_metrics m on m.post_id = p.id where p.id = $1 and p.user_id = $2"
-                ))
-                .bind(post_id)
-                .bind(user_id)
-                .fetch_all(self.db.pool())
-                .await?
-            }
+        // Siblings: sent in the same batch from the same draft, or (no draft) with the same
+        // text. A bulk upload shares a batch too, but not its texts.
+        let (same, value) = match &draft {
+            Some(d) => ("p.draft_id = $3", d.clone()),
+            None => ("p.draft_id is null and p.body = $3", head.get::<String, _>("body")),
         };
+        let rows = sqlx::query(&format!(
+            "select {cols} from posts p left join post_metrics m on m.post_id = p.id
+             where p.user_id = $1 and p.batch_id = $2 and {same} order by p.platform, p.account_name limit 20"
+        ))
+        .bind(user_id)
+        .bind(head.get::<String, _>("batch_id"))
+        .bind(value)
+        .fetch_all(self.db.pool())
+        .await?;
         let mut platforms = vec![];
         for r in &rows {
             let id: String = r.get("id");

@@ -116,39 +116,3 @@ pub fn EmptyState(
         </section>
     }
 }
-
-#[component]
-pub fn DashboardPage() -> impl IntoView {
-    let ctx = page_ctx();
-    let first = move || {
-        ctx.get()
-            .and_then(Result::ok)
-            .and_then(|c| c.user)
-            .map(|u| u.name.split_whitespace().next().unwrap_or("").to_string())
-            .unwrap_or_default()
-    };
-    view! {
-        <AppShell title="Dashboard">
-            <div class="space-y-8">
-                <div>
-                    <h2 class="text-2xl font-bold tracking-tight text-slate-900" data-testid="welcome">{move || format!("Welcome, {}!", first())}</h2>
-                    <p class="mt-1 text-sm text-slate-600">"Here is how your posts are doing across every network."</p>
-                </div>
-                <div class="grid grid-cols-2 gap-4 lg:grid-cols-4">
-                    {["Views", "Likes", "Comments", "Engagement rate"].map(|k| view! {
-                        <div class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-                            <p class="text-sm text-slate-500">{k}</p>
-                            <p class="mt-2 text-2xl font-semibold text-slate-300">"—"</p>
-                        </div>
-                    }).collect_view()}
-                </div>
-                <EmptyState
-                    heading="Nothing published yet"
-                    body="Connect a social account, write your first post, and its views, likes and comments show up here."
-                    cta_href="/sources"
-                    cta="Connect an account"
-                />
-            </div>
-        </AppShell>
-    }
-}

@@ -302,10 +302,7 @@ fn CalendarBody(data: CalendarView, bulk: Bulk, refresh: RwSignal<u32>) -> impl 
             })}
             <div class=format!("overflow-hidden {CARD}") data-testid="calendar" data-view=view_kind data-from=range_from data-to=range_to>
                 <div class="grid grid-cols-7 border-b border-slate-200 bg-slate-50 text-center text-xs font-semibold uppercase tracking-wide text-slate-500" aria-hidden="true">
-                    {WEEKDAYS.iter().enumerate().map(|(i, d)| {
-                        let label = if view_kind == "week" { format!("{d} {}", days[i].day()) } else { d.to_string() };
-                        view! { <div class="py-2">{label}</div> }
-                    }).collect_view()}
+                    {WEEKDAYS.iter().map(|d| view! { <div class="py-2">{*d}</div> }).collect_view()}
                 </div>
                 <div class="grid grid-cols-7">
                     {days.iter().map(|d| view! {
@@ -492,7 +489,10 @@ fn Chip(cal: Cal, post: CalPost, full: bool) -> impl IntoView {
             >
                 <span class="flex items-center gap-1">
                     <span class="font-semibold tabular-nums">{post.local_time.clone()}</span>
-                    <span class="min-w-0 flex-1 truncate">{name}</span>
+                    <span class="min-w-0 flex-1 truncate">
+                        {name}
+                        {(!full).then(|| view! { <span class="text-slate-500">{format!(" · {}", post.text)}</span> })}
+                    </span>
                     {post.recurrence_id.is_some().then(|| view! { <span class="text-slate-400" title="Part of a repeating series" aria-hidden="true">"↻"</span> })}
                     <span class=icon_cls aria-hidden="true">{icon}</span>
                 </span>

@@ -5,8 +5,8 @@
 use super::app::AppShell;
 use crate::components::{page_ctx, toast, Spinner};
 use crate::compose_api::{
-    apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, remove_draft_image, restore_version, save_draft,
-    AccountOption, DraftView, EditorInit, PostView, VersionView,
+    apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, remove_draft_image, restore_version,
+    save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
 use covalynce::{check_length, platform_info, PlatformId};
 use leptos::prelude::*;
@@ -939,7 +939,10 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
         };
         let disabled = problem.is_some();
         let id = a.id.clone();
-        let checked = { let id = id.clone(); move || chosen.with(|c| c.contains(&id)) };
+        let checked = {
+            let id = id.clone();
+            move || chosen.with(|c| c.contains(&id))
+        };
         let snippet: String = text.chars().take(90).collect();
         view! {
             <li>

@@ -1,6 +1,7 @@
 pub mod app;
 pub mod auth;
 pub mod calendar;
+pub mod dashboard;
 pub mod editor;
 pub mod library;
 pub mod settings;

@@ -92,7 +92,11 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         demo: false,
         policy: test_policy(),
         ai_timeout: Duration::from_secs(5),
-        queue: covalynce::publish::QueueConfig { backoff_base: Duration::from_millis(100), poll: Duration::from_millis(50), ..Default::default() },
+        queue: covalynce::publish::QueueConfig {
+            backoff_base: Duration::from_millis(100),
+            poll: Duration::from_millis(50),
+            ..Default::default()
+        },
         publish_worker: true,
         analytics: covalynce::analytics::SyncConfig { poll: Duration::from_millis(100), ..Default::default() },
         analytics_worker: true,
