@@ -61,7 +61,7 @@ test('idea → generated posts → edit with counters → images → found in th
 
   await page.getByRole('link', { name: 'Library' }).first().click();
   await expect(page).toHaveURL(/\/library/);
-  const card = page.locator('a[href*="/editor?draft="]').first();
+  const card = page.getByTestId('library-card').locator('a').first();
   await expect(card).toContainText('Remote teams ship faster');
   await expect(card.locator('img')).toHaveAttribute('src', /\/media\/.+\/thumb$/);
   await shot(page, 'library');
@@ -71,7 +71,14 @@ test('idea → generated posts → edit with counters → images → found in th
   await page.getByRole('searchbox').fill(word);
   await page.getByRole('searchbox').press('Enter');
   await expect(page).toHaveURL(new RegExp(`q=${word}`));
-  await expect(page.locator('a[href*="/editor?draft="]')).toHaveCount(1);
+  await expect(page.getByTestId('library-card')).toHaveCount(1);
+  // The card's Publish button opens the editor with the publish dialog.
+  await page.getByTestId('library-card').getByRole('link', { name: /^Publish / }).click();
+  await expect(page.getByTestId('publish-dialog')).toBeVisible();
+  await expect(page.getByTestId('publish-dialog')).toContainText('No accounts connected yet');
+  await page.goBack();
+  await expect(page).toHaveURL(/\/library/);
+  await hydrated(page);
   await page.getByRole('searchbox').fill('nothingmatchesthis');
   await page.getByRole('searchbox').press('Enter');
   await expect(page.getByText(/No drafts match/)).toBeVisible();

@@ -330,7 +330,7 @@ fn Card(card: LibraryCard) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <li class="group" data-testid="library-card">
+        <li class="group relative" data-testid="library-card">
             <a
                 href=format!("/editor?draft={}", item.id)
                 class="flex h-full flex-col overflow-hidden rounded-2xl border border-slate-200 bg-white shadow-sm transition hover:-translate-y-0.5 hover:border-slate-300 hover:shadow-md focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
@@ -353,6 +353,14 @@ fn Card(card: LibraryCard) -> impl IntoView {
                     <ul class="mt-3 flex flex-wrap gap-1.5" aria-label="Platforms">{chips}</ul>
                     <p class="mt-3 border-t border-slate-100 pt-3 text-xs text-slate-500">{format!("Updated {}", card.updated)}</p>
                 </div>
+            </a>
+            // A sibling of the card's link (links cannot nest): opens the editor's publish dialog.
+            <a
+                href=format!("/editor?draft={}&publish=1", item.id)
+                class="absolute bottom-3 right-3 rounded-lg bg-indigo-600 px-2.5 py-1 text-xs font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+                aria-label=format!("Publish {}", item.title)
+            >
+                "Publish"
             </a>
         </li>
     }
