@@ -121,6 +121,9 @@ pub struct LibraryItem {
     pub platforms: Vec<PlatformChip>,
     pub updated_at: i64,
     pub created_at: i64,
+    /// The draft's latest post that went out: its analytics page is one click away.
+    #[serde(default)]
+    pub analytics_post_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +135,16 @@ pub struct LibraryPage {
     pub per_page: u32,
     /// 0 when nothing matches.
     pub pages: u32,
+}
+
+/// A publication's status in the library's words (`None`: it no longer counts, e.g. cancelled).
+pub fn chip_status(post_status: &str) -> Option<&'static str> {
+    match post_status {
+        "pending" | "publishing" => Some("scheduled"),
+        "posted" => Some("published"),
+        "failed" | "unconfirmed" => Some("failed"),
+        _ => None,
+    }
 }
 
 /// Uploads are served with a small rendition at `<url>/thumb`; other images are used as they
@@ -193,6 +206,14 @@ mod store {
         db: Db,
     }
 
+    /// A draft's publications: each platform's latest status (library words) and the latest
+    /// post that went out.
+    #[derive(Default)]
+    struct Sent {
+        per_platform: HashMap<String, &'static str>,
+        posted: Option<String>,
+    }
+
     /// Values bound to a statement, in `$n` order.
     enum Arg {
         Text(String),
@@ -204,8 +225,8 @@ mod store {
             Self { db }
         }
 
-        /// One page, newest change first. Three queries whatever the page size: the page,
-        /// the total, and the page's variants.
+        /// One page, newest change first. Four queries whatever the page size: the page,
+        /// the total, the page's variants and its publications.
         pub async fn page(&self, user_id: &str, q: &LibraryQuery) -> Result<LibraryPage, DraftError> {
             let (status, platform) = q.check()?;
             let terms = search_terms(q.q.as_deref().unwrap_or(""));
@@ -273,6 +294,30 @@ mod store {
                 }
             }
 
+            // How each platform's latest publication stands, and the latest post that went out.
+            let mut sent: HashMap<String, Sent> = HashMap::new();
+            if !rows.is_empty() {
+                let marks: Vec<String> = (2..rows.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "select id, draft_id, platform, status from posts where user_id = $1 and draft_id in ({}) \
+                     order by created_at, coalesce(published_at, 0), id",
+                    marks.join(", ")
+                );
+                let mut pq = sqlx::query(&sql).bind(user_id);
+                for r in &rows {
+                    pq = pq.bind(r.get::<String, _>("id"));
+                }
+                for r in pq.fetch_all(self.db.pool()).await? {
+                    let status: String = r.get("status");
+                    let Some(chip) = chip_status(&status) else { continue };
+                    let e = sent.entry(r.get("draft_id")).or_default();
+                    e.per_platform.insert(r.get("platform"), chip);
+                    if status == "posted" {
+                        e.posted = Some(r.get("id"));
+                    }
+                }
+            }
+
             let items = rows
                 .iter()
                 .map(|r| {
@@ -285,17 +330,19 @@ mod store {
                     let idea: String = r.get("idea");
                     let source = present.iter().map(|(_, b)| b.as_str()).find(|b| !b.trim().is_empty()).unwrap_or(&idea);
                     let image_url: Option<String> = opt(r, "image_url");
+                    let Sent { per_platform, posted: analytics_post_id } = sent.remove(&id).unwrap_or_default();
                     LibraryItem {
                         excerpt: excerpt(source),
-                        // Until publications per account land, each platform shows the draft's status.
+                        // A platform never sent to shows the draft's own status.
                         platforms: present
                             .iter()
                             .map(|(p, _)| PlatformChip {
                                 platform: p.as_str().into(),
                                 name: p.display_name().into(),
-                                status: status.clone(),
+                                status: per_platform.get(p.as_str()).map(|s| s.to_string()).unwrap_or_else(|| status.clone()),
                             })
                             .collect(),
+                        analytics_post_id,
                         thumbnail_url: image_url.as_deref().map(thumbnail_for),
                         image_url,
                         image_generated: r.get::<i64, _>("image_generated") != 0,

@@ -245,7 +245,6 @@ fn excerpt(title: Option<String>, body: &str) -> String {
 struct Bounds {
     from_ms: i64,
     to_ms: i64,
-    prev_from_ms: i64,
     from_h: i64,
     to_h: i64,
     prev_from_h: i64,
@@ -262,16 +261,7 @@ impl Bounds {
         // Zones with half-hour offsets share their boundary hour with the day before (the
         // gains are kept per UTC hour); whole-hour zones are exact.
         let day_start_h = dates.iter().map(|d| hour_of(midnight(*d))).collect();
-        Self {
-            from_ms,
-            to_ms,
-            prev_from_ms,
-            from_h: hour_of(from_ms),
-            to_h: hour_of(to_ms),
-            prev_from_h: hour_of(prev_from_ms),
-            dates,
-            day_start_h,
-        }
+        Self { from_ms, to_ms, from_h: hour_of(from_ms), to_h: hour_of(to_ms), prev_from_h: hour_of(prev_from_ms), dates, day_start_h }
     }
 }
 
@@ -280,20 +270,129 @@ impl Bounds {
 struct Sums {
     t: Totals,
     rated: Option<i64>,
+    /// Posts published (the per-platform rollups count them; the all-platform one does not).
+    posts: i64,
 }
 
 impl Sums {
     fn from_row(r: &AnyRow) -> Self {
-        Self { t: row_totals(r), rated: opt(r, "rated") }
+        Self { t: row_totals(r), rated: opt(r, "rated"), posts: opt(r, "posts").unwrap_or(0) }
     }
     fn plus(&self, o: &Sums) -> Sums {
-        Sums { t: self.t.plus(&o.t), rated: add(self.rated, o.rated) }
+        Sums { t: self.t.plus(&o.t), rated: add(self.rated, o.rated), posts: self.posts + o.posts }
+    }
+}
+
+/// A key column's value in a rollup row.
+enum Key<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+const GAIN_COLS: [&str; 7] = ["views", "impressions", "likes", "comments", "shares", "saves", "rated_engagement"];
+
+/// The key columns of each rollup table, in the order `Key`s are given.
+fn rollup_keys(table: &str) -> &'static [&'static str] {
+    match table {
+        "metric_hourly_all" => &["user_id", "hour"],
+        "metric_daily" => &["user_id", "day", "platform"],
+        _ => &["user_id", "hour", "platform"],
+    }
+}
+
+fn bind_keys<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    keys: &'q [Key<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for k in keys {
+        q = match k {
+            Key::Text(t) => q.bind(*t),
+            Key::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// Adds one pull's gains to a rollup row; a metric missing on both sides stays missing.
+async fn add_gains(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    keys: &[Key<'_>],
+    g: &Totals,
+    rated: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let key_cols = rollup_keys(table);
+    let cols: Vec<&str> = key_cols.iter().copied().chain(GAIN_COLS).collect();
+    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = GAIN_COLS
+        .iter()
+        .map(|c| format!("{c} = case when excluded.{c} is null then {table}.{c} else coalesce({table}.{c}, 0) + excluded.{c} end"))
+        .collect();
+    let sql = format!(
+        "insert into {table} ({}) values ({}) on conflict ({}) do update set {}",
+        cols.join(", "),
+        marks.join(", "),
+        key_cols.join(", "),
+        sets.join(", ")
+    );
+    bind_keys(sqlx::query(&sql), keys)
+        .bind(g.views)
+        .bind(g.impressions)
+        .bind(g.likes)
+        .bind(g.comments)
+        .bind(g.shares)
+        .bind(g.saves)
+        .bind(rated)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Rows of one rollup table for `rebuild`, 400 per statement.
+async fn insert_rollup(tx: &mut sqlx::Transaction<'_, sqlx::Any>, table: &str, rows: &[(Vec<Key<'_>>, Sums)]) -> Result<(), sqlx::Error> {
+    let key_cols = rollup_keys(table);
+    let counted = table != "metric_hourly_all";
+    let cols: Vec<&str> = key_cols.iter().copied().chain(GAIN_COLS).chain(counted.then_some("posts")).collect();
+    let width = cols.len();
+    for chunk in rows.chunks(400) {
+        let marks: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", (1..=width).map(|j| format!("${}", i * width + j)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let sql = format!("insert into {table} ({}) values {}", cols.join(", "), marks.join(", "));
+        let mut q = sqlx::query(&sql);
+        for (keys, s) in chunk {
+            for k in keys {
+                q = match k {
+                    Key::Text(t) => q.bind(*t),
+                    Key::Int(i) => q.bind(*i),
+                };
+            }
+            q = q.bind(s.t.views).bind(s.t.impressions).bind(s.t.likes).bind(s.t.comments).bind(s.t.shares).bind(s.t.saves).bind(s.rated);
+            if counted {
+                q = q.bind(s.posts);
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A half-open range `[start, end)` of hours or days.
+type Span = (i64, i64);
+
+/// `[a, b)` in hours as whole UTC days plus the hours outside them.
+fn split_days(a: i64, b: i64) -> (Option<Span>, Vec<Span>) {
+    let (d0, d1) = ((a + 23).div_euclid(24), b.div_euclid(24));
+    if d0 < d1 {
+        (Some((d0, d1)), [(a, d0 * 24), (d1 * 24, b)].into_iter().filter(|(x, y)| x < y).collect())
+    } else {
+        (None, [(a, b)].into_iter().filter(|(x, y)| x < y).collect())
     }
 }
 
 const SUMS: &str = "cast(sum(views) as bigint) as views, cast(sum(impressions) as bigint) as impressions, \
     cast(sum(likes) as bigint) as likes, cast(sum(comments) as bigint) as comments, cast(sum(shares) as bigint) as shares, \
-    cast(sum(saves) as bigint) as saves, cast(sum(rated_engagement) as bigint) as rated";
+    cast(sum(saves) as bigint) as saves, cast(sum(rated_engagement) as bigint) as rated, cast(sum(posts) as bigint) as posts";
 
 impl Analytics {
     pub fn new(db: Db, connections: Connections, cfg: SyncConfig) -> Self {
@@ -649,29 +748,10 @@ impl Analytics {
         .bind(post_id)
         .execute(&mut *tx)
         .await?;
-        let merge = |c: &str| {
-            format!("{c} = case when excluded.{c} is null then metric_hourly.{c} else coalesce(metric_hourly.{c}, 0) + excluded.{c} end")
-        };
-        let sets: Vec<String> =
-            ["views", "impressions", "likes", "comments", "shares", "saves", "rated_engagement"].iter().map(|c| merge(c)).collect();
-        let sql = format!(
-            "insert into metric_hourly (user_id, hour, platform, views, impressions, likes, comments, shares, saves, rated_engagement)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             on conflict (user_id, hour, platform) do update set {}",
-            sets.join(", ")
-        );
-        sqlx::query(&sql)
-            .bind(&user_id)
-            .bind(hour_of(taken_at))
-            .bind(&platform)
-            .bind(gains.views)
-            .bind(gains.impressions)
-            .bind(gains.likes)
-            .bind(gains.comments)
-            .bind(gains.shares)
-            .bind(gains.saves)
-            .bind(gains.rated_engagement())
-            .execute(&mut *tx)
+        let (hour, rated) = (hour_of(taken_at), gains.rated_engagement());
+        add_gains(&mut tx, "metric_hourly", &[Key::Text(&user_id), Key::Int(hour), Key::Text(&platform)], &gains, rated).await?;
+        add_gains(&mut tx, "metric_hourly_all", &[Key::Text(&user_id), Key::Int(hour)], &gains, rated).await?;
+        add_gains(&mut tx, "metric_daily", &[Key::Text(&user_id), Key::Int(hour.div_euclid(24)), Key::Text(&platform)], &gains, rated)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -893,24 +973,37 @@ impl Analytics {
 
     async fn breakdown(&self, user_id: &str, q: &StatsQuery, b: &Bounds) -> Result<(Overview, Vec<PlatformRow>, bool), AnalyticsError> {
         let pf = q.platform_arg();
-        let gains_sql = format!(
-            "select platform, case when hour >= $2 then 1 else 0 end as cur, {SUMS}
-             from metric_hourly where user_id = $1 and hour >= $3 and hour < $4 and ($5 = '' or platform = $5)
-             group by 1, 2"
-        );
-        let gains =
-            sqlx::query(&gains_sql).bind(user_id).bind(b.from_h).bind(b.prev_from_h).bind(b.to_h).bind(pf).fetch_all(self.db.pool());
-        let posts = sqlx::query(
-            "select platform, case when published_at >= $2 then 1 else 0 end as cur, count(*) as n
-             from post_metrics where user_id = $1 and published_at >= $3 and published_at < $4 and ($5 = '' or platform = $5)
-             group by 1, 2",
-        )
-        .bind(user_id)
-        .bind(b.from_ms)
-        .bind(b.prev_from_ms)
-        .bind(b.to_ms)
-        .bind(pf)
-        .fetch_all(self.db.pool());
+        // Whole UTC days from the daily rollup, the partial days at the edges from the hourly
+        // one. The bounds are hours we computed, never input, so they are written inline.
+        let cols = "platform, views, impressions, likes, comments, shares, saves, rated_engagement, posts";
+        let filter = if pf.is_empty() { "" } else { " and platform = $2" };
+        let mut parts = vec![];
+        for (lo, hi) in [(b.prev_from_h, b.from_h), (b.from_h, b.to_h)] {
+            let (days, hours) = split_days(lo, hi);
+            if let Some((d0, d1)) = days {
+                parts.push(format!(
+                    "select {cols}, case when day * 24 >= {f} then 1 else 0 end as cur from metric_daily \
+                     where user_id = $1 and day >= {d0} and day < {d1}{filter}",
+                    f = b.from_h
+                ));
+            }
+            for (h0, h1) in hours {
+                parts.push(format!(
+                    "select {cols}, case when hour >= {f} then 1 else 0 end as cur from metric_hourly \
+                     where user_id = $1 and hour >= {h0} and hour < {h1}{filter}",
+                    f = b.from_h
+                ));
+            }
+        }
+        if parts.is_empty() {
+            parts.push(format!("select {cols}, 0 as cur from metric_daily where 1 = 0"));
+        }
+        let gains_sql = format!("select platform, cur, {SUMS} from ({}) t group by platform, cur", parts.join(" union all "));
+        let mut gains = sqlx::query(&gains_sql).bind(user_id);
+        if !pf.is_empty() {
+            gains = gains.bind(pf);
+        }
+        let gains = gains.fetch_all(self.db.pool());
         // Each account's latest count before the end of each period.
         let followers = sqlx::query(
             "select a.platform,
@@ -922,7 +1015,7 @@ impl Analytics {
         .bind(b.to_ms)
         .bind(b.from_ms)
         .fetch_all(self.db.pool());
-        let (gains, posts, followers) = tokio::try_join!(gains, posts, followers)?;
+        let (gains, followers) = tokio::try_join!(gains, followers)?;
 
         // platform → (current, previous)
         let mut sums: BTreeMap<String, (Sums, Sums)> = BTreeMap::new();
@@ -935,16 +1028,6 @@ impl Analytics {
                 e.1 = s;
             }
         }
-        let mut counts: HashMap<String, (i64, i64)> = HashMap::new();
-        for r in &posts {
-            let e = counts.entry(r.get("platform")).or_default();
-            let n: i64 = r.get("n");
-            if r.get::<i64, _>("cur") == 1 {
-                e.0 = n;
-            } else {
-                e.1 = n;
-            }
-        }
         let has_connections = !followers.is_empty();
         let mut fol: HashMap<String, (Option<i64>, Option<i64>)> = HashMap::new();
         for r in followers.iter().filter(|r| pf.is_empty() || r.get::<String, _>("platform") == pf) {
@@ -953,7 +1036,7 @@ impl Analytics {
             e.1 = add(e.1, opt(r, "prev"));
         }
 
-        let mut names: Vec<String> = sums.keys().chain(counts.keys()).chain(fol.keys()).cloned().collect();
+        let mut names: Vec<String> = sums.keys().chain(fol.keys()).cloned().collect();
         names.sort();
         names.dedup();
         let (mut cur, mut prev) = (Sums::default(), Sums::default());
@@ -963,7 +1046,7 @@ impl Analytics {
         for p in names {
             let Ok(id) = PlatformId::parse(&p) else { continue };
             let (c, pr) = sums.get(&p).copied().unwrap_or_default();
-            let (n, n_prev) = counts.get(&p).copied().unwrap_or_default();
+            let (n, n_prev) = (c.posts, pr.posts);
             let (f, f_prev) = fol.get(&p).copied().unwrap_or_default();
             cur = cur.plus(&c);
             prev = prev.plus(&pr);
@@ -1009,16 +1092,28 @@ impl Analytics {
     }
 
     async fn series_in(&self, user_id: &str, q: &StatsQuery, b: &Bounds) -> Result<Vec<DayPoint>, AnalyticsError> {
-        let rows = sqlx::query(&format!(
-            "select hour, {SUMS} from metric_hourly where user_id = $1 and hour >= $2 and hour < $3 and ($4 = '' or platform = $4)
-             group by hour order by hour"
-        ))
-        .bind(user_id)
-        .bind(b.from_h)
-        .bind(b.to_h)
-        .bind(q.platform_arg())
-        .fetch_all(self.db.pool())
-        .await?;
+        let cols = "hour, views, impressions, likes, comments, shares, saves, rated_engagement as rated";
+        let rows = match q.platform {
+            None => {
+                sqlx::query(&format!("select {cols} from metric_hourly_all where user_id = $1 and hour >= $2 and hour < $3 order by hour"))
+                    .bind(user_id)
+                    .bind(b.from_h)
+                    .bind(b.to_h)
+                    .fetch_all(self.db.pool())
+                    .await?
+            }
+            Some(p) => {
+                sqlx::query(&format!(
+                    "select {cols} from metric_hourly where user_id = $1 and platform = $2 and hour >= $3 and hour < $4 order by hour"
+                ))
+                .bind(user_id)
+                .bind(p.as_str())
+                .bind(b.from_h)
+                .bind(b.to_h)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+        };
         let mut days = vec![Sums::default(); b.dates.len()];
         for r in &rows {
             let h: i64 = r.get("hour");
@@ -1044,14 +1139,15 @@ impl Analytics {
     }
 
     async fn top_in(&self, user_id: &str, q: &StatsQuery, b: &Bounds) -> Result<Vec<TopPost>, AnalyticsError> {
-        // The five are picked from post_metrics alone; only they are joined to their posts.
+        // The five are picked from the covering index alone; only they are joined back.
         let rows = sqlx::query(
             "select m.post_id, m.platform, m.views, m.likes, m.comments, m.shares, m.engagement, m.published_at,
                     p.account_name, p.title, p.body, p.external_url
-             from (select post_id, platform, views, likes, comments, shares, engagement, published_at from post_metrics
+             from (select post_id from post_metrics
                    where user_id = $1 and published_at >= $2 and published_at < $3 and ($4 = '' or platform = $4)
-                   order by engagement desc, coalesce(views, 0) desc, published_at desc limit 5) m
-             join posts p on p.id = m.post_id
+                   order by engagement desc, coalesce(views, 0) desc, published_at desc limit 5) t
+             join post_metrics m on m.post_id = t.post_id
+             join posts p on p.id = t.post_id
              order by m.engagement desc, coalesce(m.views, 0) desc, m.published_at desc",
         )
         .bind(user_id)
@@ -1172,15 +1268,20 @@ impl Analytics {
     /// and the hourly gains. The sync keeps both current by itself; this is for bulk imports
     /// (the benchmark seeds snapshots directly) and to check the running totals.
     pub async fn rebuild(&self, user_id: &str) -> Result<(), AnalyticsError> {
-        let posts: Vec<String> = sqlx::query("select post_id from post_metrics where user_id = $1 order by post_id")
+        let tracked = sqlx::query("select post_id, platform, published_at from post_metrics where user_id = $1 order by post_id")
             .bind(user_id)
             .fetch_all(self.db.pool())
-            .await?
-            .iter()
-            .map(|r| r.get("post_id"))
-            .collect();
-        // (hour, platform) → gains
+            .await?;
+        let posts: Vec<String> = tracked.iter().map(|r| r.get("post_id")).collect();
+        // The three rollups: (hour, platform), hour, (day, platform) → gains.
         let mut hourly: BTreeMap<(i64, String), Sums> = BTreeMap::new();
+        let mut hourly_all: BTreeMap<i64, Sums> = BTreeMap::new();
+        let mut daily: BTreeMap<(i64, String), Sums> = BTreeMap::new();
+        for r in &tracked {
+            let (hour, platform): (i64, String) = (hour_of(r.get("published_at")), r.get("platform"));
+            hourly.entry((hour, platform.clone())).or_default().posts += 1;
+            daily.entry((hour.div_euclid(24), platform)).or_default().posts += 1;
+        }
         let mut latest_rows: Vec<(String, Totals, i64, Option<i64>)> = Vec::with_capacity(posts.len());
         for chunk in posts.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -1210,8 +1311,15 @@ impl Analytics {
                 c.1 = c.1.updated_by(&now);
                 c.2 += 1;
                 c.3 = taken_at;
-                let e = hourly.entry((hour_of(taken_at), r.get("platform"))).or_default();
-                *e = e.plus(&Sums { t: gains, rated: gains.rated_engagement() });
+                let (hour, platform): (i64, String) = (hour_of(taken_at), r.get("platform"));
+                let g = Sums { t: gains, rated: gains.rated_engagement(), posts: 0 };
+                for e in [
+                    hourly.entry((hour, platform.clone())).or_default(),
+                    hourly_all.entry(hour).or_default(),
+                    daily.entry((hour.div_euclid(24), platform)).or_default(),
+                ] {
+                    *e = e.plus(&g);
+                }
             }
             if let Some((pid, t, n, last)) = current.take() {
                 latest_rows.push((pid, t, n, Some(last)));
@@ -1260,47 +1368,17 @@ impl Analytics {
             }
             query.execute(&mut *tx).await?;
         }
-        sqlx::query("delete from metric_hourly where user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        let hourly: Vec<((i64, String), Sums)> = hourly.into_iter().collect();
-        for chunk in hourly.chunks(400) {
-            let marks: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 10;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9,
-                        b + 10
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "insert into metric_hourly (user_id, hour, platform, views, impressions, likes, comments, shares, saves, rated_engagement) values {}",
-                marks.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for ((hour, platform), s) in chunk {
-                query = query
-                    .bind(user_id)
-                    .bind(*hour)
-                    .bind(platform)
-                    .bind(s.t.views)
-                    .bind(s.t.impressions)
-                    .bind(s.t.likes)
-                    .bind(s.t.comments)
-                    .bind(s.t.shares)
-                    .bind(s.t.saves)
-                    .bind(s.rated);
-            }
-            query.execute(&mut *tx).await?;
+        for table in ["metric_hourly", "metric_hourly_all", "metric_daily"] {
+            sqlx::query(&format!("delete from {table} where user_id = $1")).bind(user_id).execute(&mut *tx).await?;
         }
+        let rows: Vec<(Vec<Key>, Sums)> =
+            hourly.iter().map(|((h, p), s)| (vec![Key::Text(user_id), Key::Int(*h), Key::Text(p)], *s)).collect();
+        insert_rollup(&mut tx, "metric_hourly", &rows).await?;
+        let rows: Vec<(Vec<Key>, Sums)> = hourly_all.iter().map(|(h, s)| (vec![Key::Text(user_id), Key::Int(*h)], *s)).collect();
+        insert_rollup(&mut tx, "metric_hourly_all", &rows).await?;
+        let rows: Vec<(Vec<Key>, Sums)> =
+            daily.iter().map(|((d, p), s)| (vec![Key::Text(user_id), Key::Int(*d), Key::Text(p)], *s)).collect();
+        insert_rollup(&mut tx, "metric_daily", &rows).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1322,5 +1400,22 @@ fn range_info(q: &StatsQuery) -> RangeInfo {
         key: q.key.clone(),
         timezone: q.tz.as_str().to_string(),
         platform: q.platform.map(|p| p.as_str().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_split_into_whole_utc_days_and_edge_hours() {
+        // 1 Jan 05:00 → 4 Jan 05:00 (a UTC+5 zone's three local days): two whole days, two edges.
+        assert_eq!(split_days(5, 77), (Some((1, 3)), vec![(5, 24), (72, 77)]));
+        // Midnight to midnight (UTC): whole days only.
+        assert_eq!(split_days(24, 96), (Some((1, 4)), vec![]));
+        // A single day in a shifted zone: no whole UTC day inside.
+        assert_eq!(split_days(19, 43), (None, vec![(19, 43)]));
+        assert_eq!(split_days(-5, 19), (None, vec![(-5, 19)]));
+        assert_eq!(split_days(7, 7), (None, vec![]));
     }
 }

@@ -557,6 +557,9 @@ fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl IntoView {
                     <div class="flex flex-wrap gap-3 text-sm">
                         {post.draft_id.clone().map(|d| view! { <a href=format!("/editor?draft={d}") class="font-medium text-indigo-600 hover:underline">"Open draft"</a> })}
                         {post.external_url.clone().map(|u| view! { <a href=u target="_blank" rel="noopener" class="font-medium text-indigo-600 hover:underline">"View post ↗"</a> })}
+                        {(post.status == "posted").then(|| view! {
+                            <a href=format!("/dashboard/post/{}", post.id) class="font-medium text-indigo-600 hover:underline" data-testid="post-analytics">"Analytics"</a>
+                        })}
                     </div>
                     {pending.then(|| view! {
                         <form class="flex flex-wrap items-end gap-2 border-t border-slate-100 pt-4" on:submit=submit data-testid="move-form">

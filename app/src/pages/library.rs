@@ -273,15 +273,19 @@ fn Results(data: LibraryView, filters: Filters) -> impl IntoView {
 }
 
 fn no_matches(filters: &Filters) -> impl IntoView {
+    let tab = filters.status.as_deref().map(filter_label);
     let (heading, body, href, cta) = match &filters.q {
         Some(q) => (
             format!("No drafts match “{q}”"),
-            "Search looks for the start of every word in titles, ideas and each platform's text. Try fewer or shorter words.".to_string(),
+            format!(
+                "{}Search looks for the start of every word in titles, ideas and each platform's text. Try fewer or shorter words.",
+                tab.map(|t| format!("Nothing under {t} matches. ")).unwrap_or_default()
+            ),
             Filters { q: None, ..filters.clone() }.href(1),
             "Clear search",
         ),
         None => (
-            format!("No {} drafts", filter_label(filters.status.as_deref().unwrap_or("all")).to_lowercase()),
+            format!("Nothing under {} yet", tab.unwrap_or("All")),
             "Drafts move here as their status changes.".to_string(),
             "/library".to_string(),
             "Show all drafts",
@@ -296,7 +300,12 @@ fn no_matches(filters: &Filters) -> impl IntoView {
             </div>
             <h2 class="mt-4 text-base font-semibold text-slate-900">{heading}</h2>
             <p class="mx-auto mt-2 max-w-md text-sm text-slate-600">{body}</p>
-            <a href=href class="mt-6 inline-flex rounded-lg border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-700 shadow-sm hover:bg-slate-50">{cta}</a>
+            <div class="mt-6 flex flex-wrap items-center justify-center gap-3">
+                <a href=href class="inline-flex rounded-lg border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-700 shadow-sm hover:bg-slate-50">{cta}</a>
+                {(tab.is_some() && filters.q.is_some()).then(|| view! {
+                    <a href=filters.with_status("all").href(1) class="text-sm font-semibold text-indigo-600 hover:underline">"Search all drafts"</a>
+                })}
+            </div>
         </section>
     }
 }
@@ -350,30 +359,51 @@ fn Card(card: LibraryCard) -> impl IntoView {
                 <div class="flex flex-1 flex-col p-4">
                     <h3 class="line-clamp-2 font-semibold text-slate-900">{item.title.clone()}</h3>
                     <p class="mt-1 line-clamp-3 flex-1 text-sm text-slate-600">{item.excerpt.clone()}</p>
-                    <ul class="mt-3 flex flex-wrap gap-1.5" aria-label="Platforms">{chips}</ul>
+                    <ul class="mt-3 flex flex-wrap gap-1.5" aria-label="Platforms">
+                        {chips}
+                        {platforms.is_empty().then(|| view! { <li class="text-[11px] text-slate-400">"No platforms yet"</li> })}
+                    </ul>
                     <p class="mt-3 border-t border-slate-100 pt-3 text-xs text-slate-500">{format!("Updated {}", card.updated)}</p>
                 </div>
             </a>
-            // A sibling of the card's link (links cannot nest): opens the editor's publish dialog.
-            <a
-                href=format!("/editor?draft={}&publish=1", item.id)
-                class="absolute bottom-3 right-3 rounded-lg bg-indigo-600 px-2.5 py-1 text-xs font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
-                aria-label=format!("Publish {}", item.title)
-            >
-                "Publish"
-            </a>
+            // Siblings of the card's link (links cannot nest): the latest post's analytics, and
+            // the editor's publish dialog.
+            <div class="absolute bottom-3 right-3 flex items-center gap-1.5">
+                {item.analytics_post_id.clone().map(|post| view! {
+                    <a
+                        href=format!("/dashboard/post/{post}")
+                        class="rounded-lg border border-slate-300 bg-white px-2.5 py-1 text-xs font-semibold text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+                        aria-label=format!("Analytics for {}", item.title)
+                        data-testid="card-analytics"
+                    >
+                        "Analytics"
+                    </a>
+                })}
+                <a
+                    href=format!("/editor?draft={}&publish=1", item.id)
+                    class="rounded-lg bg-indigo-600 px-2.5 py-1 text-xs font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+                    aria-label=format!("Publish {}", item.title)
+                >
+                    "Publish"
+                </a>
+            </div>
         </li>
+    }
+}
+
+/// The first two platforms' colours (the app's indigo and violet when there are none).
+fn gradient(platforms: &[PlatformId]) -> (&'static str, &'static str) {
+    let colors: Vec<&'static str> = platforms.iter().map(|p| platform_info(*p).brand_color).collect();
+    match colors.as_slice() {
+        [] => ("#6366F1", "#8B5CF6"),
+        [one] => (*one, "#6366F1"),
+        [one, two, ..] => (*one, *two),
     }
 }
 
 /// No image yet: the draft's platforms' colours behind its initial.
 fn placeholder(platforms: &[PlatformId], title: &str) -> impl IntoView {
-    let colors: Vec<&str> = platforms.iter().map(|p| platform_info(*p).brand_color).collect();
-    let (a, b) = match colors.as_slice() {
-        [] => ("#6366F1", "#8B5CF6"),
-        [one] => (*one, "#6366F1"),
-        [one, two, ..] => (*one, *two),
-    };
+    let (a, b) = gradient(platforms);
     let initial = title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_else(|| "✦".into());
     view! {
         <div

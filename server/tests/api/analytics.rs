@@ -89,16 +89,19 @@ async fn series(app: &TestApp, post: &str) -> Value {
 /// Everything derived from snapshots, to compare the running totals with a rebuild.
 async fn derived(app: &TestApp, user: &str) -> Vec<String> {
     let mut out = vec![];
-    for r in sqlx::query(
-        "select hour, platform, views, impressions, likes, comments, shares, saves, rated_engagement from metric_hourly where user_id = $1 order by hour, platform",
-    )
-    .bind(user)
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap()
-    {
-        let n = |c: &str| r.try_get::<Option<i64>, _>(c).unwrap().map(|v| v.to_string()).unwrap_or("-".into());
-        out.push(format!("{} {} {} {} {} {} {} {}", n("hour"), r.get::<String, _>("platform"), n("views"), n("likes"), n("comments"), n("shares"), n("saves"), n("rated_engagement")));
+    // Every rollup row (its key, then its sums), then every post's latest numbers.
+    let rollups =
+        [("metric_hourly", "hour, platform", "posts"), ("metric_hourly_all", "hour, ''", "0"), ("metric_daily", "day, platform", "posts")];
+    for (table, keys, posts) in rollups {
+        let sql = format!(
+            "select {keys}, views, impressions, likes, comments, shares, saves, rated_engagement, {posts} as posts from {table} where user_id = $1 order by 1, 2"
+        );
+        for r in sqlx::query(&sql).bind(user).fetch_all(app.db.pool()).await.unwrap() {
+            let n = |c: &str| r.try_get::<Option<i64>, _>(c).unwrap().map(|v| v.to_string()).unwrap_or("-".into());
+            let key = r.try_get::<i64, _>(0).unwrap();
+            let sums = ["views", "impressions", "likes", "comments", "shares", "saves", "rated_engagement", "posts"].map(n).join(" ");
+            out.push(format!("{table} {key} {sums}"));
+        }
     }
     for r in sqlx::query("select post_id, views, likes, comments, shares, saves, engagement, snapshots from post_metrics where user_id = $1 order by post_id")
         .bind(user)
@@ -432,6 +435,27 @@ async fn periods_compare_rates_never_divide_by_zero_and_every_table_exports_as_c
     assert_eq!(s, 200, "{top}");
     let zt = top["posts"].as_array().unwrap().iter().find(|p| p["id"] == z.as_str()).unwrap();
     assert!(zt["engagementRate"].is_null() && zt["views"] == 0, "{zt}");
+
+    // Days are the profile's own. In New York a period starts at 04:00 or 05:00 UTC, inside a
+    // UTC day: a pull an hour before that belongs to the previous period, an hour after to this one.
+    let ny = covalynce::Timezone::parse("America/New_York").unwrap();
+    sqlx::query("update users set timezone = $1 where id = $2")
+        .bind(ny.as_str())
+        .bind(me(&app).await)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().with_timezone(&ny.tz()).date_naive();
+    let start = covalynce::domain::local_to_utc_lenient(&ny, (today - Days::new(6)).and_time(NaiveTime::MIN));
+    let edge = posted(&app, &x, "Right at the edge").await;
+    a.record(&edge, start - 3_600_000, &t(Some(7), 0, 0)).await.unwrap();
+    a.record(&edge, start + 3_600_000, &t(Some(18), 0, 0)).await.unwrap();
+    let (_, d) = get(&app, "/api/dashboard/stats?range=7d").await;
+    assert_eq!(d["range"]["timezone"], "America/New_York");
+    assert_eq!((d["totalViews"].as_i64(), d["previous"]["totalViews"].as_i64()), (Some(300 + 11), Some(100 + 7)), "{d}");
+    let (_, tr) = get(&app, "/api/v1/analytics/trends?range=7d").await;
+    assert_eq!(tr["days"][0]["date"], (today - Days::new(6)).to_string());
+    assert_eq!(tr["days"][0]["views"], 11, "{tr}");
 }
 
 #[tokio::test]

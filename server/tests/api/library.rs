@@ -322,7 +322,11 @@ async fn library_page_renders_the_grid_and_the_empty_states() {
     let page = app.client.get(app.url("/library")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Your library is empty") && page.contains("Write your first post"), "a new user sees the first-post CTA");
 
-    let id = create(&app, json!({"title": "Café opening <soon>", "idea": "Doors open at nine", "variants": {"x": "Doors open at nine!", "bluesky": "Come by"}})).await;
+    let id = create(
+        &app,
+        json!({"title": "Café opening <soon>", "idea": "Doors open at nine", "image_url": "https://cdn.example/door (1).png", "variants": {"x": "Doors open at nine!", "bluesky": "Come by"}}),
+    )
+    .await;
     let r = app.client.get(app.url("/library")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
@@ -332,6 +336,7 @@ async fn library_page_renders_the_grid_and_the_empty_states() {
     assert!(page.contains("Café opening &lt;soon&gt;"), "titles are escaped");
     assert!(page.contains(r#"data-platform="x""#) && page.contains(r#"data-platform="bluesky""#), "platform chips");
     assert!(page.contains("Updated just now"));
+    assert!(page.contains(r#"src="https://cdn.example/door (1).png""#), "the thumbnail");
     assert!(page.contains(r#"<form method="get" action="/library""#), "search works without JavaScript");
     assert!(page.contains(r#"href="/library?status=ready""#), "filter tabs are links");
 
@@ -343,6 +348,7 @@ async fn library_page_renders_the_grid_and_the_empty_states() {
     assert!(page.contains("No drafts match “zeppelin”"), "the search empty state");
     assert!(page.contains(r#"href="/library?status=ready""#) && page.contains("Clear search"), "clearing keeps the filter");
     assert!(!page.contains("Write your first post"));
+    assert!(page.contains(r#"href="/library?q=zeppelin""#) && page.contains("Search all drafts"), "or search every status");
 
     let page = app.client.get(app.url("/library?status=shipped")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("is not a library filter"), "a bad filter explains itself");

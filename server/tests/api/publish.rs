@@ -99,6 +99,16 @@ async fn a_draft_goes_out_to_every_chosen_account_once() {
     assert_eq!(ledger_count(&sbx, "Shipping today on Mastodon"), 1);
     let (_, d) = call(&app, Method::GET, &format!("/api/drafts/{draft}"), None).await;
     assert_eq!(d["status"], "published", "the draft follows its publications");
+    // The library shows each platform's outcome and links to the analytics of what went out.
+    let (_, lib) = call(&app, Method::GET, "/api/content/library", None).await;
+    let card = lib["items"].as_array().unwrap().iter().find(|i| i["id"] == draft).unwrap().clone();
+    let chips: Vec<(&str, &str)> =
+        card["platforms"].as_array().unwrap().iter().map(|c| (c["platform"].as_str().unwrap(), c["status"].as_str().unwrap())).collect();
+    assert_eq!(chips, [("x", "published"), ("mastodon", "published")], "{card}");
+    let analytics = card["analytics_post_id"].as_str().unwrap();
+    assert!(posts.iter().any(|p| p["id"] == analytics), "{card}");
+    let page = app.client.get(app.url("/library")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!(r#"href="/dashboard/post/{analytics}""#)), "the card links to the post's analytics");
     let (_, a) = call(&app, Method::GET, "/analytics/posts", None).await;
     assert!(a["posts"].as_array().unwrap().iter().all(|p| p["status"] == "POSTED" && p["post_id"].is_string()), "{a}");
 }
