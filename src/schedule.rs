@@ -8,7 +8,7 @@
 //! `domain::recurrence` hold the daylight-saving rules.
 
 use crate::connections::{Connection, Connections};
-use crate::db::{is_unique_violation, now_ms, opt, Db};
+use crate::db::{is_unique_violation, now_ms, opt, Backend, Db};
 use crate::domain::{
     check_length, local_to_utc_lenient, local_to_utc_ms, parse_local, platform_info, utc_ms_to_local, DomainError, Fold, Freq, PlatformId,
     Recurrence, Timezone,
@@ -529,46 +529,108 @@ impl Scheduler {
     /// Schedules the post at the account's next free slot: the first slot time after now,
     /// in the person's zone, that no pending post of that account already holds.
     pub async fn add_to_queue(&self, user_id: &str, item: QueueItem) -> Result<Post, PublishError> {
-        let conn = self.connections.get(user_id, &item.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
-        let slots = self.slots(user_id, Some(&conn.id)).await?;
-        if slots.is_empty() {
-            return Err(invalid(
-                "no_slots",
-                format!("@{} has no time slots yet. Add the days and times it posts at, then add to its queue.", conn.username),
-            ));
+        let mut posts = self.queue(user_id, vec![item]).await?;
+        posts.pop().ok_or_else(|| internal(anyhow::anyhow!("schedule returned no post")))
+    }
+
+    /// Several posts into their accounts' queues at once (a draft to each chosen account):
+    /// all or nothing, one batch. Every account must have time slots.
+    pub async fn queue(&self, user_id: &str, items: Vec<QueueItem>) -> Result<Vec<Post>, PublishError> {
+        let mut conns = vec![];
+        for it in &items {
+            let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
+            let slots = self.slots(user_id, Some(&conn.id)).await?;
+            let weekly: Vec<(u32, NaiveTime)> = slots
+                .iter()
+                .filter_map(|s| NaiveTime::parse_from_str(&s.local_time, "%H:%M").ok().map(|t| (s.weekday as u32, t)))
+                .collect();
+            if weekly.is_empty() {
+                return Err(invalid(
+                    "no_slots",
+                    format!(
+                        "{} @{} has no posting times yet. Add the days and times it posts at (Queue page), then add to its queue.",
+                        conn.platform.display_name(),
+                        conn.username
+                    ),
+                ));
+            }
+            conns.push((conn, weekly));
         }
-        // Two "add to queue" calls racing in this process would both see the same free slot.
-        static QUEUE: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
-        let _turn = QUEUE.get_or_init(|| tokio::sync::Mutex::new(())).lock().await;
+        // Two calls racing for one account would both see the same free slot: one at a time
+        // per account. On PostgreSQL the turn is an advisory lock per account, so it holds
+        // across replicas (taken in id order: two calls never wait on each other crosswise);
+        // SQLite's file belongs to one process, so a process-wide mutex does.
+        match self.db.backend() {
+            Backend::Sqlite => {
+                static QUEUE: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+                let _turn = QUEUE.get_or_init(|| tokio::sync::Mutex::new(())).lock().await;
+                self.queue_in_turn(user_id, &conns, items).await
+            }
+            Backend::Postgres => {
+                let mut ids: Vec<&str> = conns.iter().map(|(c, _)| c.id.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut lock = self.db.pool().acquire().await?;
+                // Should this call be dropped mid-way (the client went away), the connection is
+                // closed rather than pooled, and closing it releases the locks.
+                lock.close_on_drop();
+                for id in &ids {
+                    sqlx::query("select 1 as ok from (select pg_advisory_lock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
+                }
+                let queued = self.queue_in_turn(user_id, &conns, items).await;
+                for id in &ids {
+                    sqlx::query("select 1 as ok from (select pg_advisory_unlock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
+                }
+                queued
+            }
+        }
+    }
+
+    async fn queue_in_turn(
+        &self,
+        user_id: &str,
+        conns: &[(Connection, Vec<(u32, NaiveTime)>)],
+        items: Vec<QueueItem>,
+    ) -> Result<Vec<Post>, PublishError> {
         let tz = self.timezone(user_id).await;
         let now = now_ms();
-        let taken: HashSet<i64> = sqlx::query(
-            "select scheduled_at from posts where user_id = $1 and connection_id = $2 and status in ('pending', 'publishing') and scheduled_at > $3",
-        )
-        .bind(user_id)
-        .bind(&conn.id)
-        .bind(now)
-        .fetch_all(self.db.pool())
-        .await?
-        .iter()
-        .map(|r| r.get::<i64, _>("scheduled_at") / 60_000)
-        .collect();
-        let weekly: Vec<(u32, NaiveTime)> =
-            slots.iter().filter_map(|s| NaiveTime::parse_from_str(&s.local_time, "%H:%M").ok().map(|t| (s.weekday as u32, t))).collect();
-        let at = next_free_slot(&tz, now, &weekly, &taken).ok_or_else(|| {
-            invalid("queue_full", format!("Every slot of @{} for the coming year is taken. Add more slots or pick a time.", conn.username))
-        })?;
-        let post = NewPost {
-            connection_id: conn.id.clone(),
-            text: item.text,
-            title: item.title,
-            image_url: item.image_url,
-            draft_id: item.draft_id,
-            scheduled_at: Some(at),
-            recurrence_id: None,
-        };
-        let mut posts = self.publisher.schedule(user_id, vec![post]).await?;
-        posts.pop().ok_or_else(|| internal(anyhow::anyhow!("schedule returned no post")))
+        // Minutes already held per account: its pending posts, and what this call assigns.
+        let mut taken: HashMap<String, HashSet<i64>> = HashMap::new();
+        let mut posts = vec![];
+        for ((conn, weekly), item) in conns.iter().zip(items) {
+            if !taken.contains_key(&conn.id) {
+                let held: HashSet<i64> = sqlx::query(
+                    "select scheduled_at from posts where user_id = $1 and connection_id = $2 and status in ('pending', 'publishing') and scheduled_at > $3",
+                )
+                .bind(user_id)
+                .bind(&conn.id)
+                .bind(now)
+                .fetch_all(self.db.pool())
+                .await?
+                .iter()
+                .map(|r| r.get::<i64, _>("scheduled_at") / 60_000)
+                .collect();
+                taken.insert(conn.id.clone(), held);
+            }
+            let held = taken.get_mut(&conn.id).expect("inserted above");
+            let at = next_free_slot(&tz, now, weekly, held).ok_or_else(|| {
+                invalid(
+                    "queue_full",
+                    format!("Every slot of @{} for the coming year is taken. Add more slots or pick a time.", conn.username),
+                )
+            })?;
+            held.insert(at / 60_000);
+            posts.push(NewPost {
+                connection_id: conn.id.clone(),
+                text: item.text,
+                title: item.title,
+                image_url: item.image_url,
+                draft_id: item.draft_id,
+                scheduled_at: Some(at),
+                recurrence_id: None,
+            });
+        }
+        self.publisher.schedule(user_id, posts).await
     }
 }
 

@@ -406,6 +406,31 @@ pub async fn publish_draft(
     Ok(post_views(&st, &me.sub, posts).await)
 }
 
+/// "Add to queue": the draft goes to each chosen account's next free posting time, all or none.
+#[server(prefix = "/sfn", endpoint = "queue_draft")]
+pub async fn queue_draft(csrf: String, draft: String, accounts: String) -> Result<Vec<PostView>, ServerFnError> {
+    let _ = csrf;
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let d = st.drafts.get(&me.sub, &draft).await.map_err(draft_err)?;
+    let mut items = vec![];
+    for id in accounts.split(',').filter(|a| !a.is_empty()) {
+        let conn =
+            st.connections.get(&me.sub, id).await.map_err(|_| publish_err(covalynce::publish::PublishError::NotFound("That account")))?;
+        items.push(covalynce::schedule::QueueItem {
+            connection_id: conn.id,
+            text: d.variants.get(conn.platform.as_str()).cloned().unwrap_or_default(),
+            title: Some(d.title.clone()),
+            image_url: d.image_url.clone(),
+            draft_id: Some(d.id.clone()),
+        });
+    }
+    let s = covalynce::schedule::Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone());
+    let posts = s.queue(&me.sub, items).await.map_err(publish_err)?;
+    Ok(post_views(&st, &me.sub, posts).await)
+}
+
 /// The publications of one publish action, for the dialog's live progress.
 #[server(prefix = "/sfn", endpoint = "batch_status", input = server_fn::codec::GetUrl)]
 pub async fn batch_status(batch: String) -> Result<Vec<PostView>, ServerFnError> {

@@ -10,6 +10,7 @@ pub mod browser;
 pub mod components;
 pub mod compose_api;
 pub mod pages;
+pub mod queue_api;
 pub mod schedule_api;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/editor") view=pages::editor::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/library") view=pages::library::LibraryPage ssr=SsrMode::Async />
                 <Route path=path!("/calendar") view=pages::calendar::CalendarPage ssr=SsrMode::Async />
+                <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>

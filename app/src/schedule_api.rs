@@ -101,7 +101,7 @@ pub fn href(view: &str, date: NaiveDate) -> String {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use crate::state::AppState;
     use covalynce::publish::{Post, PublishError};

@@ -41,6 +41,9 @@ create table metric_daily (
 -- Top posts of a period: covering, so choosing the five reads the index only.
 drop index post_metrics_user_published;
 create index post_metrics_user_published on post_metrics (user_id, published_at, platform, engagement, views, post_id);
+-- The same five over a long period: walked in engagement order, the first posts inside the
+-- period are the answer.
+create index post_metrics_user_top on post_metrics (user_id, engagement desc, (coalesce(views, 0)) desc, published_at desc, platform, post_id);
 
 -- Posts become tracked when they are posted, and are counted once in the roll-ups of the hour
 -- and day they went out.

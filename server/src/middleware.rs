@@ -16,7 +16,7 @@ use covalynce::auth::{AuthError, ClientInfo};
 use std::net::SocketAddr;
 
 /// Pages that need a signed-in user; anyone else is sent to sign in first.
-const PROTECTED: &[&str] = &["/dashboard", "/sources", "/editor", "/library", "/calendar", "/settings"];
+const PROTECTED: &[&str] = &["/dashboard", "/sources", "/editor", "/library", "/calendar", "/queue", "/settings"];
 /// Pages pointless once signed in.
 const GUEST_ONLY: &[&str] = &["/login", "/signup"];
 const FORM_LIMIT: usize = 256 * 1024;

@@ -5,8 +5,8 @@
 use super::app::AppShell;
 use crate::components::{page_ctx, toast, Spinner};
 use crate::compose_api::{
-    apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, remove_draft_image, restore_version,
-    save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
+    apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
+    restore_version, save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
 use covalynce::{check_length, platform_info, PlatformId};
 use leptos::prelude::*;
@@ -848,7 +848,8 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
             .map(|a| a.id.clone())
             .collect::<Vec<_>>(),
     );
-    let schedule = RwSignal::new(false);
+    // "now", "at" (a date and time) or "queue" (each account's next free posting time).
+    let mode = RwSignal::new("now");
     let when = RwSignal::new(data.default_when.clone());
     let fold = RwSignal::new(String::new());
     let ask_fold = RwSignal::new(None::<String>);
@@ -888,7 +889,8 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
         }
         busy.set(true);
         error.set(None);
-        let at = if schedule.get_untracked() { when.get_untracked() } else { String::new() };
+        let m = mode.get_untracked();
+        let at = if m == "at" { when.get_untracked() } else { String::new() };
         let (f, draft) = (fold.get_untracked(), doc.id.get_untracked());
         let (title, idea) = (doc.title.get_untracked(), doc.idea.get_untracked());
         let selected = doc.selected.get_untracked();
@@ -902,7 +904,12 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
                 busy.set(false);
                 return;
             }
-            match publish_draft(Doc::csrf(), draft, ids.join(","), at, f).await {
+            let sent = if m == "queue" {
+                queue_draft(Doc::csrf(), draft, ids.join(",")).await
+            } else {
+                publish_draft(Doc::csrf(), draft, ids.join(","), at, f).await
+            };
+            match sent {
                 Ok(list) => {
                     if let Some(b) = list.first().map(|p| p.batch_id.clone()) {
                         poll(b, posts, open);
@@ -1027,14 +1034,26 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
                             <fieldset class="space-y-2">
                                 <legend class="mb-1 text-sm font-semibold text-slate-900">"When"</legend>
                                 <label class="flex items-center gap-2 text-sm text-slate-700">
-                                    <input type="radio" name="when" prop:checked=move || !schedule.get() on:change=move |_| schedule.set(false) />
+                                    <input type="radio" name="when" prop:checked=move || mode.get() == "now" on:change=move |_| mode.set("now") />
                                     "Publish now"
                                 </label>
                                 <label class="flex items-center gap-2 text-sm text-slate-700">
-                                    <input type="radio" name="when" data-testid="schedule-radio" prop:checked=move || schedule.get() on:change=move |_| schedule.set(true) />
+                                    <input type="radio" name="when" data-testid="queue-radio" prop:checked=move || mode.get() == "queue" on:change=move |_| mode.set("queue") />
+                                    "Add to queue"
+                                    <span class="text-xs text-slate-500">"(each account's next free posting time)"</span>
+                                </label>
+                                <Show when=move || mode.get() == "queue">
+                                    <p class="pl-6 text-xs text-slate-500">
+                                        "Posting times are set per account on the "
+                                        <a href="/queue" class="font-medium text-indigo-600 hover:underline">"Queue page"</a>
+                                        "."
+                                    </p>
+                                </Show>
+                                <label class="flex items-center gap-2 text-sm text-slate-700">
+                                    <input type="radio" name="when" data-testid="schedule-radio" prop:checked=move || mode.get() == "at" on:change=move |_| mode.set("at") />
                                     "Schedule for"
                                 </label>
-                                <Show when=move || schedule.get()>
+                                <Show when=move || mode.get() == "at">
                                     <div class="flex flex-wrap items-center gap-2 pl-6">
                                         <label for="publish-when" class="sr-only">"Date and time"</label>
                                         <input id="publish-when" type="datetime-local" step="1" class=INPUT style="max-width:16rem" data-testid="publish-when"
@@ -1057,9 +1076,14 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
                                 <button type="button" class=BTN on:click=close>"Cancel"</button>
                                 <button type="button" class=BTN_PRIMARY on:click=submit disabled=move || busy.get() || chosen.with(|c| c.is_empty()) data-testid="publish-submit">
                                     <Show when=move || busy.get()><Spinner /></Show>
-                                    {move || match (schedule.get(), chosen.with(|c| c.len())) {
-                                        (false, n) => format!("Publish to {n} account{}", if n == 1 { "" } else { "s" }),
-                                        (true, n) => format!("Schedule for {n} account{}", if n == 1 { "" } else { "s" }),
+                                    {move || {
+                                        let n = chosen.with(|c| c.len());
+                                        let verb = match mode.get() {
+                                            "queue" => "Add to queue for",
+                                            "at" => "Schedule for",
+                                            _ => "Publish to",
+                                        };
+                                        format!("{verb} {n} account{}", if n == 1 { "" } else { "s" })
                                     }}
                                 </button>
                             </div>

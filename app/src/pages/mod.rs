@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod dashboard;
 pub mod editor;
 pub mod library;
+pub mod queue;
 pub mod settings;
 pub mod sources;
 pub mod webhooks;

@@ -25,7 +25,7 @@ async fn login_page_is_seo_ready_and_carries_csrf() {
 #[tokio::test]
 async fn app_pages_need_a_session() {
     let app = spawn_app().await;
-    for p in ["/dashboard", "/sources", "/editor", "/library", "/calendar", "/settings"] {
+    for p in ["/dashboard", "/sources", "/editor", "/library", "/calendar", "/queue", "/settings"] {
         let r = app.client.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{p}");
         assert_eq!(location(&r), format!("/login?next=%2F{}", &p[1..]));

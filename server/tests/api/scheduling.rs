@@ -456,3 +456,118 @@ async fn another_users_ids_are_not_found() {
     assert_eq!(mine["series"][0]["status"], "active");
     assert_eq!(calendar(&app, &start.to_string(), &(start + Days::new(1)).to_string()).await.len(), 2);
 }
+
+#[tokio::test]
+async fn two_servers_adding_to_one_queue_at_once_never_share_a_slot() {
+    // Two servers on one database (on PostgreSQL: replicas), the same data dir for the keys.
+    let sbx = start_sandbox().await;
+    let base = sbx.base.clone();
+    let dir = std::env::temp_dir().join("covalynce-tests").join(format!("shared-{}", uuid::Uuid::new_v4()));
+    let d = dir.clone();
+    let one = spawn_app_with(move |c| {
+        c.platforms = PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, &base, &c.base_url))).collect();
+        c.data_dir = d;
+    })
+    .await;
+    let (url, d) = (one.db_url.clone(), dir.clone());
+    let two = spawn_app_with(move |c| {
+        c.database_url = url;
+        c.data_dir = d;
+    })
+    .await;
+    user(&one).await;
+    let x = account(&one, "x", "ada_x").await;
+    // Slots every day at 09:00, 13:00 and 17:00: plenty of free ones, all close together.
+    for day in 0..7 {
+        for time in ["09:00", "13:00", "17:00"] {
+            let (s, v) = call(&one, Method::POST, "/api/slots", Some(json!({"connection_id": x, "weekday": day, "time": time}))).await;
+            assert_eq!(s, 201, "{v}");
+        }
+    }
+    // The session cookie is the same on both servers (cookies do not care about ports).
+    let mut adds = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let url = if i % 2 == 0 { one.url("/api/queue/add") } else { two.url("/api/queue/add") };
+        let (client, x) = (one.client.clone(), x.clone());
+        adds.spawn(async move {
+            let r = client.post(url).json(&json!({"connection_id": x, "text": format!("queued {i}")})).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        });
+    }
+    let mut times = vec![];
+    while let Some(r) = adds.join_next().await {
+        let (s, v) = r.unwrap();
+        assert_eq!(s, 201, "{v}");
+        times.push(v["post"]["scheduled_at"].as_i64().unwrap());
+    }
+    times.sort_unstable();
+    times.dedup();
+    assert_eq!(times.len(), 16, "every post has its own slot");
+    // The next sixteen slots, none skipped: at most 16 hours apart (17 across a clock change).
+    assert!(times.windows(2).all(|w| w[1] - w[0] <= 17 * 3_600_000), "{times:?}");
+}
+
+#[tokio::test]
+async fn a_draft_queued_to_several_accounts_goes_to_each_ones_next_time_or_nowhere() {
+    let app = setup().await;
+    let x = account(&app, "x", "ada_x").await;
+    let m = account(&app, "mastodon", "ada_m").await;
+    set_zone(&app, "UTC").await;
+    let (_, d) = call(
+        &app,
+        Method::POST,
+        "/api/drafts",
+        Some(json!({"idea": "Queue it", "variants": {"x": "Queued on X", "mastodon": "Queued on Mastodon"}})),
+    )
+    .await;
+    let draft = d["id"].as_str().unwrap().to_string();
+    let csrf = app.csrf().await;
+    let queue = |accounts: String| {
+        let (app, csrf, draft) = (&app, csrf.clone(), draft.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/sfn/queue_draft"))
+                .form(&[("csrf", csrf.as_str()), ("draft", draft.as_str()), ("accounts", accounts.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+
+    // X has posting times, Mastodon none yet: nothing is queued, and the message says which.
+    let (s, _) = call(&app, Method::POST, "/api/slots", Some(json!({"connection_id": x, "weekday": "daily", "time": "09:00"}))).await;
+    assert_eq!(s, 422, "one weekday per slot in the JSON API");
+    for day in 0..7 {
+        call(&app, Method::POST, "/api/slots", Some(json!({"connection_id": x, "weekday": day, "time": "09:00"}))).await;
+    }
+    let (s, body) = queue(format!("{x},{m}")).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("Mastodon @ada_m@127.0.0.1 has no posting times yet"), "{body}");
+    let (_, pending) = call(&app, Method::GET, "/api/posts?status=pending", None).await;
+    assert_eq!(pending["posts"].as_array().unwrap().len(), 0, "all or nothing");
+
+    // Queue page: the times per account and an empty "next up".
+    let page = app.client.get(app.url("/queue")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("@ada_x") && page.contains("@ada_m"), "every account has a queue");
+    assert!(page.contains("Remove Monday 09:00") && page.contains("Remove Sunday 09:00"), "X's times, each removable");
+    assert!(page.contains("No posting times yet"), "Mastodon's empty state");
+
+    call(&app, Method::POST, "/api/slots", Some(json!({"connection_id": m, "weekday": 2, "time": "18:45"}))).await;
+    let (s, body) = queue(format!("{x},{m}")).await;
+    assert_eq!(s, 200, "{body}");
+    let posts: Value = serde_json::from_str(&body).unwrap();
+    let posts = posts.as_array().unwrap();
+    assert_eq!(posts.len(), 2);
+    let when = |p: &str| posts.iter().find(|v| v["platform"] == p).unwrap()["when"].as_str().unwrap().to_string();
+    assert!(when("x").ends_with("09:00") && when("mastodon").ends_with("18:45"), "{posts:?}");
+    let wednesday = posts.iter().find(|v| v["platform"] == "mastodon").unwrap()["id"].as_str().unwrap().to_string();
+    let (_, p) = call(&app, Method::GET, &format!("/api/posts/{wednesday}"), None).await;
+    let local = utc_ms_to_local(&Timezone::parse("UTC").unwrap(), p["scheduled_at"].as_i64().unwrap()).unwrap();
+    assert_eq!(local.weekday(), Weekday::Wed, "{p}");
+    assert_eq!(p["body"], "Queued on Mastodon", "each account gets its own variant");
+
+    let page = app.client.get(app.url("/queue")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1 post queued") && page.contains("Queued on X"), "next up");
+}

@@ -163,7 +163,12 @@ pub async fn schedule(c: &reqwest::Client, base: &str, conns: &[String], n: usiz
 
 /// Every post of the signed-in user.
 pub async fn posts(c: &reqwest::Client, base: &str) -> Vec<Value> {
-    let v: Value = c.get(format!("{base}/api/posts?limit=10000")).send().await.unwrap().json().await.unwrap();
+    posts_from(c, base, 0).await
+}
+
+/// Posts scheduled at or after `from` (UTC ms): the API lists at most 10,000 at a time.
+pub async fn posts_from(c: &reqwest::Client, base: &str, from: i64) -> Vec<Value> {
+    let v: Value = c.get(format!("{base}/api/posts?limit=10000&from={from}")).send().await.unwrap().json().await.unwrap();
     v["posts"].as_array().unwrap().clone()
 }
 
