@@ -377,6 +377,29 @@ async fn insert_rollup(tx: &mut sqlx::Transaction<'_, sqlx::Any>, table: &str, r
     Ok(())
 }
 
+/// SQL mapping `hour` to the index of its day, given each day's first hour and the end of the
+/// last: a run of 24-hour days is one arithmetic step; a day the clocks change in (23 or 25
+/// hours) is a case of its own. The numbers are ours, never input.
+fn day_index_sql(starts: &[i64], end: i64) -> String {
+    let stop = |k: usize| starts.get(k + 1).copied().unwrap_or(end);
+    let mut cases = vec![];
+    let mut i = 0;
+    while i < starts.len() {
+        if stop(i) - starts[i] == 24 {
+            let mut j = i;
+            while j + 1 < starts.len() && stop(j + 1) - starts[j + 1] == 24 {
+                j += 1;
+            }
+            cases.push(format!("when hour < {} then {i} + (hour - {}) / 24", stop(j), starts[i]));
+            i = j + 1;
+        } else {
+            cases.push(format!("when hour < {} then {i}", stop(i)));
+            i += 1;
+        }
+    }
+    format!("case {} end", cases.join(" "))
+}
+
 /// A half-open range `[start, end)` of hours or days.
 type Span = (i64, i64);
 
@@ -1093,24 +1116,24 @@ impl Analytics {
 
     async fn series_in(&self, user_id: &str, q: &StatsQuery, b: &Bounds) -> Result<Vec<DayPoint>, AnalyticsError> {
         // Summed into the profile's days by the database, so a year is 365 rows rather than
-        // 8,760. Day i is [start_i, start_i+1) in UTC hours; the bounds are ours, not input.
-        let ends = b.day_start_h.iter().skip(1).copied().chain([b.to_h]);
-        let spans: Vec<String> = b.day_start_h.iter().zip(ends).enumerate().map(|(i, (lo, hi))| format!("({i}, {lo}, {hi})")).collect();
-        if spans.is_empty() {
+        // 8,760: one range read of the hourly rows, each hour mapped to its day by arithmetic
+        // (a join against the days' bounds made both planners compare every pair).
+        if b.dates.is_empty() {
             return Ok(vec![]);
         }
         let (table, filter) = match q.platform {
-            None => ("metric_hourly_all", String::new()),
-            Some(_) => ("metric_hourly", " and m.platform = $2".to_string()),
+            None => ("metric_hourly_all", ""),
+            Some(_) => ("metric_hourly", " and platform = $2"),
         };
         let sql = format!(
-            "with d(i, lo, hi) as (values {}) \
-             select cast(d.i as bigint) as i, cast(sum(m.views) as bigint) as views, cast(sum(m.impressions) as bigint) as impressions, \
-                    cast(sum(m.likes) as bigint) as likes, cast(sum(m.comments) as bigint) as comments, \
-                    cast(sum(m.shares) as bigint) as shares, cast(sum(m.saves) as bigint) as saves, \
-                    cast(sum(m.rated_engagement) as bigint) as rated \
-             from d join {table} m on m.user_id = $1 and m.hour >= d.lo and m.hour < d.hi{filter} group by d.i",
-            spans.join(", ")
+            "select cast({} as bigint) as i, cast(sum(views) as bigint) as views, cast(sum(impressions) as bigint) as impressions, \
+                    cast(sum(likes) as bigint) as likes, cast(sum(comments) as bigint) as comments, \
+                    cast(sum(shares) as bigint) as shares, cast(sum(saves) as bigint) as saves, \
+                    cast(sum(rated_engagement) as bigint) as rated \
+             from {table} where user_id = $1 and hour >= {} and hour < {}{filter} group by 1",
+            day_index_sql(&b.day_start_h, b.to_h),
+            b.from_h,
+            b.to_h
         );
         // One-off text (the day bounds are in it): not worth a slot in the statement cache.
         let mut query = sqlx::query(&sql).persistent(false).bind(user_id);
@@ -1412,6 +1435,17 @@ fn range_info(q: &StatsQuery) -> RangeInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_map_to_their_days_across_a_clock_change() {
+        // Two 24-hour days, a 23-hour one (spring forward), two 24-hour days.
+        assert_eq!(
+            day_index_sql(&[0, 24, 48, 71, 95], 119),
+            "case when hour < 48 then 0 + (hour - 0) / 24 when hour < 71 then 2 when hour < 119 then 3 + (hour - 71) / 24 end"
+        );
+        // A 25-hour day last.
+        assert_eq!(day_index_sql(&[10, 34], 59), "case when hour < 34 then 0 + (hour - 10) / 24 when hour < 59 then 1 end");
+    }
 
     #[test]
     fn periods_split_into_whole_utc_days_and_edge_hours() {

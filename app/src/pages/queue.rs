@@ -20,6 +20,14 @@ fn message(e: ServerFnError) -> String {
     text.split_once('|').map(|(_, m)| m).unwrap_or(text).to_string()
 }
 
+/// "Wed 25 Nov · 09:30" from the profile-local date and time.
+fn when_label(date: &str, time: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        Ok(d) => format!("{} · {time}", d.format("%a %-d %b")),
+        Err(_) => format!("{date} {time}"),
+    }
+}
+
 #[component]
 pub fn QueuePage() -> impl IntoView {
     // Bumped after every change, so the page reloads what the server now holds.
@@ -125,7 +133,7 @@ fn AccountQueue(a: QueueAccount, version: RwSignal<u32>) -> impl IntoView {
                             <ol class="mt-2 space-y-2" data-testid="queue-upcoming">
                                 {a.upcoming.into_iter().map(|p| view! {
                                     <li class="flex gap-3 rounded-lg bg-slate-50 px-3 py-2">
-                                        <span class="w-24 shrink-0 text-xs font-medium text-slate-700">{format!("{} {}", p.local_date, p.local_time)}</span>
+                                        <span class="w-28 shrink-0 whitespace-nowrap text-xs font-medium text-slate-700">{when_label(&p.local_date, &p.local_time)}</span>
                                         <span class="line-clamp-2 text-xs text-slate-600">{p.text}</span>
                                     </li>
                                 }).collect_view()}
@@ -222,5 +230,16 @@ fn AddTime(account: StoredValue<String>, label: String, version: RwSignal<u32>) 
             </button>
             {move || error.get().map(|e| view! { <p role="alert" class="w-full text-xs text-rose-700">{e}</p> })}
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_times_read_as_days() {
+        assert_eq!(when_label("2026-11-25", "09:30"), "Wed 25 Nov · 09:30");
+        assert_eq!(when_label("soon", "09:30"), "soon 09:30");
     }
 }

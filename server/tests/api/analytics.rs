@@ -456,6 +456,23 @@ async fn periods_compare_rates_never_divide_by_zero_and_every_table_exports_as_c
     let (_, tr) = get(&app, "/api/v1/analytics/trends?range=7d").await;
     assert_eq!(tr["days"][0]["date"], (today - Days::new(6)).to_string());
     assert_eq!(tr["days"][0]["views"], 11, "{tr}");
+
+    // A day the clocks go back has 25 hours (1 Nov 2026 in New York): a pull in its last hour
+    // is that day's, one an hour later the next day's; the same with a platform filter.
+    let nov = |d: u32, h: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, 30, 0).unwrap();
+    let long_day = posted(&app, &x, "The long day").await;
+    a.record(&long_day, covalynce::domain::local_to_utc_lenient(&ny, nov(1, 23)), &t(Some(5), 0, 0)).await.unwrap();
+    a.record(&long_day, covalynce::domain::local_to_utc_lenient(&ny, nov(2, 0)), &t(Some(9), 0, 0)).await.unwrap();
+    for platform in ["", "&platform=x"] {
+        let (s, tr) = get(&app, &format!("/api/v1/analytics/trends?from=2026-10-25&to=2026-11-07{platform}")).await;
+        assert_eq!(s, 200, "{tr}");
+        let day = |date: &str| tr["days"].as_array().unwrap().iter().find(|d| d["date"] == date).unwrap()["views"].clone();
+        assert_eq!(
+            (day("2026-10-31"), day("2026-11-01"), day("2026-11-02"), day("2026-11-03")),
+            (json!(null), json!(5), json!(4), json!(null)),
+            "{tr}"
+        );
+    }
 }
 
 #[tokio::test]
