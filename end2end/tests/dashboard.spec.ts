@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, shot, signUp } from './helpers';
+import { connectX, hydrated, shot, signUp } from './helpers';
 
 /** The number a card shows ("12,345" → 12345; "—" → NaN). */
 async function cardValue(page, testid: string): Promise<number> {
@@ -15,15 +15,7 @@ test('the dashboard starts empty, then shows published posts with numbers and a 
   await shot(page, 'dashboard-empty');
 
   // Connect X through the sandbox's consent screen, and Bluesky with its app password.
-  await page.goto('/sources');
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
-  const modal = page.getByRole('dialog');
-  await modal.getByLabel(/I allow Covalynce/).check();
-  await modal.getByRole('button', { name: /Continue to X/ }).click();
-  await page.getByLabel('Sign in to the sandbox as').fill('dana_dash');
-  await page.getByRole('button', { name: 'Authorize app' }).click();
-  await expect(page).toHaveURL(/\/sources$/);
+  await connectX(page, 'dana_dash');
   const bsky = await page.request.post('/integrations/bluesky/connect', {
     data: { identifier: 'dana.bsky.social', app_password: 'sand-box0-app0-pass', consent: true },
   });

@@ -27,6 +27,19 @@ export async function signUp(page: Page, name: string, tag: string) {
   await expect(page).toHaveURL(/\/dashboard$/);
 }
 
+/** Connects X as `username` through the sandbox's consent screen, as a person would. */
+export async function connectX(page: Page, username: string) {
+  await page.goto('/sources');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
+  const modal = page.getByRole('dialog');
+  await modal.getByLabel(/I allow Covalynce/).check();
+  await modal.getByRole('button', { name: /Continue to X/ }).click();
+  await page.getByLabel('Sign in to the sandbox as').fill(username);
+  await page.getByRole('button', { name: 'Authorize app' }).click();
+  await expect(page).toHaveURL(/\/sources$/);
+}
+
 function crc32(buf: Buffer): number {
   let c = ~0;
   for (const b of buf) {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, shot, signUp } from './helpers';
+import { connectX, hydrated, shot, signUp } from './helpers';
 
 // The profile's zone comes from the browser at sign-up: Berlin, so "local" really is local.
 test.use({ timezoneId: 'Europe/Berlin' });
@@ -7,15 +7,7 @@ test.use({ timezoneId: 'Europe/Berlin' });
 test('schedule a post two seconds ahead and watch it turn posted', async ({ page }) => {
   await signUp(page, 'Pia Publish', 'publish');
   // Connect X through the sandbox's consent screen.
-  await page.goto('/sources');
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
-  const modal = page.getByRole('dialog');
-  await modal.getByLabel(/I allow Covalynce/).check();
-  await modal.getByRole('button', { name: /Continue to X/ }).click();
-  await page.getByLabel('Sign in to the sandbox as').fill('pia_posts');
-  await page.getByRole('button', { name: 'Authorize app' }).click();
-  await expect(page).toHaveURL(/\/sources$/);
+  await connectX(page, 'pia_posts');
 
   await page.goto('/editor');
   await hydrated(page);
@@ -41,4 +33,13 @@ test('schedule a post two seconds ahead and watch it turn posted', async ({ page
   await expect(row).toHaveAttribute('data-post-status', 'posted', { timeout: 15_000 });
   await expect(row.getByRole('link', { name: /View post/ })).toBeVisible();
   await shot(page, 'publish-progress');
+
+  // The library card shows X as published and leads to the post's analytics.
+  await page.goto('/library');
+  const card = page.getByTestId('library-card').first();
+  await expect(card.locator('[data-platform="x"]')).toHaveAttribute('aria-label', /Published/);
+  await shot(page, 'library-published');
+  await card.getByTestId('card-analytics').click();
+  await expect(page).toHaveURL(/\/dashboard\/post\//);
+  await expect(page.locator('[data-testid="post-series"][data-platform="x"]')).toBeVisible();
 });

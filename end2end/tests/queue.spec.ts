@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, shot, signUp } from './helpers';
+import { connectX, hydrated, shot, signUp } from './helpers';
 
 test.use({ timezoneId: 'Europe/Berlin' });
 
@@ -9,15 +9,7 @@ test('set posting times, then add a draft to the queue and see it take the next 
   await page.goto('/queue');
   await expect(page.getByRole('link', { name: 'Connect an account' })).toBeVisible();
 
-  await page.goto('/sources');
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
-  const modal = page.getByRole('dialog');
-  await modal.getByLabel(/I allow Covalynce/).check();
-  await modal.getByRole('button', { name: /Continue to X/ }).click();
-  await page.getByLabel('Sign in to the sandbox as').fill('quinn_queues');
-  await page.getByRole('button', { name: 'Authorize app' }).click();
-  await expect(page).toHaveURL(/\/sources$/);
+  await connectX(page, 'quinn_queues');
 
   await page.goto('/queue');
   await hydrated(page);

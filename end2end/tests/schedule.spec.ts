@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, shot, signUp } from './helpers';
+import { expect, test } from '@playwright/test';
+import { connectX, hydrated, shot, signUp } from './helpers';
 
 // The profile's zone comes from the browser at sign-up: Berlin, so "local" really is local.
 test.use({ timezoneId: 'Europe/Berlin' });
@@ -15,21 +15,10 @@ function shiftDate(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-async function connectX(page: Page) {
-  await page.goto('/sources');
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
-  const modal = page.getByRole('dialog');
-  await modal.getByLabel(/I allow Covalynce/).check();
-  await modal.getByRole('button', { name: /Continue to X/ }).click();
-  await page.getByLabel('Sign in to the sandbox as').fill('cal_posts');
-  await page.getByRole('button', { name: 'Authorize app' }).click();
-  await expect(page).toHaveURL(/\/sources$/);
-}
 
 test('bulk-import a CSV (a bad row refuses it all), see the posts on the calendar, drag one to another day', async ({ page }) => {
   await signUp(page, 'Cal Endar', 'schedule');
-  await connectX(page);
+  await connectX(page, 'cal_posts');
 
   await page.goto('/calendar');
   await hydrated(page);
