@@ -363,10 +363,9 @@ fn Card(card: LibraryCard) -> impl IntoView {
                         {chips}
                         {platforms.is_empty().then(|| view! { <li class="text-[11px] text-slate-400">"No platforms yet"</li> })}
                     </ul>
-                    // Room on the right for the buttons laid over the card's corner.
-                    <p class=format!("mt-3 truncate border-t border-slate-100 pt-3 text-xs text-slate-500 {}", if item.analytics_post_id.is_some() { "pr-40" } else { "pr-20" })>
-                        {format!("Updated {}", card.updated)}
-                    </p>
+                    <p class="mt-3 border-t border-slate-100 pt-3 text-xs text-slate-500">{format!("Updated {}", card.updated)}</p>
+                    // The row the buttons laid over the card's corner sit in.
+                    <div class="h-9" aria-hidden="true"></div>
                 </div>
             </a>
             // Siblings of the card's link (links cannot nest): the latest post's analytics, and
