@@ -519,14 +519,16 @@ async fn bluesky_and_mastodon_error_classes() {
             avatar_url: None,
         };
         let post = |t: &str| PostContent { text: t.to_string(), ..Default::default() };
+        // Faults only for the publish call: a background session refresh must not use them up.
+        let publish_path = if conn.platform == PlatformId::Bluesky { "/com.atproto.repo.createRecord" } else { "/api/v1/statuses" };
 
-        fault(json!({"platform": p, "kind": "429", "retry_after": 9})).await;
+        fault(json!({"platform": p, "kind": "429", "retry_after": 9, "path": publish_path, "method": "POST"})).await;
         assert_eq!(
             adapter.publish(&grant, &account, &post("limited")).await.unwrap_err().class,
             ErrorClass::RetryLater { retry_after_secs: Some(9) },
             "{p}"
         );
-        fault(json!({"platform": p, "kind": "5xx"})).await;
+        fault(json!({"platform": p, "kind": "5xx", "path": publish_path, "method": "POST"})).await;
         assert!(matches!(adapter.publish(&grant, &account, &post("down")).await.unwrap_err().class, ErrorClass::RetryLater { .. }), "{p}");
         let e = adapter.publish(&grant, &account, &post(&"x".repeat(600))).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Rejected, "{p}");
