@@ -7,7 +7,7 @@
 //! from the server (the profile's zone); the browser only lays them out.
 
 use super::app::AppShell;
-use crate::components::{page_ctx, toast, Spinner};
+use crate::components::{csrf, error_parts, toast, Spinner};
 use crate::schedule_api::{calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, step, CalPost, CalendarView};
 use chrono::{Datelike, NaiveDate};
 use covalynce::{platform_info, PlatformId};
@@ -23,19 +23,6 @@ const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px
 /// Chips a month cell shows before "+N more" (which opens that week).
 const CELL_CHIPS: usize = 3;
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-fn csrf() -> String {
-    page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default()
-}
-
-/// Server-fn errors arrive as `code|message`.
-fn split_err(e: ServerFnError) -> (String, String) {
-    let text = e.to_string().trim_start_matches("error running server function: ").to_string();
-    match text.split_once('|') {
-        Some((code, msg)) if !code.contains(' ') => (code.to_string(), msg.to_string()),
-        _ => (String::new(), text),
-    }
-}
 
 /// "X", "LinkedIn", "Facebook": the catalogue's name without its qualifier.
 fn short_name(platform: &str) -> &'static str {
@@ -110,7 +97,7 @@ impl Cal {
                 }
                 Err(e) => {
                     self.posts.set(before);
-                    let (code, msg) = split_err(e);
+                    let (code, msg) = error_parts(&e);
                     if code == "ambiguous_time" {
                         self.ask_fold.set(Some((id, date, msg)));
                     } else {
@@ -129,7 +116,7 @@ impl Cal {
                     self.selected.set(None);
                     toast(false, "Post cancelled. It will not be published.");
                 }
-                Err(e) => toast(true, split_err(e).1),
+                Err(e) => toast(true, error_parts(&e).1),
             }
         });
     }
@@ -183,7 +170,7 @@ pub fn CalendarPage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"The calendar could not be loaded."</p>
-                            <p class="mt-1">{split_err(e).1}</p>
+                            <p class="mt-1">{error_parts(&e).1}</p>
                             <a href="/calendar" class="mt-3 inline-block font-semibold text-rose-900 underline">"Show this month"</a>
                         </div>
                     }.into_any(),
@@ -728,9 +715,9 @@ mod tests {
 
     #[test]
     fn error_codes_split_off() {
-        let (c, m) = split_err(ServerFnError::new("ambiguous_time|02:30 happens twice"));
+        let (c, m) = error_parts(&ServerFnError::new("ambiguous_time|02:30 happens twice"));
         assert_eq!((c.as_str(), m.as_str()), ("ambiguous_time", "02:30 happens twice"));
-        let (c, _) = split_err(ServerFnError::new("Your session has ended. Please sign in again."));
+        let (c, _) = error_parts(&ServerFnError::new("Your session has ended. Please sign in again."));
         assert!(c.is_empty());
     }
 }

@@ -7,7 +7,7 @@
 
 use super::app::{AppShell, EmptyState};
 use crate::analytics_api::{dashboard_data, load_post_analytics, DashboardView, PlatformOption, RefreshPostMetrics};
-use crate::components::{toast, CsrfField, Spinner};
+use crate::components::{error_text, toast, CsrfField, Spinner};
 use covalynce::analytics::{
     format_change, format_change_pts, format_compact, format_count, format_rate, Change, DayPoint, Overview, PlatformRow, PostAnalytics,
     PostSeries, RangeInfo, RateChange, TopPost, Totals, RANGES,
@@ -125,7 +125,7 @@ pub fn DashboardPage() -> impl IntoView {
                     {move || data.get().map(|r| match r {
                         Err(e) => view! {
                             <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800" data-testid="dashboard-error">
-                                {clean(&e)}
+                                {error_text(&e)}
                                 " "
                                 <a href="/dashboard" class="font-medium underline">"Show the last 30 days"</a>
                             </div>
@@ -136,10 +136,6 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
         </AppShell>
     }
-}
-
-fn clean(e: &ServerFnError) -> String {
-    e.to_string().trim_start_matches("error running server function: ").to_string()
 }
 
 #[component]
@@ -732,7 +728,7 @@ pub fn PostAnalyticsPage() -> impl IntoView {
     let data = Resource::new(move || (id(), refresh.version().get()), |(id, _)| load_post_analytics(id));
     Effect::new(move |_| match refresh.value().get() {
         Some(Ok(_)) => toast(false, "Numbers refreshed."),
-        Some(Err(e)) => toast(true, clean(&e)),
+        Some(Err(e)) => toast(true, error_text(&e)),
         None => {}
     });
     view! {
@@ -743,7 +739,7 @@ pub fn PostAnalyticsPage() -> impl IntoView {
                     {move || data.get().map(|r| match r {
                         Err(e) => view! {
                             <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800" data-testid="post-error">
-                                {clean(&e)}
+                                {error_text(&e)}
                                 " "
                                 <a href="/dashboard" class="font-medium underline">"Back to the dashboard"</a>
                             </div>

@@ -3,7 +3,7 @@
 //! real post, images, debounced autosave and version history.
 
 use super::app::AppShell;
-use crate::components::{page_ctx, toast, Spinner};
+use crate::components::{csrf, error_parts, error_text, toast, Spinner};
 use crate::compose_api::{
     apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
     restore_version, save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
@@ -22,10 +22,6 @@ const CARD: &str = "rounded-2xl border border-slate-200 bg-white shadow-sm";
 const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30";
 const BTN: &str = "inline-flex items-center justify-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-indigo-500/40 disabled:cursor-not-allowed disabled:opacity-60";
 const BTN_PRIMARY: &str = "inline-flex items-center justify-center gap-2 rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/40 disabled:cursor-not-allowed disabled:opacity-60";
-
-fn err_text(e: ServerFnError) -> String {
-    e.to_string().trim_start_matches("error running server function: ").to_string()
-}
 
 fn pid(p: &str) -> Option<PlatformId> {
     PlatformId::parse(p).ok()
@@ -61,7 +57,7 @@ pub fn EditorPage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"This draft could not be opened."</p>
-                            <p class="mt-1">{err_text(e)}</p>
+                            <p class="mt-1">{error_text(&e)}</p>
                             <a href="/editor" class="mt-3 inline-block font-semibold text-rose-900 underline">"Start a new draft"</a>
                         </div>
                     }.into_any(),
@@ -104,10 +100,6 @@ struct Doc {
 }
 
 impl Doc {
-    fn csrf() -> String {
-        page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default()
-    }
-
     fn load(&self, d: DraftView) {
         self.id.set(d.id);
         self.title.set(d.title);
@@ -160,7 +152,7 @@ impl Doc {
         let id = self.id.get_untracked();
         let body = serde_json::to_string(&variants).unwrap_or_else(|_| "{}".into());
         spawn_local(async move {
-            let res = save_draft(Self::csrf(), id.clone(), title, idea, body, autosave).await;
+            let res = save_draft(csrf(), id.clone(), title, idea, body, autosave).await;
             self.saving.set_value(false);
             match res {
                 Ok(d) => {
@@ -175,7 +167,7 @@ impl Doc {
                     self.state.set(SaveState::Saved(d.saved_at));
                 }
                 Err(e) => {
-                    let m = err_text(e);
+                    let m = error_text(&e);
                     toast(true, format!("Not saved: {m}"));
                     self.state.set(SaveState::Failed(m));
                 }
@@ -300,7 +292,7 @@ fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
         generating.set(true);
         let platforms = doc.selected.get_untracked().join(",");
         spawn_local(async move {
-            match generate_variants(Doc::csrf(), idea, platforms, mode.get_untracked()).await {
+            match generate_variants(csrf(), idea, platforms, mode.get_untracked()).await {
                 Ok(g) => {
                     let n = g.variants.len();
                     doc.variants.update(|v| v.extend(g.variants));
@@ -311,7 +303,7 @@ fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
                     }
                     doc.touch();
                 }
-                Err(e) => toast(true, err_text(e)),
+                Err(e) => toast(true, error_text(&e)),
             }
             generating.set(false);
         });
@@ -324,7 +316,7 @@ fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
         let idea = doc.idea.get_untracked();
         let platforms = doc.selected.get_untracked().join(",");
         spawn_local(async move {
-            match apply_template(Doc::csrf(), t, idea, platforms).await {
+            match apply_template(csrf(), t, idea, platforms).await {
                 Ok(v) if v.is_empty() => toast(true, "That template has no text for the selected platforms."),
                 Ok(v) => {
                     let n = v.len();
@@ -332,7 +324,7 @@ fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
                     toast(false, format!("Template applied to {n} platforms."));
                     doc.touch();
                 }
-                Err(e) => toast(true, err_text(e)),
+                Err(e) => toast(true, error_text(&e)),
             }
         });
     };
@@ -577,7 +569,7 @@ fn ImageCard(doc: Doc) -> impl IntoView {
                 "POST",
                 "/api/images",
                 crate::browser::Body::Form(form),
-                &Doc::csrf(),
+                &csrf(),
                 move |p| progress.set(Some(p)),
                 move |r| finish(r, "uploaded"),
             );
@@ -602,27 +594,20 @@ fn ImageCard(doc: Doc) -> impl IntoView {
         let body =
             serde_json::json!({"prompt": prompt, "platform": doc.active.get_untracked(), "draft_id": doc.id.get_untracked()}).to_string();
         #[cfg(feature = "hydrate")]
-        crate::browser::send(
-            "POST",
-            "/image/generate",
-            crate::browser::Body::Json(body),
-            &Doc::csrf(),
-            |_| {},
-            move |r| finish(r, "generated"),
-        );
+        crate::browser::send("POST", "/image/generate", crate::browser::Body::Json(body), &csrf(), |_| {}, move |r| finish(r, "generated"));
         #[cfg(not(feature = "hydrate"))]
         let _ = body;
     };
     let remove = move |_| {
         let id = doc.id.get_untracked();
         spawn_local(async move {
-            match remove_draft_image(Doc::csrf(), id).await {
+            match remove_draft_image(csrf(), id).await {
                 Ok(_) => {
                     doc.image.set(None);
                     doc.image_generated.set(false);
                     toast(false, "Image removed.");
                 }
-                Err(e) => toast(true, err_text(e)),
+                Err(e) => toast(true, error_text(&e)),
             }
         });
     };
@@ -682,7 +667,7 @@ fn HistoryPanel(doc: Doc) -> impl IntoView {
     let load = move || {
         let id = doc.id.get_untracked();
         spawn_local(async move {
-            versions.set(Some(draft_versions(id).await.map_err(err_text)));
+            versions.set(Some(draft_versions(id).await.map_err(|e| error_text(&e))));
         });
     };
     // Opening the panel loads the list; each save refreshes it.
@@ -694,12 +679,12 @@ fn HistoryPanel(doc: Doc) -> impl IntoView {
     let restore = move |vid: String| {
         let id = doc.id.get_untracked();
         spawn_local(async move {
-            match restore_version(Doc::csrf(), id, vid).await {
+            match restore_version(csrf(), id, vid).await {
                 Ok(d) => {
                     doc.load(d);
                     toast(false, "Version restored. The text before it is kept in the history.");
                 }
-                Err(e) => toast(true, err_text(e)),
+                Err(e) => toast(true, error_text(&e)),
             }
         });
     };
@@ -898,16 +883,16 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
             doc.variants.get_untracked().into_iter().filter(|(p, t)| selected.contains(p) && !t.trim().is_empty()).collect();
         spawn_local(async move {
             // Publish exactly what is on screen: save first.
-            let saved = save_draft(Doc::csrf(), draft.clone(), title, idea, serde_json::to_string(&body).unwrap_or_default(), false).await;
+            let saved = save_draft(csrf(), draft.clone(), title, idea, serde_json::to_string(&body).unwrap_or_default(), false).await;
             if let Err(e) = saved {
-                error.set(Some(err_text(e)));
+                error.set(Some(error_text(&e)));
                 busy.set(false);
                 return;
             }
             let sent = if m == "queue" {
-                queue_draft(Doc::csrf(), draft, ids.join(",")).await
+                queue_draft(csrf(), draft, ids.join(",")).await
             } else {
-                publish_draft(Doc::csrf(), draft, ids.join(","), at, f).await
+                publish_draft(csrf(), draft, ids.join(","), at, f).await
             };
             match sent {
                 Ok(list) => {
@@ -917,12 +902,11 @@ fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoV
                     posts.set(Some(list));
                 }
                 Err(e) => {
-                    let text = err_text(e);
-                    let (code, msg) = text.split_once('|').unwrap_or(("", text.as_str()));
+                    let (code, msg) = error_parts(&e);
                     if code == "ambiguous_time" {
-                        ask_fold.set(Some(msg.to_string()));
+                        ask_fold.set(Some(msg));
                     } else {
-                        error.set(Some(msg.to_string()));
+                        error.set(Some(msg));
                     }
                 }
             }

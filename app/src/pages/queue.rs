@@ -1,24 +1,14 @@
 //! Queue (`/queue`): each account's weekly posting times, and what its queue sends next.
 //! "Add to queue" in the editor takes an account's next free time from here.
 
-use crate::components::{page_ctx, toast, Spinner};
+use crate::components::{csrf, error_parts, toast, Spinner};
 use crate::pages::app::{AppShell, EmptyState};
-use crate::queue_api::{add_posting_time, queue_data, remove_posting_time, QueueAccount, SlotView, WEEKDAYS};
+use crate::queue_api::{add_posting_time, queue_data, remove_posting_time, QueueAccount, SlotView};
+use covalynce::WEEKDAYS;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30";
-
-fn csrf() -> String {
-    page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default()
-}
-
-/// Server-fn errors arrive as `code|message`; people see the message.
-fn message(e: ServerFnError) -> String {
-    let text = e.to_string();
-    let text = text.trim_start_matches("error running server function: ");
-    text.split_once('|').map(|(_, m)| m).unwrap_or(text).to_string()
-}
 
 /// "Wed 25 Nov · 09:30" from the profile-local date and time.
 fn when_label(date: &str, time: &str) -> String {
@@ -42,7 +32,7 @@ pub fn QueuePage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"Your queues could not be loaded."</p>
-                            <p class="mt-1">{message(e)}</p>
+                            <p class="mt-1">{error_parts(&e).1}</p>
                         </div>
                     }.into_any(),
                     Ok(q) if q.accounts.is_empty() => view! {
@@ -157,7 +147,7 @@ fn TimeChip(s: SlotView, day: usize, version: RwSignal<u32>) -> impl IntoView {
         spawn_local(async move {
             match remove_posting_time(csrf(), id.get_value()).await {
                 Ok(()) => version.update(|v| *v += 1),
-                Err(e) => toast(true, message(e)),
+                Err(e) => toast(true, error_parts(&e).1),
             }
             busy.set(false);
         });
@@ -201,7 +191,7 @@ fn AddTime(account: StoredValue<String>, label: String, version: RwSignal<u32>) 
                     toast(false, if n == 1 { format!("Added {t}.") } else { format!("Added {t} on {n} days.") });
                     version.update(|v| *v += 1);
                 }
-                Err(e) => error.set(Some(message(e))),
+                Err(e) => error.set(Some(error_parts(&e).1)),
             }
             busy.set(false);
         });

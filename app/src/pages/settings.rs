@@ -2,7 +2,7 @@
 
 use super::app::AppShell;
 use crate::api::{LogoutEverywhere, RevokeSession, UpdateProfile};
-use crate::components::{page_ctx, toast, CsrfField, PageRefresh, Spinner};
+use crate::components::{csrf, page_ctx, toast, CsrfField, PageRefresh, Spinner};
 use leptos::either::Either;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -207,7 +207,6 @@ fn AiCard() -> impl IntoView {
     let loaded = Resource::new(|| (), |_| ai_settings());
     let testing = RwSignal::new(false);
     let test_result = RwSignal::new(None::<(bool, String)>);
-    let csrf = move || page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default();
     let field = move |name: &'static str, label: &'static str, secret: bool, placeholder: &'static str, help: &'static str| {
         let state = RwSignal::new(FieldState::Idle);
         let id = format!("ai-{name}");

@@ -1,7 +1,7 @@
 //! Settings → Webhooks: register URLs for events, see each signing secret once, send a test,
 //! and read the delivery log. Everything here is a server function call from the browser.
 
-use crate::components::{page_ctx, toast, Spinner};
+use crate::components::{csrf, error_text, toast, Spinner};
 use crate::webhooks_api::{
     create_webhook, delete_webhook, test_webhook, webhook_deliveries, CreatedWebhook, DeliveryView, WebhookView, EVENT_CHOICES,
 };
@@ -9,14 +9,6 @@ use leptos::prelude::*;
 
 const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30";
 const SECONDARY: &str = "inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-60";
-
-fn clean(e: ServerFnError) -> String {
-    e.to_string().trim_start_matches("error running server function: ").to_string()
-}
-
-fn csrf() -> String {
-    page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default()
-}
 
 fn status_chip(status: &str) -> (&'static str, &'static str) {
     match status {
@@ -45,7 +37,7 @@ pub fn WebhooksCard() -> impl IntoView {
             <div class="space-y-6 px-6 py-5">
                 <Transition fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading webhooks…"</p> }>
                     {move || hooks.get().map(|r| match r {
-                        Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{clean(e)}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="rounded-xl border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500" data-testid="webhooks-empty">
                                 "No webhooks yet. Add a URL below and choose the events it should receive."
@@ -81,7 +73,7 @@ fn EndpointRow(w: WebhookView, version: RwSignal<u32>) -> impl IntoView {
             result.set(Some(match test_webhook(csrf(), id.get_value()).await {
                 Ok(d) if d.status == "delivered" => (true, format!("Test delivered ({}).", d.result)),
                 Ok(d) => (false, format!("Test failed: {}", d.result)),
-                Err(e) => (false, clean(e)),
+                Err(e) => (false, error_text(&e)),
             }));
             testing.set(false);
             version.update(|v| *v += 1);
@@ -95,7 +87,7 @@ fn EndpointRow(w: WebhookView, version: RwSignal<u32>) -> impl IntoView {
                     toast(false, "Webhook deleted.");
                     version.update(|v| *v += 1);
                 }
-                Err(e) => toast(true, clean(e)),
+                Err(e) => toast(true, error_text(&e)),
             }
             deleting.set(false);
             confirming.set(false);
@@ -182,7 +174,7 @@ fn AddForm(version: RwSignal<u32>, created: RwSignal<Option<CreatedWebhook>>) ->
                     url.set(String::new());
                     version.update(|v| *v += 1);
                 }
-                Err(e) => error.set(Some(clean(e))),
+                Err(e) => error.set(Some(error_text(&e))),
             }
             busy.set(false);
         });
@@ -265,7 +257,7 @@ fn DeliveryLog(version: RwSignal<u32>) -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading deliveries…"</p> }>
                 {move || log.get().map(|r| match r {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{clean(e)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="text-sm text-slate-500" data-testid="deliveries-empty">"No deliveries yet. Send a test to see one here."</p>
                     }.into_any(),
