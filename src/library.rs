@@ -138,11 +138,13 @@ pub struct LibraryPage {
 }
 
 /// A publication's status in the library's words (`None`: it no longer counts, e.g. cancelled).
+/// The same reading as the draft's own status (`Publisher::refresh_draft_status`): an
+/// unconfirmed post most likely went out, so it counts as published.
 pub fn chip_status(post_status: &str) -> Option<&'static str> {
     match post_status {
         "pending" | "publishing" => Some("scheduled"),
-        "posted" => Some("published"),
-        "failed" | "unconfirmed" => Some("failed"),
+        "posted" | "unconfirmed" => Some("published"),
+        "failed" => Some("failed"),
         _ => None,
     }
 }

@@ -11,7 +11,7 @@ use crate::connections::{Connection, Connections};
 use crate::db::{is_unique_violation, now_ms, opt, Backend, Db};
 use crate::domain::{
     check_length, local_to_utc_lenient, local_to_utc_ms, parse_local, platform_info, utc_ms_to_local, DomainError, Fold, Freq, PlatformId,
-    Recurrence, Timezone,
+    Recurrence, Timezone, WEEKDAYS,
 };
 use crate::publish::{NewPost, Post, PublishError, Publisher};
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime};
@@ -32,7 +32,6 @@ const MAX_POSTS: usize = 1000;
 const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
 /// The CSV columns, in the template's order. `image_url` and `dst` may be left out.
 pub const CSV_COLUMNS: [&str; 6] = ["date", "time", "accounts", "text", "image_url", "dst"];
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 fn invalid(code: &str, msg: impl Into<String>) -> PublishError {
     PublishError::Invalid(DomainError::new(code, msg))
@@ -356,7 +355,7 @@ impl Scheduler {
         }
         let mut conns = vec![];
         for cid in &input.connection_ids {
-            conns.push(self.connections.get(user_id, cid).await.map_err(|_| PublishError::NotFound("That account"))?);
+            conns.push(self.account(user_id, cid).await?);
         }
         let total = times.len() * conns.len();
         if total > MAX_POSTS {
@@ -482,7 +481,7 @@ impl Scheduler {
 
     /// `weekday` is 0–6 (Monday = 0) or a day name; `time` is `HH:MM` in the person's zone.
     pub async fn add_slot(&self, user_id: &str, connection_id: &str, weekday: &str, time: &str) -> Result<Slot, PublishError> {
-        let conn = self.connections.get(user_id, connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
+        let conn = self.account(user_id, connection_id).await?;
         let day = parse_weekday(weekday)?;
         let t = NaiveTime::parse_from_str(time.trim(), "%H:%M")
             .map_err(|_| DomainError::new("invalid_time", format!("\"{}\" is not a time. Use 24-hour HH:MM, e.g. 09:30.", time.trim())))?;
@@ -536,9 +535,44 @@ impl Scheduler {
     /// Several posts into their accounts' queues at once (a draft to each chosen account):
     /// all or nothing, one batch. Every account must have time slots.
     pub async fn queue(&self, user_id: &str, items: Vec<QueueItem>) -> Result<Vec<Post>, PublishError> {
+        let mut resolved = vec![];
+        for it in items {
+            resolved.push((self.account(user_id, &it.connection_id).await?, it));
+        }
+        self.queue_for(user_id, resolved).await
+    }
+
+    /// A draft into each account's queue: each gets the draft's text for its platform.
+    pub async fn queue_draft(
+        &self,
+        user_id: &str,
+        draft: &crate::drafts::Draft,
+        connection_ids: &[String],
+    ) -> Result<Vec<Post>, PublishError> {
+        let mut resolved = vec![];
+        for id in connection_ids {
+            let conn = self.account(user_id, id).await?;
+            let item = QueueItem {
+                connection_id: conn.id.clone(),
+                text: draft.variants.get(conn.platform.as_str()).cloned().unwrap_or_default(),
+                title: Some(draft.title.clone()),
+                image_url: draft.image_url.clone(),
+                draft_id: Some(draft.id.clone()),
+            };
+            resolved.push((conn, item));
+        }
+        self.queue_for(user_id, resolved).await
+    }
+
+    async fn account(&self, user_id: &str, id: &str) -> Result<Connection, PublishError> {
+        self.connections.get(user_id, id).await.map_err(|_| PublishError::NotFound("That account"))
+    }
+
+    async fn queue_for(&self, user_id: &str, resolved: Vec<(Connection, QueueItem)>) -> Result<Vec<Post>, PublishError> {
         let mut conns = vec![];
-        for it in &items {
-            let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
+        let mut items = vec![];
+        for (conn, it) in resolved {
+            items.push(it);
             let slots = self.slots(user_id, Some(&conn.id)).await?;
             let weekly: Vec<(u32, NaiveTime)> = slots
                 .iter()

@@ -414,20 +414,8 @@ pub async fn queue_draft(csrf: String, draft: String, accounts: String) -> Resul
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let d = st.drafts.get(&me.sub, &draft).await.map_err(draft_err)?;
-    let mut items = vec![];
-    for id in accounts.split(',').filter(|a| !a.is_empty()) {
-        let conn =
-            st.connections.get(&me.sub, id).await.map_err(|_| publish_err(covalynce::publish::PublishError::NotFound("That account")))?;
-        items.push(covalynce::schedule::QueueItem {
-            connection_id: conn.id,
-            text: d.variants.get(conn.platform.as_str()).cloned().unwrap_or_default(),
-            title: Some(d.title.clone()),
-            image_url: d.image_url.clone(),
-            draft_id: Some(d.id.clone()),
-        });
-    }
-    let s = covalynce::schedule::Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone());
-    let posts = s.queue(&me.sub, items).await.map_err(publish_err)?;
+    let ids: Vec<String> = accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
+    let posts = crate::schedule_api::ssr::scheduler(&st).queue_draft(&me.sub, &d, &ids).await.map_err(publish_err)?;
     Ok(post_views(&st, &me.sub, posts).await)
 }
 

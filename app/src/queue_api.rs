@@ -5,9 +5,6 @@ use crate::schedule_api::CalPost;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Monday first, as the core counts them (0 = Monday).
-pub const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlotView {
     pub id: String,

@@ -361,13 +361,14 @@ async fn insert_rollup(tx: &mut sqlx::Transaction<'_, sqlx::Any>, table: &str, r
         let sql = format!("insert into {table} ({}) values {}", cols.join(", "), marks.join(", "));
         let mut q = sqlx::query(&sql);
         for (keys, s) in chunk {
-            for k in keys {
-                q = match k {
-                    Key::Text(t) => q.bind(*t),
-                    Key::Int(i) => q.bind(*i),
-                };
-            }
-            q = q.bind(s.t.views).bind(s.t.impressions).bind(s.t.likes).bind(s.t.comments).bind(s.t.shares).bind(s.t.saves).bind(s.rated);
+            q = bind_keys(q, keys)
+                .bind(s.t.views)
+                .bind(s.t.impressions)
+                .bind(s.t.likes)
+                .bind(s.t.comments)
+                .bind(s.t.shares)
+                .bind(s.t.saves)
+                .bind(s.rated);
             if counted {
                 q = q.bind(s.posts);
             }

@@ -19,7 +19,7 @@ pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
 pub use profile::{DisplayName, Timezone};
-pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES};
+pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES, WEEKDAYS};
 pub use template::{placeholders, render, TemplateError};
 pub use text::{check_length, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
 pub use troubleshoot::{diagnose, Diagnosis};

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 /// A series may not make more posts than this (a year of daily posts).
 pub const MAX_OCCURRENCES: usize = 366;
 
+/// Monday first: weekday numbers are 0 = Monday … 6 = Sunday everywhere.
+pub const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Freq {
