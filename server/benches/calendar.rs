@@ -10,10 +10,12 @@
 //! env: BENCH_REQUESTS (per scenario, default 100), BENCH_POSTS (default 5000),
 //!      BENCH_PG_ADMIN_URL (default postgres://127.0.0.1:5432/test; unreachable → skipped)
 
+mod common;
+
 use chrono::{Datelike, Months, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PLATFORMS: [&str; 6] = ["x", "linkedin", "bluesky", "mastodon", "threads", "facebook"];
 const STATUSES: [(&str, u32); 4] = [("pending", 80), ("posted", 12), ("failed", 5), ("unconfirmed", 3)];
@@ -66,25 +68,6 @@ async fn seed(pool: &sqlx::AnyPool, user_id: &str, count: usize, start: i64, end
     }
 }
 
-/// Signs up through the JSON API; returns a client carrying the session and the user id.
-async fn user(base: &str, tag: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let email = format!("{tag}-{}@example.com", uuid::Uuid::new_v4());
-    let r = client
-        .post(format!("{base}/auth/signup"))
-        .json(&serde_json::json!({"email": email, "password": "correct horse battery 9", "name": "Bench User"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "signup");
-    let me: serde_json::Value = client.get(format!("{base}/auth/me")).send().await.unwrap().json().await.unwrap();
-    (client, me["id"].as_str().unwrap().to_string())
-}
-
-fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
-
 fn ms(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
 }
@@ -106,7 +89,7 @@ async fn run(label: &str, database_url: Option<String>) {
     let db = app.state().auth.db().clone();
     tokio::spawn(app.run_until_stopped());
 
-    let (client, me) = user(&base, "owner").await;
+    let (client, me) = common::user(&base, "owner").await;
     sqlx::query("update users set timezone = 'Europe/Berlin' where id = $1").bind(&me).execute(db.pool()).await.unwrap();
     // Next month, in full; the month before and after get some posts too.
     let today = chrono::Utc::now().date_naive();
@@ -119,7 +102,7 @@ async fn run(label: &str, database_url: Option<String>) {
     seed(db.pool(), &me, 500, ms(first) - 30 * 86_400_000, ms(first), &mut rng).await;
     seed(db.pool(), &me, 500, ms(next), ms(next) + 30 * 86_400_000, &mut rng).await;
     for n in 0..2 {
-        let (_, noise) = user(&base, &format!("noise{n}")).await;
+        let (_, noise) = common::user(&base, &format!("noise{n}")).await;
         seed(db.pool(), &noise, posts, ms(first), ms(next), &mut rng).await;
     }
     if label == "postgres" {
@@ -147,26 +130,9 @@ async fn run(label: &str, database_url: Option<String>) {
         assert!(first_resp.status().is_success(), "{name}: {}", first_resp.status());
         let body = first_resp.bytes().await.unwrap();
         let count = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["posts"].as_array().map(Vec::len));
-        for _ in 0..5 {
-            client.get(&url).send().await.unwrap().bytes().await.unwrap();
-        }
-        let mut lat = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let r = client.get(&url).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.bytes().await.unwrap();
-            lat.push(t.elapsed());
-        }
-        lat.sort();
+        let (p50, p95, max) = common::latencies(&client, &url, 5, requests).await;
         let count = count.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-        println!(
-            "{name:<34} {count:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2}",
-            body.len() as f64 / 1024.0,
-            pct(&lat, 0.5),
-            pct(&lat, 0.95),
-            pct(&lat, 1.0)
-        );
+        println!("{name:<34} {count:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2}", body.len() as f64 / 1024.0, p50, p95, max);
     }
     println!();
     db.close().await;
@@ -175,19 +141,5 @@ async fn run(label: &str, database_url: Option<String>) {
 
 #[tokio::main]
 async fn main() {
-    run("sqlite", None).await;
-
-    let admin = std::env::var("BENCH_PG_ADMIN_URL").unwrap_or_else(|_| "postgres://127.0.0.1:5432/test".into());
-    use sqlx::Connection;
-    match sqlx::postgres::PgConnection::connect(&admin).await {
-        Err(e) => println!("postgres: skipped ({admin} unreachable: {e})"),
-        Ok(mut conn) => {
-            let name = format!("cov_bench_calendar_{}", std::process::id());
-            sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&format!("/{name}"));
-            run("postgres", Some(url.to_string())).await;
-            let _ = sqlx::query(&format!("drop database {name} with (force)")).execute(&mut conn).await;
-        }
-    }
+    common::on_both_backends("calendar", run).await;
 }

@@ -14,9 +14,11 @@
 //!      BENCH_PG_ADMIN_URL (default postgres://127.0.0.1:5432/test; unreachable → skipped),
 //!      BENCH_KEEP=1 keeps both databases
 
+mod common;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PLATFORMS: [&str; 10] =
     ["x", "facebook", "instagram", "linkedin", "youtube", "tiktok", "pinterest", "threads", "bluesky", "mastodon"];
@@ -39,21 +41,6 @@ const WORDS: [&str; 16] = [
     "story",
 ];
 const DAY: i64 = 86_400_000;
-
-/// Signs up through the JSON API; returns a client carrying the session and the user id.
-async fn user(base: &str, tag: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let email = format!("{tag}-{}@example.com", uuid::Uuid::new_v4());
-    let r = client
-        .post(format!("{base}/auth/signup"))
-        .json(&serde_json::json!({"email": email, "password": "correct horse battery 9", "name": "Bench User"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "signup");
-    let me: serde_json::Value = client.get(format!("{base}/auth/me")).send().await.unwrap().json().await.unwrap();
-    (client, me["id"].as_str().unwrap().to_string())
-}
 
 /// One account per platform, with hourly follower counts over two years (SQL-generated).
 async fn accounts(pool: &sqlx::AnyPool, user_id: &str, now: i64) -> Vec<String> {
@@ -177,10 +164,6 @@ async fn snapshots(pool: &sqlx::AnyPool, user_id: &str, now: i64) -> i64 {
     .rows_affected() as i64
 }
 
-fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
-
 async fn run(label: &str, database_url: Option<String>) {
     let count: usize = std::env::var("BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
@@ -201,7 +184,7 @@ async fn run(label: &str, database_url: Option<String>) {
     let db = state.auth.db().clone();
     tokio::spawn(app.run_until_stopped());
 
-    let (client, me) = user(&base, "owner").await;
+    let (client, me) = common::user(&base, "owner").await;
     let now = chrono::Utc::now().timestamp_millis();
     let mut rng = StdRng::seed_from_u64(6);
     let t = Instant::now();
@@ -216,7 +199,7 @@ async fn run(label: &str, database_url: Option<String>) {
     let rebuilt = t.elapsed();
     let mut noise_snaps = 0;
     for n in 0..2 {
-        let (_, other) = user(&base, &format!("noise{n}")).await;
+        let (_, other) = common::user(&base, &format!("noise{n}")).await;
         let theirs = accounts(db.pool(), &other, now).await;
         posts(db.pool(), &other, &theirs, count / 5, &mut rng, now).await;
         noise_snaps += snapshots(db.pool(), &other, now).await;
@@ -256,50 +239,19 @@ async fn run(label: &str, database_url: Option<String>) {
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert!(v["totalViews"].as_i64().unwrap_or(0) > 0 || path.contains("7d"), "{name}: the seeded numbers show: {v}");
         }
-        for _ in 0..10 {
-            client.get(&url).send().await.unwrap().bytes().await.unwrap();
-        }
-        let mut lat = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let r = client.get(&url).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.bytes().await.unwrap();
-            lat.push(t.elapsed());
-        }
-        lat.sort();
-        println!("{name:<30} {:>9.2} {:>9.2} {:>9.2}", pct(&lat, 0.5), pct(&lat, 0.95), pct(&lat, 1.0));
+        let (p50, p95, max) = common::latencies(&client, &url, 10, requests).await;
+        println!("{name:<30} {:>9.2} {:>9.2} {:>9.2}", p50, p95, max);
     }
     println!();
     db.close().await;
-    if keep() {
+    if common::keep() {
         println!("{label}: kept {}", database_url.unwrap_or_else(|| format!("{}", dir.display())));
     } else {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
 
-fn keep() -> bool {
-    std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1")
-}
-
 #[tokio::main]
 async fn main() {
-    run("sqlite", None).await;
-
-    let admin = std::env::var("BENCH_PG_ADMIN_URL").unwrap_or_else(|_| "postgres://127.0.0.1:5432/test".into());
-    use sqlx::Connection;
-    match sqlx::postgres::PgConnection::connect(&admin).await {
-        Err(e) => println!("postgres: skipped ({admin} unreachable: {e})"),
-        Ok(mut conn) => {
-            let name = format!("cov_bench_dashboard_{}", std::process::id());
-            sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&format!("/{name}"));
-            run("postgres", Some(url.to_string())).await;
-            if !keep() {
-                let _ = sqlx::query(&format!("drop database {name} with (force)")).execute(&mut conn).await;
-            }
-        }
-    }
+    common::on_both_backends("dashboard", run).await;
 }
