@@ -72,22 +72,11 @@ fn ms(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
 }
 
-async fn run(label: &str, database_url: Option<String>) {
-    let posts: usize = std::env::var("BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
-    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
-    let dir = std::env::temp_dir().join(format!("covalynce-bench-calendar-{}-{label}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::env::set_var("DATA_DIR", &dir);
-    std::env::set_var("BIND_ADDR", "127.0.0.1:0");
-    match &database_url {
-        Some(u) => std::env::set_var("DATABASE_URL", u),
-        None => std::env::remove_var("DATABASE_URL"),
-    }
-    let config = server::config::Config::from_env().unwrap();
-    let app = server::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let db = app.state().auth.db().clone();
-    tokio::spawn(app.run_until_stopped());
+async fn run(label: &'static str, database_url: Option<String>) {
+    let posts: usize = common::env_usize("BENCH_POSTS", 5_000);
+    let requests: usize = common::env_usize("BENCH_REQUESTS", 100);
+    let bench = common::start("calendar", label, database_url).await;
+    let (base, db) = (bench.base.clone(), bench.db.clone());
 
     let (client, me) = common::user(&base, "owner").await;
     sqlx::query("update users set timezone = 'Europe/Berlin' where id = $1").bind(&me).execute(db.pool()).await.unwrap();
@@ -134,12 +123,9 @@ async fn run(label: &str, database_url: Option<String>) {
         let count = count.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
         println!("{name:<34} {count:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2}", body.len() as f64 / 1024.0, p50, p95, max);
     }
-    println!();
-    db.close().await;
-    let _ = std::fs::remove_dir_all(dir);
+    bench.finish().await;
 }
 
-#[tokio::main]
-async fn main() {
-    common::on_both_backends("calendar", run).await;
+fn main() {
+    common::main_on_both_backends("calendar", run);
 }

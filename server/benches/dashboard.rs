@@ -164,25 +164,14 @@ async fn snapshots(pool: &sqlx::AnyPool, user_id: &str, now: i64) -> i64 {
     .rows_affected() as i64
 }
 
-async fn run(label: &str, database_url: Option<String>) {
-    let count: usize = std::env::var("BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let dir = std::env::temp_dir().join(format!("covalynce-bench-dashboard-{}-{label}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::env::set_var("DATA_DIR", &dir);
-    std::env::set_var("BIND_ADDR", "127.0.0.1:0");
+async fn run(label: &'static str, database_url: Option<String>) {
+    let count: usize = common::env_usize("BENCH_POSTS", 100_000);
+    let requests: usize = common::env_usize("BENCH_REQUESTS", 200);
     // The seeded posts are all due: no worker may try to pull them from real networks.
     std::env::set_var("ANALYTICS_WORKER", "0");
-    match &database_url {
-        Some(u) => std::env::set_var("DATABASE_URL", u),
-        None => std::env::remove_var("DATABASE_URL"),
-    }
-    let config = server::config::Config::from_env().unwrap();
-    let app = server::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
-    let db = state.auth.db().clone();
-    tokio::spawn(app.run_until_stopped());
+    let bench = common::start("dashboard", label, database_url).await;
+    let (base, db) = (bench.base.clone(), bench.db.clone());
+    let state = bench.state.clone();
 
     let (client, me) = common::user(&base, "owner").await;
     let now = chrono::Utc::now().timestamp_millis();
@@ -242,16 +231,9 @@ async fn run(label: &str, database_url: Option<String>) {
         let (p50, p95, max) = common::latencies(&client, &url, 10, requests).await;
         println!("{name:<30} {:>9.2} {:>9.2} {:>9.2}", p50, p95, max);
     }
-    println!();
-    db.close().await;
-    if common::keep() {
-        println!("{label}: kept {}", database_url.unwrap_or_else(|| format!("{}", dir.display())));
-    } else {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    bench.finish().await;
 }
 
-#[tokio::main]
-async fn main() {
-    common::on_both_backends("dashboard", run).await;
+fn main() {
+    common::main_on_both_backends("dashboard", run);
 }

@@ -178,22 +178,11 @@ async fn seed(pool: &sqlx::AnyPool, user_id: &str, count: usize, rng: &mut StdRn
     }
 }
 
-async fn run(label: &str, database_url: Option<String>) {
-    let drafts: usize = std::env::var("BENCH_DRAFTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let dir = std::env::temp_dir().join(format!("covalynce-bench-library-{}-{label}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::env::set_var("DATA_DIR", &dir);
-    std::env::set_var("BIND_ADDR", "127.0.0.1:0");
-    match &database_url {
-        Some(u) => std::env::set_var("DATABASE_URL", u),
-        None => std::env::remove_var("DATABASE_URL"),
-    }
-    let config = server::config::Config::from_env().unwrap();
-    let app = server::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let db = app.state().auth.db().clone();
-    tokio::spawn(app.run_until_stopped());
+async fn run(label: &'static str, database_url: Option<String>) {
+    let drafts: usize = common::env_usize("BENCH_DRAFTS", 10_000);
+    let requests: usize = common::env_usize("BENCH_REQUESTS", 200);
+    let bench = common::start("library", label, database_url).await;
+    let (base, db) = (bench.base.clone(), bench.db.clone());
 
     let (client, me) = common::user(&base, "owner").await;
     let mut rng = StdRng::seed_from_u64(4);
@@ -231,16 +220,9 @@ async fn run(label: &str, database_url: Option<String>) {
         let matches = matches.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
         println!("{name:<30} {matches:>8} {:>9.2} {:>9.2} {:>9.2}", p50, p95, max);
     }
-    println!();
-    db.close().await;
-    if common::keep() {
-        println!("{label}: kept {}", database_url.unwrap_or_else(|| format!("{}", dir.display())));
-    } else {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    bench.finish().await;
 }
 
-#[tokio::main]
-async fn main() {
-    common::on_both_backends("library", run).await;
+fn main() {
+    common::main_on_both_backends("library", run);
 }
