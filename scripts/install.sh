@@ -7,8 +7,9 @@ cd "$ROOT"
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # rustc-web + rust-web-src build std for wasm32 (rustup cannot add that target here);
-# lld-22 makes /usr/bin/rust-lld resolve; chromium runs the end-to-end tests.
-APT_PKGS=(rustc-web cargo-web rust-web-src lld-22 chromium pkg-config ca-certificates)
+# lld-22 makes /usr/bin/rust-lld resolve; chromium runs the end-to-end tests; faketime runs a
+# replica with a skewed clock in the crash tests.
+APT_PKGS=(rustc-web cargo-web rust-web-src lld-22 chromium pkg-config ca-certificates faketime)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

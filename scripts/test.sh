@@ -3,7 +3,9 @@
 #   - fmt and clippy (-D warnings) per package and feature set
 #   - unit tests, and the integration suite on SQLite and on PostgreSQL
 #     (TEST_DATABASE_URL, default postgres://127.0.0.1:5432/test; unreachable = failure)
-#   - the crash test (kill -9 while publishing) and three replicas sharing one PostgreSQL
+#   - the crash test (kill -9 while publishing), three replicas sharing one PostgreSQL and a
+#     replica whose clock runs 45 s ahead (faketime)
+#   - a short cargo-fuzz pass over the untrusted-input parsers (scripts/fuzz.sh)
 #   - Playwright end-to-end tests in Debian's Chromium, with and without JavaScript
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -39,6 +41,9 @@ TEST_DATABASE_URL="$PG_URL" cargo test -p server --test api
 
 step "crash and replica tests (real processes: kill -9 during dispatch on SQLite; three replicas on PostgreSQL)"
 TEST_DATABASE_URL="$PG_URL" cargo test -p server --test crash -- --nocapture
+
+step "fuzzing (a short pass: 20 s per target; longer runs: bash scripts/fuzz.sh 600)"
+bash scripts/fuzz.sh 20
 
 step "end-to-end (Playwright + Chromium)"
 E2E_BIN="$CARGO_TARGET_DIR/debug/covalynce" node_modules/.bin/playwright test -c end2end/playwright.config.ts

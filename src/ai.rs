@@ -8,6 +8,7 @@
 use crate::crypto::Keys;
 use crate::db::{now_ms, opt, Db};
 use crate::domain::{builtin_variants, check_length, fit_to_limit, limit_hint, tone, DomainError, PlatformId};
+use crate::outbound;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -15,6 +16,9 @@ use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+/// Largest answer read from an AI service (a chat completion is a few KB).
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+const USER_AGENT: &str = concat!("Covalynce/", env!("CARGO_PKG_VERSION"));
 
 /// What the browser may see: never a key, only its hint.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -172,12 +176,20 @@ pub fn parse_platforms(raw: &[String]) -> Result<Vec<PlatformId>, AiError> {
     Ok(out)
 }
 
+/// Scheme, host and port: where a key may be sent. A new origin needs the key again, so a
+/// stored key never follows the base URL to a server its owner did not give it to.
+fn origin(base_url: &str) -> Option<url::Origin> {
+    url::Url::parse(base_url).ok().map(|u| u.origin())
+}
+
 #[derive(Clone)]
 pub struct Ai {
     db: Db,
     keys: Keys,
-    http: reqwest::Client,
     timeout: Duration,
+    /// Base URLs may reach private and loopback addresses (`AI_ALLOW_PRIVATE`: an admin's
+    /// choice for a model server on this machine or network). Off: public addresses only.
+    allow_private: bool,
 }
 
 struct Stored {
@@ -188,14 +200,44 @@ struct Stored {
 
 impl Ai {
     /// `timeout` bounds one generation; models can be slow, but a person is waiting.
-    pub fn new(db: Db, keys: Keys, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("static reqwest config is valid");
-        Self { db, keys, http, timeout }
+    pub fn new(db: Db, keys: Keys, timeout: Duration, allow_private: bool) -> Self {
+        Self { db, keys, timeout, allow_private }
+    }
+
+    /// The guarded client for one request to `url` (a user's base URL: resolved, checked,
+    /// pinned; see `outbound`).
+    async fn client(&self, url: &str) -> Result<(url::Url, reqwest::Client), AiError> {
+        let u = url::Url::parse(url).map_err(|_| invalid("invalid_base_url", "The base URL in Settings → AI is not a web address."))?;
+        let c = outbound::client_for(&u, self.allow_private, self.timeout, USER_AGENT).await.map_err(|r| self.refused(r))?;
+        Ok((u, c))
+    }
+
+    fn refused(&self, r: outbound::Refused) -> AiError {
+        match r {
+            outbound::Refused::Blocked { .. } => invalid(
+                "private_address",
+                format!("{r} The AI base URL must be a public address; an admin can allow a model server on this machine or network with AI_ALLOW_PRIVATE=1."),
+            ),
+            outbound::Refused::UnknownHost(_) => invalid("unknown_host", format!("{r} Check the base URL in Settings → AI.")),
+            outbound::Refused::Url(_) => invalid("invalid_base_url", format!("{r} Check the base URL in Settings → AI.")),
+            outbound::Refused::Client(e) => AiError::Internal(anyhow::anyhow!("building the AI client: {e}")),
+        }
+    }
+
+    /// The answer's status, Retry-After (seconds) and body, read up to `MAX_ANSWER_BYTES`.
+    async fn read(&self, resp: Result<reqwest::Response, reqwest::Error>) -> Result<(u16, Option<f64>, String), AiError> {
+        let resp = resp.map_err(|e| self.transport(e))?;
+        let status = resp.status().as_u16();
+        let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+        let body = outbound::text_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+            outbound::ReadError::TooLarge { limit } => provider(
+                502,
+                "ai_answer_too_large",
+                format!("The AI service sent more than {}, far more than any answer needs; we stopped reading. Check the base URL in Settings → AI.", outbound::mb(limit)),
+            ),
+            outbound::ReadError::Transport(e) => self.transport(e),
+        })?;
+        Ok((status, retry, body))
     }
 
     async fn row(&self, user_id: &str) -> Result<Option<sqlx::any::AnyRow>, AiError> {
@@ -220,6 +262,22 @@ impl Ai {
         let gemini = input.gemini_key.as_deref().map(|k| clean_key(k, "a Gemini API key")).transpose()?;
         let base = input.base_url.as_deref().map(clean_base_url).transpose()?;
         let model = input.model.as_deref().map(clean_model).transpose()?;
+        if let Some(b) = &base {
+            let current = self.row(user_id).await?;
+            let has_key = current.as_ref().is_some_and(|r| opt::<String>(r, "openai_key").is_some());
+            let old = current.as_ref().map(|r| r.get::<String, _>("base_url")).unwrap_or_else(|| DEFAULT_BASE_URL.into());
+            if has_key && openai.is_none() && origin(b) != origin(&old) {
+                return Err(invalid(
+                    "key_required",
+                    "Enter the API key again for the new server: a saved key is only sent to the server it was saved for. \
+                     Send the key together with the new base URL (in Settings → AI: remove the saved key, change the base URL, then paste the key).",
+                ));
+            }
+            // Refused now rather than at the first generation.
+            let u = url::Url::parse(b)
+                .map_err(|_| invalid("invalid_base_url", "The base URL must be a web address like https://api.openai.com/v1."))?;
+            outbound::vet(&u, self.allow_private).await.map_err(|r| self.refused(r))?;
+        }
         let now = now_ms();
         let mut tx = self.db.pool().begin().await?;
         sqlx::query("insert into ai_settings (user_id, updated_at) values ($1, $2) on conflict (user_id) do nothing")
@@ -287,14 +345,8 @@ impl Ai {
                 message: "No API key saved yet. Paste one above; it is saved when you leave the field.".into(),
             });
         };
-        let resp = self.http.get(format!("{}/models", s.base_url)).bearer_auth(&key).send().await;
-        let (status, body) = match resp {
-            Ok(r) => {
-                let st = r.status().as_u16();
-                (st, r.text().await.unwrap_or_default())
-            }
-            Err(e) => return Err(self.transport(e)),
-        };
+        let (u, client) = self.client(&format!("{}/models", s.base_url)).await?;
+        let (status, _, body) = self.read(client.get(u).bearer_auth(&key).send().await).await?;
         if !(200..300).contains(&status) {
             return Err(openai_error(status, &body, None));
         }
@@ -361,11 +413,8 @@ impl Ai {
             "response_format": {"type": "json_object"},
             "temperature": 0.7,
         });
-        let resp = self.http.post(format!("{}/chat/completions", s.base_url)).bearer_auth(key).json(&body).send().await;
-        let resp = resp.map_err(|e| self.transport(e))?;
-        let status = resp.status().as_u16();
-        let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
-        let text = resp.text().await.map_err(|e| self.transport(e))?;
+        let (u, client) = self.client(&format!("{}/chat/completions", s.base_url)).await?;
+        let (status, retry, text) = self.read(client.post(u).bearer_auth(key).json(&body).send().await).await?;
         if !(200..300).contains(&status) {
             return Err(openai_error(status, &text, retry.map(|r| r.ceil() as u64)));
         }

@@ -124,6 +124,11 @@ pub struct Connections {
     webhooks: Option<crate::webhooks::Webhooks>,
 }
 
+/// Two sealed values holding the same (readable) grant, e.g. before and after a re-seal.
+fn same_plaintext(keys: &Keys, a: &str, b: &str) -> bool {
+    matches!((keys.decrypt(a), keys.decrypt(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
@@ -334,16 +339,32 @@ impl Connections {
                 let merged = grant.merged_with(newer);
                 let new_sealed = self.keys.encrypt(&serde_json::to_string(&merged).map_err(anyhow::Error::from)?);
                 let now = now_ms();
-                let res = sqlx::query("update social_accounts set grant_enc = $1, token_expires_at = $2, status = 'healthy', last_error = null, last_refreshed_at = $3, updated_at = $3 where id = $4 and grant_enc = $5")
-                    .bind(new_sealed)
-                    .bind(merged.expires_at)
-                    .bind(now)
-                    .bind(id)
-                    .bind(sealed)
-                    .execute(self.db.pool())
-                    .await?;
-                if res.rows_affected() == 0 {
-                    tracing::info!(connection = id, "tokens were rotated concurrently; keeping the other refresh");
+                let mut expected = sealed;
+                for _ in 0..5 {
+                    let res = sqlx::query("update social_accounts set grant_enc = $1, token_expires_at = $2, status = 'healthy', last_error = null, last_refreshed_at = $3, updated_at = $3 where id = $4 and grant_enc = $5")
+                        .bind(&new_sealed)
+                        .bind(merged.expires_at)
+                        .bind(now)
+                        .bind(id)
+                        .bind(&expected)
+                        .execute(self.db.pool())
+                        .await?;
+                    if res.rows_affected() > 0 {
+                        break;
+                    }
+                    // `covalynce rotate-key` re-sealing the same grant under a new key is not a
+                    // concurrent refresh: retry on its value, or the new tokens would be lost.
+                    let now_stored: Option<String> = sqlx::query_scalar("select grant_enc from social_accounts where id = $1")
+                        .bind(id)
+                        .fetch_optional(self.db.pool())
+                        .await?;
+                    match now_stored {
+                        Some(v) if v != expected && same_plaintext(&self.keys, &v, &expected) => expected = v,
+                        _ => {
+                            tracing::info!(connection = id, "tokens were rotated concurrently; keeping the other refresh");
+                            break;
+                        }
+                    }
                 }
                 self.get(user_id, id).await
             }

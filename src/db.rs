@@ -18,7 +18,19 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    clock: std::sync::Arc<Clock>,
 }
+
+/// The database clock as seen from this process: the offset from the process clock, measured
+/// at most once a second (`synced_at` is process time, 0 = never).
+#[derive(Default)]
+struct Clock {
+    offset_ms: std::sync::atomic::AtomicI64,
+    synced_at: std::sync::atomic::AtomicI64,
+}
+
+/// How often the offset to the database clock is measured again.
+const CLOCK_RESYNC_MS: i64 = 1_000;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -50,7 +62,7 @@ impl Db {
             // WAL is a property of the database file: set once, it stays.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        let db = Self { pool, backend };
+        let db = Self { pool, backend, clock: Default::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -66,6 +78,32 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Now, in UTC milliseconds, by the database's clock: what due times, leases and stored
+    /// schedule times are compared with, so replicas whose own clocks are wrong (skewed VMs,
+    /// containers) still agree on "due" and never publish early. PostgreSQL's clock is read
+    /// at most once a second (half the round trip is taken as its delay); SQLite lives in this
+    /// process, so its clock is ours. If the database cannot be reached, the last offset stays.
+    pub async fn now(&self) -> i64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.backend == Backend::Sqlite {
+            return now_ms();
+        }
+        let local = now_ms();
+        let synced = self.clock.synced_at.load(Relaxed);
+        if synced == 0 || local - synced >= CLOCK_RESYNC_MS || local < synced {
+            let q = "select cast(extract(epoch from clock_timestamp()) * 1000 as bigint) as t";
+            if let Ok(row) = sqlx::query(q).fetch_one(&self.pool).await {
+                use sqlx::Row;
+                let after = now_ms();
+                if let Ok(t) = row.try_get::<i64, _>("t") {
+                    self.clock.offset_ms.store(t - (local + after) / 2, Relaxed);
+                    self.clock.synced_at.store(after, Relaxed);
+                }
+            }
+        }
+        now_ms() + self.clock.offset_ms.load(Relaxed)
     }
 
     pub fn backend(&self) -> Backend {

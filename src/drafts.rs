@@ -3,7 +3,7 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{check_length, idea_vars, render, title_from, DomainError, PlatformId, PLACEHOLDERS};
+use crate::domain::{check_length, idea_vars, render, title_from, DomainError, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -109,10 +109,21 @@ fn invalid(code: &str, msg: impl Into<String>) -> DraftError {
     DraftError::Invalid(DomainError::new(code, msg))
 }
 
+fn check_idea(idea: &str) -> Result<(), DraftError> {
+    if idea.chars().count() > IDEA_MAX {
+        return Err(invalid("idea_too_long", format!("Keep the idea under {IDEA_MAX} characters.")));
+    }
+    Ok(())
+}
+
 fn clean_variants(v: &HashMap<String, String>) -> Result<BTreeMap<PlatformId, String>, DraftError> {
     let mut out = BTreeMap::new();
     for (k, body) in v {
         let p = PlatformId::parse(k)?;
+        // No network takes a longer post; the cap keeps one request from storing megabytes.
+        if body.chars().count() > RENDER_MAX_CHARS {
+            return Err(invalid("variant_too_long", format!("{} text can be at most {RENDER_MAX_CHARS} characters.", p.display_name())));
+        }
         out.insert(p, body.clone());
     }
     Ok(out)
@@ -264,6 +275,7 @@ impl Drafts {
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         let idea = input.idea.clone().unwrap_or_default();
+        check_idea(&idea)?;
         let title = input.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| title_from(&idea));
         sqlx::query(
             "insert into drafts (id, user_id, title, idea, status, created_at, updated_at) values ($1, $2, $3, $4, 'draft', $5, $5)",
@@ -351,9 +363,7 @@ impl Drafts {
             d.title = t.to_string();
         }
         if let Some(i) = &input.idea {
-            if i.chars().count() > IDEA_MAX {
-                return Err(invalid("idea_too_long", format!("Keep the idea under {IDEA_MAX} characters.")));
-            }
+            check_idea(i)?;
             d.idea = i.clone();
         }
         if let Some(t) = &input.template_id {
@@ -577,6 +587,7 @@ impl Drafts {
         if idea.trim().is_empty() {
             return Err(invalid("empty_idea", "Write the idea first; the template fills in around it."));
         }
+        check_idea(idea)?;
         let vars = idea_vars(idea);
         let mut out = BTreeMap::new();
         for (p, body) in &t.bodies {

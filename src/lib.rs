@@ -21,11 +21,15 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod drafts;
 #[cfg(feature = "server")]
+pub mod key_rotation;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod media;
 #[cfg(feature = "server")]
 pub mod oauth_login;
+#[cfg(feature = "server")]
+pub mod outbound;
 #[cfg(feature = "server")]
 pub mod platforms;
 #[cfg(feature = "server")]

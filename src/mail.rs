@@ -1,5 +1,7 @@
-//! Outgoing e-mail: SMTP through lettre when `SMTP_URL` is set, otherwise a dev outbox table
-//! that `covalynce outbox` prints.
+//! Outgoing e-mail: SMTP through lettre when `SMTP_URL` is set; otherwise, in demo mode or
+//! with `MAIL_OUTBOX=1`, a dev outbox table that `covalynce outbox` prints; otherwise off.
+//! The outbox keeps whole messages, reset links included: it is for development and demos,
+//! never for a production database.
 
 use crate::db::{now_ms, Db};
 use anyhow::Context;
@@ -9,8 +11,13 @@ use sqlx::Row;
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, from: Mailbox },
+    Smtp {
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+    },
     Outbox,
+    /// No way to reach anyone: features that need e-mail say so instead of pretending.
+    Off,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -23,7 +30,7 @@ pub struct OutboxMessage {
 
 impl Mailer {
     /// `smtp_url` like `smtps://user:pass@smtp.example.com:465`; `from` like `Covalynce <no-reply@example.com>`.
-    pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+    pub fn from_config(smtp_url: Option<&str>, from: &str, dev_outbox: bool) -> anyhow::Result<Self> {
         match smtp_url {
             Some(url) => {
                 let transport =
@@ -31,7 +38,17 @@ impl Mailer {
                 let from = from.parse().context("MAIL_FROM is not a valid mailbox")?;
                 Ok(Self::Smtp { transport: Box::new(transport), from })
             }
-            None => Ok(Self::Outbox),
+            None if dev_outbox => Ok(Self::Outbox),
+            None => Ok(Self::Off),
+        }
+    }
+
+    /// `smtp`, `outbox` or `off` (for `/health` and logs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Smtp { .. } => "smtp",
+            Self::Outbox => "outbox",
+            Self::Off => "off",
         }
     }
 
@@ -55,6 +72,7 @@ impl Mailer {
                     .execute(db.pool())
                     .await?;
             }
+            Self::Off => anyhow::bail!("e-mail is not configured (set SMTP_URL, or MAIL_OUTBOX=1 for a dev outbox)"),
         }
         Ok(())
     }

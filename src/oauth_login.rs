@@ -122,6 +122,8 @@ type OAuthClient = Client<
 >;
 
 const OIDC_CACHE_TTL: Duration = Duration::from_secs(3600);
+/// Largest answer read from a sign-in provider (discovery, keys, tokens, profiles: a few KB).
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct LoginProviders {
@@ -153,7 +155,13 @@ impl LoginProviders {
     }
 
     fn config(&self, p: LoginProvider) -> Result<&ProviderConfig, AuthError> {
-        self.configs.get(&p).ok_or_else(|| AuthError::Provider(format!("Sign-in with {} is not set up on this server.", p.display_name())))
+        // The caller's mistake (a provider this server does not offer), not the provider's failure.
+        self.configs.get(&p).ok_or_else(|| {
+            AuthError::Invalid(crate::DomainError::new(
+                "provider_not_configured",
+                format!("Sign-in with {} is not set up on this server.", p.display_name()),
+            ))
+        })
     }
 
     async fn oidc_meta(&self, p: LoginProvider, issuer: &str, force: bool) -> Result<Arc<OidcMeta>, AuthError> {
@@ -166,6 +174,19 @@ impl LoginProviders {
         }
         let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let discovery: Discovery = self.get_json(p, &url, None).await?;
+        // The issuer names the endpoints we then call and send the browser to: web URLs only.
+        for (what, u) in [
+            ("authorization_endpoint", Some(&discovery.authorization_endpoint)),
+            ("token_endpoint", Some(&discovery.token_endpoint)),
+            ("jwks_uri", Some(&discovery.jwks_uri)),
+            ("userinfo_endpoint", discovery.userinfo_endpoint.as_ref()),
+        ] {
+            if let Some(u) = u {
+                if crate::outbound::web_url(Some(u)).is_none() {
+                    return Err(provider_err(p, format!("the discovery document's {what} is not an http(s) URL")));
+                }
+            }
+        }
         let jwks: JwkSet = self.get_json(p, &discovery.jwks_uri, None).await?;
         let meta = Arc::new(OidcMeta { discovery, jwks, fetched: Instant::now() });
         self.oidc.write().await.insert(issuer.to_string(), meta.clone());
@@ -184,7 +205,12 @@ impl LoginProviders {
             // `without_url`: the Facebook token URL carries the client secret in its query.
             req.send().await.map_err(|e| provider_err(p, format!("could not reach {} ({})", host_of(url), e.without_url())))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| provider_err(p, e.without_url()))?;
+        let body = crate::outbound::text_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+            crate::outbound::ReadError::Transport(e) => provider_err(p, e.without_url()),
+            crate::outbound::ReadError::TooLarge { limit } => {
+                provider_err(p, format!("{} sent more than {}", host_of(url), crate::outbound::mb(limit)))
+            }
+        })?;
         if !status.is_success() {
             return Err(provider_err(p, format!("{} answered {status}: {}", host_of(url), error_text(&body))));
         }
@@ -271,13 +297,15 @@ impl LoginProviders {
         if let Some(v) = pkce_verifier {
             req = req.set_pkce_verifier(PkceCodeVerifier::new(v.to_string()));
         }
-        req.request_async(&self.http).await.map_err(|e| {
+        // The token answer is read through the same byte cap as every other provider answer.
+        req.request_async(&Capped(self.http.clone())).await.map_err(|e| {
             let why = match &e {
                 RequestTokenError::ServerResponse(r) => {
                     format!("{}{}", r.error(), r.error_description().map(|d| format!(" ({d})")).unwrap_or_default())
                 }
                 // GitHub reports errors with HTTP 200 and an `error` field, which oauth2 sees as a parse failure.
                 RequestTokenError::Parse(_, body) => error_text(&String::from_utf8_lossy(body)),
+                RequestTokenError::Request(oauth2::HttpClientError::Other(m)) => m.clone(),
                 RequestTokenError::Request(_) => "could not reach the token endpoint".into(),
                 RequestTokenError::Other(o) => o.clone(),
             };
@@ -300,7 +328,7 @@ impl LoginProviders {
         let mut email = claims.get("email").and_then(Value::as_str).map(str::to_string);
         let mut verified = truthy(claims.get("email_verified"));
         let mut name = claims.get("name").and_then(Value::as_str).map(str::to_string);
-        let mut picture = claims.get("picture").and_then(Value::as_str).map(str::to_string);
+        let mut picture = crate::outbound::web_url(claims.get("picture").and_then(Value::as_str));
         // Some issuers put profile claims only in userinfo.
         if email.is_none() || name.is_none() {
             let meta = self.oidc_meta(p, issuer, false).await?;
@@ -310,7 +338,7 @@ impl LoginProviders {
                     email = email.or_else(|| info.get("email").and_then(Value::as_str).map(str::to_string));
                     verified = verified || truthy(info.get("email_verified"));
                     name = name.or_else(|| info.get("name").and_then(Value::as_str).map(str::to_string));
-                    picture = picture.or_else(|| info.get("picture").and_then(Value::as_str).map(str::to_string));
+                    picture = picture.or_else(|| crate::outbound::web_url(info.get("picture").and_then(Value::as_str)));
                 }
             }
         }
@@ -394,7 +422,7 @@ impl LoginProviders {
             email_verified: email.is_some(),
             email,
             name: me.get("name").and_then(Value::as_str).map(str::to_string),
-            avatar_url: me.pointer("/picture/data/url").and_then(Value::as_str).map(str::to_string),
+            avatar_url: crate::outbound::web_url(me.pointer("/picture/data/url").and_then(Value::as_str)),
         })
     }
 
@@ -425,9 +453,40 @@ impl LoginProviders {
             email,
             email_verified: verified,
             name: user.get("name").and_then(Value::as_str).or_else(|| user.get("login").and_then(Value::as_str)).map(str::to_string),
-            avatar_url: user.get("avatar_url").and_then(Value::as_str).map(str::to_string),
+            avatar_url: crate::outbound::web_url(user.get("avatar_url").and_then(Value::as_str)),
         })
     }
+}
+
+/// oauth2's HTTP client: ours, with the answer read up to `MAX_ANSWER_BYTES`.
+struct Capped(reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Capped {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(capped_call(&self.0, request))
+    }
+}
+
+async fn capped_call(
+    client: &reqwest::Client,
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, oauth2::HttpClientError<reqwest::Error>> {
+    let req = reqwest::Request::try_from(req).map_err(Box::new)?;
+    let resp = client.execute(req).await.map_err(Box::new)?;
+    let mut b = oauth2::http::Response::builder().status(resp.status());
+    for (name, value) in resp.headers() {
+        b = b.header(name, value);
+    }
+    let body = crate::outbound::read_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+        crate::outbound::ReadError::Transport(e) => oauth2::HttpClientError::Reqwest(Box::new(e)),
+        crate::outbound::ReadError::TooLarge { limit } => {
+            oauth2::HttpClientError::Other(format!("the token endpoint sent more than {}", crate::outbound::mb(limit)))
+        }
+    })?;
+    b.body(body).map_err(oauth2::HttpClientError::Http)
 }
 
 fn truthy(v: Option<&Value>) -> bool {

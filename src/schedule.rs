@@ -8,7 +8,7 @@
 //! `domain::recurrence` hold the daylight-saving rules.
 
 use crate::connections::{Connection, Connections};
-use crate::db::{is_unique_violation, now_ms, opt, Backend, Db};
+use crate::db::{is_unique_violation, opt, Backend, Db};
 use crate::domain::{
     check_length, local_to_utc_lenient, local_to_utc_ms, parse_local, platform_info, utc_ms_to_local, DomainError, Fold, Freq, PlatformId,
     Recurrence, Timezone, WEEKDAYS,
@@ -28,8 +28,7 @@ const SNIPPET: usize = 140;
 /// Rows in one CSV file; `Publisher::schedule` takes at most as many posts in one batch.
 pub const MAX_ROWS: usize = 1000;
 const MAX_POSTS: usize = 1000;
-/// As in the publisher: posts go at most two years ahead.
-const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
+use crate::publish::MAX_AHEAD_MS;
 /// The CSV columns, in the template's order. `image_url` and `dst` may be left out.
 pub const CSV_COLUMNS: [&str; 6] = ["date", "time", "accounts", "text", "image_url", "dst"];
 
@@ -96,10 +95,57 @@ fn row_err(row: usize, column: &str, message: impl Into<String>) -> RowError {
     RowError { row, column: column.into(), message: message.into() }
 }
 
+/// At most this many problems are listed; the rest are only counted, so a hostile file (a
+/// header of 100,000 unknown columns) cannot turn into a reply of megabytes.
+pub const MAX_LISTED_PROBLEMS: usize = 100;
+/// Longest cell text quoted back in a message.
+const QUOTE_MAX: usize = 40;
+
+/// The problems found in a file: the first `MAX_LISTED_PROBLEMS`, and how many more there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    pub listed: Vec<RowError>,
+    pub more: usize,
+}
+
+impl Problems {
+    fn one(e: RowError) -> Self {
+        Self { listed: vec![e], more: 0 }
+    }
+
+    fn push(&mut self, e: RowError) {
+        if self.listed.len() < MAX_LISTED_PROBLEMS {
+            self.listed.push(e);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.listed.len() + self.more
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [RowError];
+    fn deref(&self) -> &[RowError] {
+        &self.listed
+    }
+}
+
+/// Cell text as quoted in a message: cut short so an error never echoes a huge cell.
+fn quoted(s: &str) -> String {
+    if s.chars().count() <= QUOTE_MAX {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(QUOTE_MAX).collect::<String>())
+    }
+}
+
 pub enum Import {
     Imported(Vec<Post>),
-    /// Every problem in the file; nothing was stored.
-    Refused(Vec<RowError>),
+    /// The problems in the file; nothing was stored.
+    Refused(Problems),
 }
 
 /// What a CSV file is checked against, so checking it is a pure function.
@@ -231,7 +277,7 @@ impl Scheduler {
     /// Today's date in the person's zone.
     pub async fn today(&self, user_id: &str) -> NaiveDate {
         let tz = self.timezone(user_id).await;
-        utc_ms_to_local(&tz, now_ms()).map(|t| t.date()).unwrap_or_default()
+        utc_ms_to_local(&tz, self.db.now().await).map(|t| t.date()).unwrap_or_default()
     }
 
     /// Posts scheduled on the local dates `from..=to` (cancelled ones left out), oldest
@@ -322,7 +368,7 @@ impl Scheduler {
     pub async fn import_csv(&self, user_id: &str, bytes: &[u8]) -> Result<Import, PublishError> {
         let tz = self.timezone(user_id).await;
         let accounts = self.connections.list(user_id).await.map_err(internal)?;
-        let cx = CsvContext { tz: &tz, now_ms: now_ms(), accounts: &accounts };
+        let cx = CsvContext { tz: &tz, now_ms: self.db.now().await, accounts: &accounts };
         match parse_csv(bytes, &cx) {
             Err(errors) => Ok(Import::Refused(errors)),
             Ok(items) => Ok(Import::Imported(self.publisher.schedule(user_id, items).await?)),
@@ -334,7 +380,7 @@ impl Scheduler {
     pub async fn template_csv(&self, user_id: &str) -> Result<String, PublishError> {
         let tz = self.timezone(user_id).await;
         let accounts = self.connections.list(user_id).await.map_err(internal)?;
-        Ok(template_csv(&tz, now_ms(), &accounts))
+        Ok(template_csv(&tz, self.db.now().await, &accounts))
     }
 
     // ---- repeating series ----
@@ -387,7 +433,7 @@ impl Scheduler {
         let body = input.text.clone().or_else(|| input.variants.values().next().cloned()).unwrap_or_default();
         // Posts first: `schedule` validates all of them, and a refused series leaves no row.
         let posts = self.publisher.schedule(user_id, items).await?;
-        let now = now_ms();
+        let now = self.db.now().await;
         let ids = serde_json::to_string(&input.connection_ids).map_err(internal)?;
         let stored = sqlx::query(
             "insert into recurrences (id, user_id, freq, every_n, until_date, occurrences, start_local, timezone, connection_ids, body, status, created_at, updated_at)
@@ -436,7 +482,7 @@ impl Scheduler {
     pub async fn cancel_series(&self, user_id: &str, id: &str) -> Result<(Series, u64), PublishError> {
         self.series(user_id, id).await?;
         sqlx::query("update recurrences set status = 'cancelled', updated_at = $1 where id = $2 and user_id = $3")
-            .bind(now_ms())
+            .bind(self.db.now().await)
             .bind(id)
             .bind(user_id)
             .execute(self.db.pool())
@@ -450,7 +496,7 @@ impl Scheduler {
             "update posts set status = 'cancelled', updated_at = $1 where user_id = $2 and recurrence_id = $3 and status = 'pending'
              returning draft_id",
         )
-        .bind(now_ms())
+        .bind(self.db.now().await)
         .bind(user_id)
         .bind(series)
         .fetch_all(self.db.pool())
@@ -494,7 +540,7 @@ impl Scheduler {
         .bind(&conn.id)
         .bind(day)
         .bind(t.format("%H:%M").to_string())
-        .bind(now_ms())
+        .bind(self.db.now().await)
         .execute(self.db.pool())
         .await;
         match r {
@@ -627,7 +673,7 @@ impl Scheduler {
         items: Vec<QueueItem>,
     ) -> Result<Vec<Post>, PublishError> {
         let tz = self.timezone(user_id).await;
-        let now = now_ms();
+        let now = self.db.now().await;
         // Minutes already held per account: its pending posts, and what this call assigns.
         let mut taken: HashMap<String, HashSet<i64>> = HashMap::new();
         let mut posts = vec![];
@@ -757,22 +803,28 @@ fn resolve_account<'a>(token: &str, accounts: &'a [Connection]) -> Result<&'a Co
 
 /// Checks a whole CSV file and turns it into posts, or lists every problem at once
 /// (row 1 is the header). Pure: the caller supplies the zone, the clock and the accounts.
-pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Vec<RowError>> {
+pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Problems> {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(vec![row_err(1, "", "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and upload it again.")]);
+        return Err(Problems::one(row_err(1, "", "The file is not UTF-8 text. Save it as \"CSV UTF-8\" and upload it again.")));
     };
     // Spreadsheets often start UTF-8 files with a byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
-        return Err(vec![row_err(1, "", "The file is empty. Download the template and fill it in.")]);
+        return Err(Problems::one(row_err(1, "", "The file is empty. Download the template and fill it in.")));
     }
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        _ => return Err(vec![row_err(1, "", "The first row could not be read. It must name the columns: date,time,accounts,text.")]),
+        _ => {
+            return Err(Problems::one(row_err(
+                1,
+                "",
+                "The first row could not be read. It must name the columns: date,time,accounts,text.",
+            )))
+        }
     };
-    let mut errors = vec![];
+    let mut errors = Problems::default();
     let mut col: HashMap<&'static str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let n = name.trim().to_ascii_lowercase();
@@ -782,11 +834,10 @@ pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Vec<RowE
                 col.insert(c, i);
             }
             None if n.is_empty() => {}
-            None => errors.push(row_err(
-                1,
-                name.trim(),
-                format!("\"{}\" is not a column we know. Use {}.", name.trim(), CSV_COLUMNS.join(", ")),
-            )),
+            None => {
+                let name = quoted(name.trim());
+                errors.push(row_err(1, &name, format!("\"{name}\" is not a column we know. Use {}.", CSV_COLUMNS.join(", "))))
+            }
         }
     }
     for c in &CSV_COLUMNS[..4] {
@@ -1032,7 +1083,7 @@ mod tests {
 
     fn check(csv: &str) -> Result<Vec<NewPost>, Vec<RowError>> {
         let (tz, acc) = (berlin(), accounts());
-        parse_csv(csv.as_bytes(), &CsvContext { tz: &tz, now_ms: NOW, accounts: &acc })
+        parse_csv(csv.as_bytes(), &CsvContext { tz: &tz, now_ms: NOW, accounts: &acc }).map_err(|p| p.listed)
     }
 
     #[test]
@@ -1100,7 +1151,7 @@ mod tests {
 
     fn check_bytes(b: &[u8]) -> Result<Vec<NewPost>, Vec<RowError>> {
         let (tz, acc) = (berlin(), accounts());
-        parse_csv(b, &CsvContext { tz: &tz, now_ms: NOW, accounts: &acc })
+        parse_csv(b, &CsvContext { tz: &tz, now_ms: NOW, accounts: &acc }).map_err(|p| p.listed)
     }
 
     #[test]

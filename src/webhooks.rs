@@ -9,19 +9,20 @@
 //!
 //! Server-side request forgery: a URL that resolves to a loopback, private, link-local (cloud
 //! metadata) or otherwise non-public address is refused when registered, and checked again
-//! at every delivery with the connection pinned to the vetted address (a DNS answer that
-//! changes in between cannot redirect the request), no proxy and no redirects.
+//! at every delivery with the connection pinned to the vetted address, no proxy and no
+//! redirects: all of it is `crate::outbound`, shared with every other user-chosen host.
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Backend, Db};
 use crate::domain::DomainError;
+use crate::outbound;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,85 +171,15 @@ pub fn verify(secret: &str, timestamp: &str, body: &str, signature_header: &str)
         .any(|given| crate::crypto::ct_eq(&given, &expected))
 }
 
-// --- address checks
+// --- address checks (the rule itself lives in `outbound`)
 
-const LOOPBACK: &str = "points at this server itself";
-const PRIVATE: &str = "points into a private network";
-const LINK_LOCAL: &str = "is a link-local address (where cloud metadata services live)";
-const CGNAT: &str = "is in the carrier-grade NAT range";
-const NOT_UNICAST: &str = "is not a public unicast address";
-const RESERVED: &str = "is a reserved address";
-
-/// Why `ip` may not receive webhooks, in words that finish "That address …"; `None` for a
-/// public unicast address. Addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4)
-/// are judged by that address.
-pub fn blocked_reason(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => v4_reason(v4),
-        IpAddr::V6(v6) => v6_reason(v6),
+fn refusal(r: outbound::Refused) -> WebhookError {
+    match r {
+        outbound::Refused::UnknownHost(_) => invalid("unknown_host", r.to_string()),
+        outbound::Refused::Url(_) => invalid("invalid_url", r.to_string()),
+        outbound::Refused::Blocked { .. } => invalid("private_address", format!("{r} Webhooks can only go to public addresses.")),
+        outbound::Refused::Client(_) => WebhookError::Internal(anyhow::anyhow!(r.to_string())),
     }
-}
-
-fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
-    let o = ip.octets();
-    if ip.is_loopback() {
-        Some(LOOPBACK)
-    } else if ip.is_private() {
-        Some(PRIVATE)
-    } else if ip.is_link_local() {
-        Some(LINK_LOCAL)
-    } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
-        Some(CGNAT)
-    } else if o[0] == 0 || ip.is_broadcast() || ip.is_multicast() || o[0] >= 240 {
-        Some(NOT_UNICAST)
-    } else if (o[0], o[1], o[2]) == (192, 0, 0) || (o[0] == 198 && (o[1] & 0xfe) == 18) || ip.is_documentation() {
-        // IETF protocol assignments, benchmarking, documentation: never a real receiver.
-        Some(RESERVED)
-    } else {
-        None
-    }
-}
-
-fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return v4_reason(v4);
-    }
-    let s = ip.segments();
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    if ip.is_loopback() {
-        Some(LOOPBACK)
-    } else if ip.is_unspecified() || ip.is_multicast() {
-        Some(NOT_UNICAST)
-    } else if (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfec0 {
-        // Unique local fc00::/7, and the deprecated site-local fec0::/10.
-        Some(PRIVATE)
-    } else if (s[0] & 0xffc0) == 0xfe80 {
-        Some(LINK_LOCAL)
-    } else if s[..6] == [0; 6] {
-        // Deprecated IPv4-compatible ::a.b.c.d.
-        Some(RESERVED)
-    } else if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
-        // NAT64: the gateway would connect to the embedded IPv4 address.
-        v4_reason(embedded(s[6], s[7]))
-    } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
-        Some(PRIVATE)
-    } else if s[0] == 0x2002 {
-        // 6to4 tunnels to the embedded IPv4 address.
-        v4_reason(embedded(s[1], s[2]))
-    } else if (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8)) || (s[0] == 0x100 && s[1..4] == [0; 3]) {
-        // Teredo (its IPv4 target cannot be checked), documentation, discard.
-        Some(RESERVED)
-    } else {
-        None
-    }
-}
-
-fn refusal(host: Option<&str>, ip: IpAddr, reason: &str) -> WebhookError {
-    let msg = match host {
-        Some(h) => format!("{h} resolves to an address that {reason} ({ip}). Webhooks can only go to public addresses."),
-        None => format!("That address {reason} ({ip}). Webhooks can only go to public addresses."),
-    };
-    invalid("private_address", msg)
 }
 
 /// A URL that is well formed: http(s), a host, no credentials, no fragment.
@@ -262,17 +193,18 @@ fn parse_url(raw: &str) -> Result<url::Url, WebhookError> {
     }
     let mut u = url::Url::parse(raw)
         .map_err(|_| invalid("invalid_url", "That is not a web address. Use a full URL like https://example.com/hooks/covalynce."))?;
-    if !matches!(u.scheme(), "https" | "http") {
-        return Err(invalid("invalid_url", "Webhook URLs must start with https:// (or http://)."));
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err(invalid(
-            "invalid_url",
-            "Leave the user name and password out of the URL: check the signature header to know a request came from us.",
-        ));
-    }
-    if u.host().is_none() {
-        return Err(invalid("invalid_url", "The URL needs a host name, like https://example.com/hooks/covalynce."));
+    match outbound::check_url(&u) {
+        Ok(()) => {}
+        Err(outbound::UrlProblem::NotHttp) => return Err(invalid("invalid_url", "Webhook URLs must start with https:// (or http://).")),
+        Err(outbound::UrlProblem::Credentials) => {
+            return Err(invalid(
+                "invalid_url",
+                "Leave the user name and password out of the URL: check the signature header to know a request came from us.",
+            ))
+        }
+        Err(outbound::UrlProblem::NoHost) => {
+            return Err(invalid("invalid_url", "The URL needs a host name, like https://example.com/hooks/covalynce."))
+        }
     }
     // A fragment never reaches the server; keeping it would only confuse the list.
     u.set_fragment(None);
@@ -406,32 +338,9 @@ impl Webhooks {
         (self.inner.cfg.timeout * 2 + DNS_TIMEOUT + Duration::from_secs(30)).as_millis() as i64
     }
 
-    /// The addresses `u` resolves to, each checked. Any non-public one refuses the whole
-    /// URL: a name with one private address among public ones still reaches inside.
+    /// The addresses `u` resolves to, each public unless the admin allows private ones.
     async fn vet(&self, u: &url::Url) -> Result<Vec<SocketAddr>, WebhookError> {
-        let port = u.port_or_known_default().unwrap_or(443);
-        let (name, addrs) = match u.host() {
-            Some(url::Host::Ipv4(ip)) => (None, vec![SocketAddr::new(ip.into(), port)]),
-            Some(url::Host::Ipv6(ip)) => (None, vec![SocketAddr::new(ip.into(), port)]),
-            Some(url::Host::Domain(d)) => {
-                let not_found = || invalid("unknown_host", format!("We could not find the host {d}. Check the URL for typos."));
-                let found = tokio::time::timeout(DNS_TIMEOUT, tokio::net::lookup_host((d, port))).await.map_err(|_| not_found())?;
-                let addrs: Vec<SocketAddr> = found.map_err(|_| not_found())?.collect();
-                if addrs.is_empty() {
-                    return Err(not_found());
-                }
-                (Some(d), addrs)
-            }
-            None => return Err(invalid("invalid_url", "The URL needs a host name.")),
-        };
-        if !self.inner.cfg.allow_private {
-            for a in &addrs {
-                if let Some(reason) = blocked_reason(a.ip()) {
-                    return Err(refusal(name, a.ip(), reason));
-                }
-            }
-        }
-        Ok(addrs)
+        outbound::vet(u, self.inner.cfg.allow_private).await.map_err(refusal)
     }
 
     /// Registers `url` for `events`. Returns the endpoint and its signing secret, which is
@@ -690,20 +599,9 @@ impl Webhooks {
             Err(e) => return Attempt::failed(e.to_string()),
         };
         let timeout = self.inner.cfg.timeout;
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve the name itself, around the check above.
-            .no_proxy()
-            .user_agent(concat!("Covalynce-Webhooks/", env!("CARGO_PKG_VERSION")));
-        if let Some(url::Host::Domain(d)) = u.host() {
-            // Connect to exactly the vetted addresses (TLS still checks the name).
-            b = b.resolve_to_addrs(d, &addrs);
-        }
-        let client = match b.build() {
+        let client = match outbound::pinned_client(&u, &addrs, timeout, concat!("Covalynce-Webhooks/", env!("CARGO_PKG_VERSION"))) {
             Ok(c) => c,
-            Err(e) => return Attempt::failed(format!("Could not prepare the request: {e}")),
+            Err(e) => return Attempt::failed(e.to_string()),
         };
         let ts = chrono::Utc::now().timestamp();
         let resp = client
@@ -730,13 +628,7 @@ impl Webhooks {
                     )))
                 } else {
                     // A little of the body helps the person see why; never all of it.
-                    let mut snippet = Vec::new();
-                    while let Ok(Some(chunk)) = r.chunk().await {
-                        snippet.extend_from_slice(&chunk);
-                        if snippet.len() >= 1024 {
-                            break;
-                        }
-                    }
+                    let snippet = outbound::read_head(&mut r, 1024).await;
                     let text = String::from_utf8_lossy(&snippet).split_whitespace().collect::<Vec<_>>().join(" ");
                     Some(truncate(&if text.is_empty() {
                         format!("HTTP {}", status.as_u16())
@@ -820,60 +712,11 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reason(s: &str) -> Option<&'static str> {
-        blocked_reason(s.parse().unwrap())
-    }
-
-    #[test]
-    fn private_and_special_addresses_are_blocked() {
-        for (ip, why) in [
-            ("127.0.0.1", LOOPBACK),
-            ("127.8.9.10", LOOPBACK),
-            ("10.0.0.5", PRIVATE),
-            ("172.16.0.1", PRIVATE),
-            ("172.31.255.255", PRIVATE),
-            ("192.168.1.1", PRIVATE),
-            ("169.254.169.254", LINK_LOCAL),
-            ("100.64.0.1", CGNAT),
-            ("100.127.255.254", CGNAT),
-            ("0.0.0.0", NOT_UNICAST),
-            ("255.255.255.255", NOT_UNICAST),
-            ("224.0.0.1", NOT_UNICAST),
-            ("240.0.0.1", NOT_UNICAST),
-            ("192.0.2.10", RESERVED),
-            ("198.18.0.1", RESERVED),
-            ("::1", LOOPBACK),
-            ("::", NOT_UNICAST),
-            ("fc00::1", PRIVATE),
-            ("fd12:3456::1", PRIVATE),
-            ("fe80::1", LINK_LOCAL),
-            ("febf::1", LINK_LOCAL),
-            ("ff02::1", NOT_UNICAST),
-            ("::ffff:127.0.0.1", LOOPBACK),
-            ("::ffff:10.0.0.5", PRIVATE),
-            ("::ffff:169.254.169.254", LINK_LOCAL),
-            ("64:ff9b::a00:5", PRIVATE),
-            ("2002:7f00:1::", LOOPBACK),
-            ("2001:db8::1", RESERVED),
-            ("::10.0.0.5", RESERVED),
-        ] {
-            assert_eq!(reason(ip), Some(why), "{ip}");
-        }
-    }
-
-    #[test]
-    fn public_addresses_pass() {
-        for ip in
-            ["1.1.1.1", "8.8.8.8", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"]
-        {
-            assert_eq!(reason(ip), None, "{ip}");
-        }
-    }
+    use std::net::Ipv4Addr;
 
     #[test]
     fn refusals_say_what_and_why() {
-        let e = refusal(None, "10.0.0.5".parse().unwrap(), PRIVATE);
+        let e = refusal(outbound::Refused::Blocked { host: None, ip: "10.0.0.5".parse().unwrap(), reason: outbound::PRIVATE });
         assert_eq!(e.to_string(), "That address points into a private network (10.0.0.5). Webhooks can only go to public addresses.");
         assert_eq!((e.status(), e.code()), (422, "private_address"));
     }

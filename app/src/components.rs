@@ -22,6 +22,18 @@ pub fn csrf() -> String {
     page_ctx().get_untracked().and_then(Result::ok).map(|c| c.csrf).unwrap_or_default()
 }
 
+/// Text for a `<textarea>`'s children (what a page shows before hydration and without
+/// JavaScript). The SSR renderer writes textarea children unescaped, so a draft containing
+/// `</textarea><img onerror=…>` would end the element and run script: the server escapes it.
+/// In the browser the same text goes in as a DOM text node, which needs no escaping.
+pub fn textarea_text(s: String) -> String {
+    if cfg!(feature = "ssr") {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    } else {
+        s
+    }
+}
+
 /// A server function's error as a person reads it: without the framework's prefix.
 pub fn error_text(e: &ServerFnError) -> String {
     e.to_string().trim_start_matches("error running server function: ").to_string()

@@ -48,6 +48,13 @@ pub type PageResource = Resource<Result<PageCtx, ServerFnError>>;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The policy names this response's nonce, which only the server render knows.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(v) = http::HeaderValue::from_str(&state::content_security_policy(&nonce)) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     // Bumped by actions that change what the page context shows (e.g. the profile name).
     let refresh = RwSignal::new(0u32);
     let ctx: PageResource = Resource::new_blocking(move || refresh.get(), |_| api::page_context());

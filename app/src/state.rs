@@ -10,6 +10,24 @@ use std::sync::Arc;
 
 use crate::api::Flash;
 
+/// The page Content-Security-Policy. Scripts run only from our origin or with this response's
+/// nonce (the hydration loader and Leptos' inline resource data carry it), plus WebAssembly
+/// compilation; no inline script otherwise, no plugins, no framing. Styles allow inline
+/// `style` attributes (progress bars, brand colours), which cannot run code.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// The nonce in a policy made by `content_security_policy`.
+pub fn nonce_in_policy(policy: &str) -> Option<&str> {
+    let rest = &policy[policy.find("'nonce-")? + "'nonce-".len()..];
+    Some(&rest[..rest.find('\'')?])
+}
+
 #[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
@@ -33,7 +51,13 @@ pub struct AppState {
 }
 
 /// Path and query → rendered HTML with a placeholder where the visitor's CSRF token goes.
-pub type PageCache = Arc<std::sync::RwLock<HashMap<String, Arc<str>>>>;
+pub type PageCache = Arc<std::sync::RwLock<HashMap<String, Arc<CachedPage>>>>;
+
+/// A rendered public page and the script nonce it was rendered with (replaced per response).
+pub struct CachedPage {
+    pub html: String,
+    pub nonce: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {

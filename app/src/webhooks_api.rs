@@ -143,8 +143,18 @@ pub async fn test_webhook(csrf: String, id: String) -> Result<DeliveryView, Serv
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
+    limit_test(&st, &me.sub, &id).await.map_err(crate::api::ssr::fail)?;
     let d = st.webhooks.ping(&me.sub, &id).await.map_err(webhook_err)?;
     Ok(delivery_view(d, covalynce::db::now_ms()))
+}
+
+/// The "send test" limits (`Auth::limit_webhook_test`) for endpoint `id`, keyed on its URL;
+/// the JSON route and the server function both call this before pinging.
+#[cfg(feature = "ssr")]
+pub async fn limit_test(st: &crate::state::AppState, user_id: &str, id: &str) -> Result<(), covalynce::auth::AuthError> {
+    // An unknown id has no URL: key on the id (the ping that follows answers 404).
+    let url = st.webhooks.list(user_id).await.ok().and_then(|l| l.into_iter().find(|e| e.id == id)).map(|e| e.url);
+    st.auth.limit_webhook_test(user_id, url.as_deref().unwrap_or(id)).await
 }
 
 #[cfg(all(test, feature = "ssr"))]

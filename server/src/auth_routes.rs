@@ -61,7 +61,7 @@ pub async fn form_login(State(st): State<AppState>, Extension(rc): Extension<Req
     let secure = st.site.secure_cookies;
     let next = safe_next(field(&f, "next"));
     match st.auth.signin(field(&f, "email"), field(&f, "password"), &rc.client).await {
-        Ok(t) => redirect_with(&next, None, cookies::session(&t, secure).to_vec(), secure),
+        Ok(t) => cookies::rotate_csrf(redirect_with(&next, None, cookies::session(&t, secure).to_vec(), secure)),
         Err(e) => {
             let back = if field(&f, "next").is_empty() { "/login".to_string() } else { format!("/login?next={}", urlencode(&next)) };
             redirect_with(&back, Some(err_flash(&e, field(&f, "email"))), vec![], secure)
@@ -72,15 +72,15 @@ pub async fn form_login(State(st): State<AppState>, Extension(rc): Extension<Req
 pub async fn form_signup(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Form(f): FormMap) -> Response {
     let secure = st.site.secure_cookies;
     match st.auth.signup(field(&f, "email"), field(&f, "password"), field(&f, "name"), field(&f, "timezone"), &rc.client).await {
-        Ok(t) => redirect_with("/dashboard", None, cookies::session(&t, secure).to_vec(), secure),
+        Ok(t) => cookies::rotate_csrf(redirect_with("/dashboard", None, cookies::session(&t, secure).to_vec(), secure)),
         Err(e) => redirect_with("/signup", Some(err_flash(&e, field(&f, "email"))), vec![], secure),
     }
 }
 
-pub async fn form_forgot(State(st): State<AppState>, Form(f): FormMap) -> Response {
+pub async fn form_forgot(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Form(f): FormMap) -> Response {
     let secure = st.site.secure_cookies;
     let email = field(&f, "email");
-    match st.auth.request_password_reset(email).await {
+    match st.auth.request_password_reset(email, &rc.client).await {
         Ok(_) => redirect_with(
             "/login",
             Some(ok_flash(&format!(
@@ -167,7 +167,7 @@ pub async fn api_signup(
     ApiJson(b): ApiJson<SignupBody>,
 ) -> Result<Response, ApiError> {
     let t = st.auth.signup(&b.email, &b.password, &b.name, &b.timezone, &rc.client).await?;
-    token_response(&st, StatusCode::CREATED, t, None).await
+    token_response(&st, StatusCode::CREATED, t, None).await.map(cookies::rotate_csrf)
 }
 
 pub async fn api_signin(
@@ -176,7 +176,7 @@ pub async fn api_signin(
     ApiJson(b): ApiJson<SigninBody>,
 ) -> Result<Response, ApiError> {
     let t = st.auth.signin(&b.email, &b.password, &rc.client).await?;
-    token_response(&st, StatusCode::OK, t, None).await
+    token_response(&st, StatusCode::OK, t, None).await.map(cookies::rotate_csrf)
 }
 
 #[derive(Deserialize, Default)]
@@ -255,9 +255,10 @@ pub struct ForgotBody {
 
 pub async fn api_forgot(
     State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
     ApiJson(b): ApiJson<ForgotBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    st.auth.request_password_reset(&b.email).await?;
+    st.auth.request_password_reset(&b.email, &rc.client).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "message": "If an account exists for that address, a reset link is on its way." }))))
 }
 
@@ -320,8 +321,18 @@ pub async fn oauth_start(State(st): State<AppState>, Path(provider): Path<String
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
+    /// The provider's `error_description` is ignored: anyone can craft this URL, so its
+    /// text must never reach our page.
     error: Option<String>,
-    error_description: Option<String>,
+}
+
+/// Our own words for a provider's `?error=` code.
+fn provider_refusal(p: LoginProvider, error: &str) -> String {
+    let name = p.display_name();
+    match error {
+        "access_denied" => format!("You cancelled sign-in with {name}. Nothing was shared; you can try again or sign in another way."),
+        _ => format!("Sign-in with {name} did not complete. Please try again, or sign in another way."),
+    }
 }
 
 /// The browser comes back from the provider here.
@@ -341,8 +352,7 @@ pub async fn oauth_callback(
         Err(e) => return e.into_response(),
     };
     if let Some(err) = q.error {
-        let why = if err == "access_denied" { "you cancelled it".to_string() } else { q.error_description.unwrap_or(err) };
-        return fail(format!("Sign-in with {} did not complete: {why}.", p.display_name()));
+        return fail(provider_refusal(p, &err));
     }
     let pending = cookies::get(&headers, cookies::OAUTH).and_then(|v| open_pending(&st, &v));
     let Some(pending) = pending.filter(|pl| pl.provider == p) else {
@@ -364,7 +374,7 @@ pub async fn oauth_callback(
         Ok((t, _)) => {
             let mut c = cookies::session(&t, secure).to_vec();
             c.extend(clear.clone());
-            redirect_with("/dashboard", None, c, secure)
+            cookies::rotate_csrf(redirect_with("/dashboard", None, c, secure))
         }
         Err(e) => fail(e.to_string()),
     }
@@ -390,5 +400,5 @@ pub async fn oauth_callback_api(
     let p = provider_from_path(&provider)?;
     let ident = st.providers.exchange(p, &b.code, b.code_verifier.as_deref(), b.nonce.as_deref()).await?;
     let (t, created) = st.auth.provider_signin(&ident, &rc.client).await?;
-    token_response(&st, if created { StatusCode::CREATED } else { StatusCode::OK }, t, Some(created)).await
+    token_response(&st, if created { StatusCode::CREATED } else { StatusCode::OK }, t, Some(created)).await.map(cookies::rotate_csrf)
 }

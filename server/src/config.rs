@@ -21,6 +21,9 @@ pub struct Config {
     pub encryption_key: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// Without `SMTP_URL`, keep e-mails (reset links included) in the dev outbox table: on in
+    /// demo mode, otherwise only with `MAIL_OUTBOX=1`. Off means password reset is refused.
+    pub dev_outbox: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy you control).
     pub trust_proxy: bool,
     pub login_providers: Vec<ProviderConfig>,
@@ -28,9 +31,14 @@ pub struct Config {
     pub platforms: HashMap<PlatformId, PlatformConfig>,
     /// `serve --demo`: every platform points at the built-in sandbox under `/sandbox`.
     pub demo: bool,
+    /// Lockout and rate limits; `ARGON2_MAX_CONCURRENT` and the `LIMIT_*` variables (see
+    /// `policy_from_env`) override the defaults.
     pub policy: AuthPolicy,
     /// How long one AI text generation may take (`AI_TIMEOUT_SECS`, default 60).
     pub ai_timeout: std::time::Duration,
+    /// Let AI base URLs reach private and loopback addresses (`AI_ALLOW_PRIVATE=1`: a model
+    /// server such as Ollama on this machine or network). Off: public addresses only.
+    pub ai_allow_private: bool,
     /// Uploads and image generation: `MAX_UPLOAD_BYTES`, `GEMINI_API_BASE`,
     /// `GEMINI_TIMEOUT_SECS`, `S3_*` (files under `<DATA_DIR>/media` when no bucket is set).
     pub media: covalynce::media::MediaConfig,
@@ -67,6 +75,11 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
+/// `1`, `true` or `yes`.
+fn flag(name: &str) -> bool {
+    matches!(var(name).as_deref(), Some("1" | "true" | "yes"))
+}
+
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let bind: SocketAddr = var("BIND_ADDR")
@@ -93,17 +106,19 @@ impl Config {
             encryption_key: var("ENCRYPTION_KEY"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Covalynce <no-reply@localhost>".into()),
+            dev_outbox: matches!(var("MAIL_OUTBOX").as_deref(), Some("1" | "true" | "yes")),
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
             platforms,
             login_providers,
             demo: false,
-            policy: AuthPolicy::default(),
+            policy: policy_from_env()?,
             queue: queue_from_env(),
             platform_timeout: std::time::Duration::from_secs(var("PLATFORM_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(30)),
             publish_worker: !matches!(var("PUBLISH_WORKER").as_deref(), Some("0" | "false" | "no")),
             analytics: analytics_from_env(),
             analytics_worker: !matches!(var("ANALYTICS_WORKER").as_deref(), Some("0" | "false" | "no")),
             ai_timeout: std::time::Duration::from_secs(var("AI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
+            ai_allow_private: flag("AI_ALLOW_PRIVATE"),
             media: media_from_env()?,
             webhooks: webhooks_from_env()?,
         })
@@ -112,6 +127,7 @@ impl Config {
     /// Demo mode: every platform talks to the in-process sandbox at `{base_url}/sandbox`.
     pub fn into_demo(mut self) -> Self {
         self.demo = true;
+        self.dev_outbox = true;
         let sbx = format!("{}/sandbox", self.base_url);
         self.platforms = PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, &sbx, &self.base_url))).collect();
         self
@@ -166,6 +182,7 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         api_base: var(&format!("{k}_API_BASE")).unwrap_or_else(|| api.into()),
         upload_base: var(&format!("{k}_UPLOAD_BASE")).unwrap_or_else(|| upload.into()),
         token_base: var(&format!("{k}_TOKEN_BASE")).unwrap_or_else(|| token_base(p).unwrap_or(api).into()),
+        allow_private: p == PlatformId::Mastodon && flag("MASTODON_ALLOW_PRIVATE"),
     })
 }
 
@@ -184,6 +201,7 @@ pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformCon
         upload_base: if p == PlatformId::X { api_base.clone() } else { format!("{root}/upload") },
         token_base: api_base.clone(),
         api_base,
+        allow_private: false,
     }
 }
 
@@ -238,6 +256,35 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
         secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
     });
     Ok(m)
+}
+
+/// `ARGON2_MAX_CONCURRENT` (default 2 × cores) and `LIMIT_<RULE>` = how many per window.
+fn policy_from_env() -> anyhow::Result<AuthPolicy> {
+    let mut p = AuthPolicy::default();
+    let num = |k: &str| -> anyhow::Result<Option<i64>> {
+        var(k)
+            .map(|v| {
+                v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| anyhow::anyhow!("{k} must be a whole number above 0 (got {v})"))
+            })
+            .transpose()
+    };
+    if let Some(n) = num("ARGON2_MAX_CONCURRENT")? {
+        p.hash_concurrency = n as usize;
+    }
+    let l = &mut p.limits;
+    for (k, limit) in [
+        ("LIMIT_SIGNUP_PER_IP_HOUR", &mut l.signup_per_ip),
+        ("LIMIT_SIGNUP_PER_EMAIL_HOUR", &mut l.signup_per_email),
+        ("LIMIT_FORGOT_PER_EMAIL_HOUR", &mut l.forgot_per_email),
+        ("LIMIT_FORGOT_PER_IP_HOUR", &mut l.forgot_per_ip),
+        ("LIMIT_WEBHOOK_TEST_PER_USER_MIN", &mut l.webhook_test_per_user),
+        ("LIMIT_WEBHOOK_TEST_PER_TARGET_MIN", &mut l.webhook_test_per_target),
+    ] {
+        if let Some(n) = num(k)? {
+            limit.max = n;
+        }
+    }
+    Ok(p)
 }
 
 fn analytics_from_env() -> covalynce::analytics::SyncConfig {
@@ -297,6 +344,6 @@ fn webhooks_from_env() -> anyhow::Result<covalynce::webhooks::WebhookConfig> {
     if let Some(n) = num("WEBHOOK_TIMEOUT_SECS", 1, 60)? {
         w.timeout = std::time::Duration::from_secs(n);
     }
-    w.allow_private = matches!(var("WEBHOOKS_ALLOW_PRIVATE").as_deref(), Some("1" | "true" | "yes"));
+    w.allow_private = flag("WEBHOOKS_ALLOW_PRIVATE");
     Ok(w)
 }

@@ -42,3 +42,15 @@ pub fn session(tokens: &SessionTokens, secure: bool) -> [HeaderValue; 2] {
 pub fn clear_session() -> [HeaderValue; 2] {
     [clear(ACCESS), clear(REFRESH)]
 }
+
+/// Put in a response's extensions by a handler that signed someone in: the request middleware
+/// then issues a fresh CSRF cookie, so a token seen before sign-in (planted or leaked) is
+/// worthless afterwards.
+#[derive(Clone, Copy)]
+pub struct RotateCsrf;
+
+/// Marks `resp` as a sign-in (see `RotateCsrf`).
+pub fn rotate_csrf(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.extensions_mut().insert(RotateCsrf);
+    resp
+}

@@ -56,30 +56,57 @@ pub fn platform_param(raw: &str) -> Result<covalynce::PlatformId, ApiError> {
     covalynce::PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))
 }
 
-/// `axum::Json`, but a malformed body becomes our JSON error instead of plain text.
+/// axum's default body limit, which every JSON route keeps.
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
+
+/// 413 for a body over `limit` bytes.
+pub fn body_too_large(limit: usize) -> ApiError {
+    let size = if limit >= 1024 * 1024 { format!("{} MB", limit / (1024 * 1024)) } else { format!("{} KB", limit / 1024) };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("The request body is larger than {size}. Send less at once."))
+}
+
+/// `axum::Json`, but every malformed body becomes our JSON error (never axum's plain text):
+/// wrong content type 415, over the limit 413, not UTF-8 or not JSON 400, wrong shape 422.
 pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                body_too_large(JSON_LIMIT)
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "The request body could not be read. Send it again.")
+            }
+        })?;
+        // JSON is UTF-8 (RFC 8259); serde skips unknown fields without checking them, so check
+        // the whole body here rather than let invalid bytes through as "nothing to change".
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid UTF-8 JSON."));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rej) => Err(match rej {
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send the body as JSON with Content-Type: application/json.",
-                ),
                 JsonRejection::JsonDataError(e) => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_body",
                     format!("The JSON body is missing a field or has a wrong type: {}", e.body_text()),
                 ),
-                JsonRejection::JsonSyntaxError(_) => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON.")
-                }
-                other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+                _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON."),
             }),
         }
     }

@@ -64,7 +64,12 @@ impl Application {
     /// already-connected database.
     pub async fn build_with(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Self> {
         let keys = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?;
-        let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+        let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.mail_from, config.dev_outbox)?;
+        match mailer.kind() {
+            "off" => tracing::warn!("e-mail is off: password reset is refused (set SMTP_URL, or MAIL_OUTBOX=1 for a dev outbox)"),
+            "outbox" => tracing::warn!("e-mail goes to the dev outbox (`covalynce outbox`), reset links included: not for production"),
+            _ => {}
+        }
         let auth = {
             let (db, keys, mailer, policy, base) =
                 (db.clone(), keys.clone(), mailer.clone(), config.policy.clone(), config.base_url.clone());
@@ -94,7 +99,7 @@ impl Application {
             connections,
             drafts: covalynce::drafts::Drafts::new(db.clone()),
             webhooks,
-            ai: covalynce::ai::Ai::new(db.clone(), keys.clone(), config.ai_timeout),
+            ai: covalynce::ai::Ai::new(db.clone(), keys.clone(), config.ai_timeout, config.ai_allow_private),
             library: covalynce::library::Library::new(db.clone()),
             media,
             publisher,
@@ -267,8 +272,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Background jobs of this process: token refresh ahead of expiry (every minute).
+/// Background jobs of this process: token refresh ahead of expiry (every minute), old
+/// rate-limit counters (hourly).
 fn spawn_workers(state: &AppState) {
+    let auth = state.auth.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = auth.prune_limits().await {
+                tracing::error!(error = %e, "pruning rate-limit counters failed");
+            }
+        }
+    });
     let connections = state.connections.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -333,6 +349,8 @@ async fn health(State(st): State<AppState>) -> Response {
     let body = Json(serde_json::json!({
         "status": if ok { "ok" } else { "unhealthy" },
         "database": if db.is_ok() { "ok" } else { "unreachable" },
+        // How e-mail (password-reset links) leaves: smtp, outbox (dev) or off.
+        "mail": st.auth.mail_mode(),
         "publisher": {
             "worker": worker,
             "last_tick": q.as_ref().map(|h| h.last_tick),

@@ -5,6 +5,10 @@
 //!                            built-in sandbox so you can connect and publish without credentials
 //! covalynce sandbox [--port N]  run only the platform sandbox (default port 4000)
 //! covalynce outbox [EMAIL]   print the dev e-mail outbox (reset links when no SMTP is set)
+//! covalynce rotate-key [--reseal-only] [--batch N]
+//!                            new primary encryption key in DATA_DIR (the old one is kept as
+//!                            `encryption.key.old-<kid>`), then re-seal every sealed column
+//!                            under it; --reseal-only just re-seals (resume, or keys from env)
 //! ```
 //! Configuration comes from the environment; see `.env.example`.
 
@@ -63,10 +67,58 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some("rotate-key") => rotate_key(&config, &args[1..]).await,
         Some("help" | "--help" | "-h") => {
-            println!("usage: covalynce [serve [--demo] | sandbox [--port N] | outbox [EMAIL] | help]");
+            println!(
+                "usage: covalynce [serve [--demo] | sandbox [--port N] | outbox [EMAIL] | rotate-key [--reseal-only] [--batch N] | help]"
+            );
             Ok(())
         }
         Some(other) => anyhow::bail!("unknown command \"{other}\"; try `covalynce help`"),
     }
+}
+
+/// `covalynce rotate-key`: safe while servers run. They read values under old and new keys
+/// (file keys are re-read when a value names a key they have not loaded), and each row is
+/// updated on its own, so nothing waits on the rotation.
+async fn rotate_key(config: &Config, args: &[String]) -> anyhow::Result<()> {
+    use covalynce::crypto::Keys;
+    let reseal_only = args.iter().any(|a| a == "--reseal-only");
+    let batch: i64 = args.iter().position(|a| a == "--batch").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(100);
+    let db = covalynce::db::Db::connect(&config.database_url).await?;
+    let keys = if reseal_only {
+        Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?
+    } else {
+        anyhow::ensure!(
+            config.encryption_key.is_none(),
+            "ENCRYPTION_KEY is set, so the keys live in your environment, not in {}. Rotate there: \
+             1) on every server set ENCRYPTION_KEY=<old>,<new> (new key: `openssl rand -base64 32`) and restart; \
+             2) set ENCRYPTION_KEY=<new>,<old> everywhere and restart; \
+             3) run `covalynce rotate-key --reseal-only`; 4) later drop <old>.",
+            config.data_dir.display()
+        );
+        let old = Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), None)?.primary_id();
+        let keys = Keys::rotate_in_dir(&config.data_dir, config.jwt_secret.as_deref())?;
+        println!("New encryption key {} in {}; the old key {old} is kept for reading.", keys.primary_id(), config.data_dir.display());
+        keys
+    };
+    println!("Re-sealing under key {} (keys known: {}).", keys.primary_id(), keys.key_ids().join(", "));
+    let mut unreadable = 0;
+    for r in covalynce::key_rotation::reseal_all(&db, &keys, batch).await? {
+        println!(
+            "{:<30} {} re-sealed, {} already current, {} changed meanwhile, {} unreadable",
+            r.column,
+            r.resealed,
+            r.current,
+            r.raced,
+            r.unreadable.len()
+        );
+        if !r.unreadable.is_empty() {
+            println!("  unreadable rows (no known key opens them): {}", r.unreadable.join(", "));
+        }
+        unreadable += r.unreadable.len();
+    }
+    anyhow::ensure!(unreadable == 0, "{unreadable} sealed values could not be read with any known key; they were left as they are");
+    println!("Done. Rows changed meanwhile are re-sealed by running `covalynce rotate-key --reseal-only` again.");
+    Ok(())
 }

@@ -55,7 +55,30 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/robots.txt"
 }
 
-pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+/// Headers every response carries. Pages bring their own policy with this response's nonce
+/// (set during the render); anything else (JSON, images, files) gets one that allows nothing,
+/// so a response opened directly or sniffed as HTML cannot run script.
+fn security_headers(resp: &mut Response, secure: bool) {
+    let h = resp.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if secure {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+}
+
+pub async fn request_context(State(st): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let secure = st.site.secure_cookies;
+    let mut resp = handle(st, req, next).await;
+    security_headers(&mut resp, secure);
+    resp
+}
+
+async fn handle(st: AppState, mut req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_static(&path) {
         return next.run(req).await;
@@ -123,8 +146,23 @@ pub async fn request_context(State(st): State<AppState>, mut req: Request<Body>,
         }
     }
 
+    // Server functions read their whole body themselves: bound it here, so 10 MB of form data
+    // gets a clear 413 instead of an error deep inside the framework.
+    if path.starts_with("/sfn/") && method == Method::POST {
+        let (parts, body) = req.into_parts();
+        match to_bytes(body, crate::error::JSON_LIMIT).await {
+            Ok(bytes) => req = Request::from_parts(parts, Body::from(bytes)),
+            Err(_) => return with_cookies(crate::error::body_too_large(crate::error::JSON_LIMIT).into_response(), set_cookies),
+        }
+    }
     req.extensions_mut().insert(RequestCtx { user, csrf, client, flash });
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
+    if resp.extensions_mut().remove::<cookies::RotateCsrf>().is_some() {
+        // Someone just signed in: a fresh token replaces whatever this browser had.
+        let name = format!("{}=", cookies::CSRF);
+        set_cookies.retain(|c| !c.as_bytes().starts_with(name.as_bytes()));
+        set_cookies.push(cookies::build(cookies::CSRF, &covalynce::crypto::random_token(), 365 * 24 * 3600, secure));
+    }
     with_cookies(resp, set_cookies)
 }
 
@@ -168,7 +206,7 @@ async fn check_csrf(req: Request<Body>, expected: &str, bearer: bool, base_url: 
         let (parts, body) = req.into_parts();
         let bytes = match to_bytes(body, FORM_LIMIT).await {
             Ok(b) => b,
-            Err(_) => return Err((StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.").into_response()),
+            Err(_) => return Err(crate::error::body_too_large(FORM_LIMIT).into_response()),
         };
         let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
         return match token {

@@ -46,7 +46,14 @@ impl When {
         }
         match &self.scheduled_at {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => Ok(n.as_i64()),
+            // Only a whole number of milliseconds: a float or an out-of-range integer must never
+            // fall through to "now". Out-of-window times are refused by the publisher.
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
+                unprocessable(DomainError::new(
+                    "invalid_time",
+                    "scheduled_at must be a whole number of UTC milliseconds (like 1764579600000) or an RFC 3339 time.",
+                ))
+            }),
             Some(Value::String(s)) if s.trim().is_empty() || s == "now" => Ok(None),
             Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s.trim()).map(|t| Some(t.timestamp_millis())).map_err(|_| {
                 unprocessable(DomainError::new(
@@ -202,9 +209,10 @@ pub async fn retry(
     State(st): State<AppState>,
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Post>, ApiError> {
     let uid = user_id(&rc)?;
+    let body = body.map_err(|_| crate::error::body_too_large(crate::error::JSON_LIMIT))?;
     // The body is optional: an empty one means "retry a failed post".
     let b: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
         RetryBody::default()

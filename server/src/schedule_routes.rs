@@ -111,20 +111,30 @@ pub async fn bulk(State(st): State<AppState>, Extension(rc): Extension<RequestCt
             let body = json!({"imported": posts.len(), "batch_id": batch, "first_date": first_date, "posts": posts});
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
-        Import::Refused(errors) => {
+        Import::Refused(problems) => {
             let rows = {
-                let mut r: Vec<usize> = errors.iter().map(|e| e.row).collect();
+                let mut r: Vec<usize> = problems.iter().map(|e| e.row).collect();
                 r.dedup();
                 r.len()
             };
-            let message = format!(
-                "Nothing was imported: {} problem{} in {rows} row{}. Fix them and upload the file again.",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" },
-                if rows == 1 { "" } else { "s" }
-            );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "invalid_rows", "message": message, "errors": errors})))
-                .into_response())
+            let total = problems.total();
+            let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let message = if problems.more == 0 {
+                format!(
+                    "Nothing was imported: {} in {}. Fix them and upload the file again.",
+                    plural(total, "problem"),
+                    plural(rows, "row")
+                )
+            } else {
+                format!(
+                    "Nothing was imported: {} problems. The first {} are listed ({} more not shown); fix them and upload the file again.",
+                    total,
+                    problems.listed.len(),
+                    problems.more
+                )
+            };
+            let body = json!({"error": "invalid_rows", "message": message, "errors": problems.listed, "more_errors": problems.more});
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
         }
     }
 }

@@ -143,8 +143,9 @@ pub async fn form_connect(
 pub struct Callback {
     code: Option<String>,
     state: Option<String>,
+    /// The OAuth error code. The provider's `error_description` is never shown: anyone can put
+    /// text in this URL, and a message from "the platform" is a phishing vector.
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 pub async fn oauth_callback(
@@ -160,8 +161,11 @@ pub async fn oauth_callback(
         Err(e) => return back_to_sources(&st, "error", e.message),
     };
     if let Some(err) = q.error {
-        let why =
-            if err == "access_denied" { "you cancelled it on the platform's page".to_string() } else { q.error_description.unwrap_or(err) };
+        let why = if err == "access_denied" {
+            "you cancelled it on the platform's page"
+        } else {
+            "the platform did not finish the connection. Try again, and check the app's settings there if it keeps failing"
+        };
         return back_to_sources(&st, "error", format!("{} was not connected: {why}.", p.display_name()));
     }
     match st.connections.finish(&me, p, q.state.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or("")).await {

@@ -62,6 +62,7 @@ pub async fn test(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;
+    app::webhooks_api::limit_test(&st, &uid, &id).await?;
     Ok(Json(json!(st.webhooks.ping(&uid, &id).await?)))
 }
 

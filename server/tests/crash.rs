@@ -3,7 +3,9 @@
 //!   time, and check against the sandbox's ledger that every post went out exactly once or is
 //!   unconfirmed (never twice, never lost);
 //! - three server processes on one PostgreSQL database share 5,000 posts due at the same
-//!   moment with zero duplicates.
+//!   moment with zero duplicates;
+//! - a replica whose clock runs 45 s ahead (`faketime`) is the only dispatcher, and still no
+//!   post leaves before its time (due times and leases follow the database's clock).
 
 mod support;
 
@@ -103,6 +105,44 @@ async fn three_replicas_on_postgres_share_5000_due_posts_without_duplicates() {
         shares.iter().map(|s| s.1).collect::<Vec<_>>()
     );
     assert!(shares.len() >= 2, "the replicas shared the work: {shares:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_whose_clock_runs_45s_ahead_never_publishes_early() {
+    let sandbox = start_sandbox().await;
+    let db = fresh_pg("skew").await;
+    let keys = [
+        ("JWT_SECRET", "c2tldy1qd3Qtc2VjcmV0LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmZ2hpams="),
+        ("ENCRYPTION_KEY", "c2tldzAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWI="),
+    ];
+    // The API replica keeps true time and does not dispatch; the only dispatcher is 45 s ahead.
+    let api_env = [keys[0], keys[1], ("PUBLISH_WORKER", "0")];
+    let api = start_server(free_port(), &tempfile_dir("skew-api"), &db, &sandbox.base, &api_env).await;
+    let _skewed = start_server_skewed("+45s", free_port(), &tempfile_dir("skew-worker"), &db, &sandbox.base, &keys).await;
+    let c = client();
+    signup(&c, &api.base).await;
+    let conns = vec![connect(&c, &api.base, "x", "skew_x").await, connect(&c, &api.base, "mastodon", "skew_m").await];
+    // 200 posts due over 10 s, starting 5 s from now: all of them inside the 45 s skew.
+    let t0 = now_ms() + 5_000;
+    schedule(&c, &api.base, &conns, 200, "skew", |i| t0 + (i as i64 / 2) * 100).await;
+    let all = settle(&c, &api.base, Duration::from_secs(120)).await;
+    let (posted, _, failed) = check_exactly_once(&all, &ledger(&sandbox.base).await);
+    assert_eq!((posted, failed), (200, 0));
+    let sent = ledger_times(&sandbox.base).await;
+    let mut early = vec![];
+    let mut max_late = 0;
+    for p in &all {
+        let key = (p["platform"].as_str().unwrap().to_string(), p["body"].as_str().unwrap().to_string());
+        let (at, due) = (sent[&key], p["scheduled_at"].as_i64().unwrap());
+        if at < due {
+            early.push(format!("{} {} ms early", key.1, due - at));
+        }
+        max_late = max_late.max(at - due);
+        let published = p["published_at"].as_i64().unwrap();
+        assert!((published - at).abs() < 2_000, "published_at is the database's time, not the skewed one: {published} vs {at}");
+    }
+    println!("skew test: 200 posts by a +45 s replica, {} early, at most {max_late} ms late", early.len());
+    assert!(early.is_empty(), "{} posts left early: {:?}", early.len(), &early[..early.len().min(5)]);
 }
 
 fn tempfile_dir(tag: &str) -> std::path::PathBuf {

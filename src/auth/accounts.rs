@@ -1,4 +1,4 @@
-use super::{Auth, AuthError, ClientInfo, SessionTokens};
+use super::{Auth, AuthError, ClientInfo, Limit, Limited, SessionTokens};
 use crate::crypto::{random_token, token_hash};
 use crate::db::{is_unique_violation, now_ms, opt};
 use crate::domain::{DisplayName, Email, LoginProvider, Password, Timezone};
@@ -55,13 +55,17 @@ fn verify_blocking(pw: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
-/// Argon2 is deliberately slow (tens of ms); keep it off the async workers.
-async fn hash_password(pw: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || hash_password_blocking(&pw)).await.map_err(|e| AuthError::Internal(e.into()))
-}
+impl Auth {
+    /// Argon2 is deliberately slow (tens of ms) and memory-hungry: off the async workers and
+    /// behind the process's permit count (see `Auth::argon2`).
+    async fn hash_password(&self, pw: String) -> Result<String, AuthError> {
+        self.argon2(move || hash_password_blocking(&pw)).await
+    }
 
-async fn verify_password(pw: String, hash: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || verify_blocking(&pw, &hash)).await.map_err(|e| AuthError::Internal(e.into()))
+    async fn verify_password(&self, pw: &str, hash: String) -> Result<bool, AuthError> {
+        let pw = pw.to_string();
+        self.argon2(move || verify_blocking(&pw, &hash)).await
+    }
 }
 
 fn default_name(email: &str) -> String {
@@ -87,7 +91,14 @@ impl Auth {
         let name = if name.trim().is_empty() { DisplayName::parse(&default_name(email.as_str()))? } else { DisplayName::parse(name)? };
         // An unknown zone from the browser should not block sign-up: fall back to UTC.
         let timezone = Timezone::parse(timezone).unwrap_or_else(|_| Timezone::utc());
-        let hash = hash_password(password.expose().to_string()).await?;
+        // Counted after validation (typos cost nothing) and before the Argon2 work.
+        let l = &self.policy.limits;
+        self.limit_all(
+            Limited::Signup,
+            &[("signup_ip", &client.ip, l.signup_per_ip), ("signup_email", email.as_str(), l.signup_per_email)],
+        )
+        .await?;
+        let hash = self.hash_password(password.expose().to_string()).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         // Only `users_email_key` is unique besides the primary key (a fresh UUID).
@@ -110,34 +121,31 @@ impl Auth {
         self.start_session(&id, client).await
     }
 
+    /// Every attempt is counted before the password is checked (per IP and per address, see
+    /// `limits.rs`), so parallel guesses cannot exceed the limits; a correct password takes
+    /// its counts back.
     pub async fn signin(&self, email: &str, password: &str, client: &ClientInfo) -> Result<SessionTokens, AuthError> {
-        self.check_ip(&client.ip).await?;
-        let email = match Email::parse(email) {
-            Ok(e) => e,
-            Err(_) => {
-                self.record_ip_failure(&client.ip).await?;
-                return Err(AuthError::InvalidCredentials);
-            }
-        };
-        let row = sqlx::query("select id, password_hash, failed_logins, locked_until from users where email = $1")
-            .bind(email.as_str())
-            .fetch_optional(self.db.pool())
-            .await?;
-        let Some(row) = row else {
-            // Same work as a real check, so timing does not reveal which e-mails exist.
-            verify_password(password.to_string(), self.dummy_hash.to_string()).await?;
-            self.record_ip_failure(&client.ip).await?;
+        let ip_limit = Limit { max: self.policy.ip_max_failures, window: self.policy.ip_window };
+        if let Some(retry_after_secs) = self.hit("signin_ip", &client.ip, ip_limit).await? {
+            return Err(AuthError::Throttled { retry_after_secs });
+        }
+        let Ok(email) = Email::parse(email) else {
             return Err(AuthError::InvalidCredentials);
         };
-        let user_id: String = row.get("id");
-        let now = now_ms();
-        if let Some(until) = opt::<i64>(&row, "locked_until") {
-            if until > now {
-                return Err(AuthError::Locked { retry_after_secs: ((until - now) as u64).div_ceil(1000) });
-            }
-        }
-        let Some(hash) = opt::<String>(&row, "password_hash") else {
-            verify_password(password.to_string(), self.dummy_hash.to_string()).await?;
+        let attempt = self.claim_attempt(email.as_str()).await?;
+        let row =
+            sqlx::query("select id, password_hash from users where email = $1").bind(email.as_str()).fetch_optional(self.db.pool()).await?;
+        // Unknown e-mails and provider-only accounts cost the same Argon2 work as a real check,
+        // so timing does not reveal which e-mails exist.
+        let (user_id, hash) = match row {
+            Some(r) => (Some(r.get::<String, _>("id")), opt::<String>(&r, "password_hash")),
+            None => (None, None),
+        };
+        let ok = self.verify_password(password, hash.clone().unwrap_or_else(|| self.dummy_hash.to_string())).await? && hash.is_some();
+        let Some(user_id) = user_id else {
+            return Err(attempt.failed());
+        };
+        if hash.is_none() {
             let provider = sqlx::query("select provider from identities where user_id = $1 order by created_at limit 1")
                 .bind(&user_id)
                 .fetch_optional(self.db.pool())
@@ -147,61 +155,13 @@ impl Auth {
                 .map(|p| p.display_name().to_string())
                 .unwrap_or_else(|| "a sign-in provider".into());
             return Err(AuthError::UseProvider(provider));
-        };
-        if verify_password(password.to_string(), hash).await? {
-            sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
-                .bind(&user_id)
-                .execute(self.db.pool())
-                .await?;
-            return self.start_session(&user_id, client).await;
         }
-        self.record_ip_failure(&client.ip).await?;
-        // Count atomically so parallel guesses cannot slip past the threshold.
-        let failures: i64 = sqlx::query("update users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins")
-            .bind(&user_id)
-            .fetch_one(self.db.pool())
-            .await?
-            .get("failed_logins");
-        let p = &self.policy;
-        if failures >= p.lockout_threshold {
-            let exp = (failures - p.lockout_threshold).min(16) as u32;
-            let wait = (p.lockout_base.as_millis() as i64).saturating_mul(1 << exp).min(p.lockout_max.as_millis() as i64);
-            sqlx::query("update users set locked_until = $1 where id = $2").bind(now + wait).bind(&user_id).execute(self.db.pool()).await?;
-            return Err(AuthError::Locked { retry_after_secs: (wait as u64).div_ceil(1000) });
+        if !ok {
+            return Err(attempt.failed());
         }
-        Err(AuthError::InvalidCredentials)
-    }
-
-    async fn check_ip(&self, ip: &str) -> Result<(), AuthError> {
-        let row =
-            sqlx::query("select window_start, failures from login_throttle where ip = $1").bind(ip).fetch_optional(self.db.pool()).await?;
-        if let Some(r) = row {
-            let start: i64 = r.get("window_start");
-            let failures: i64 = r.get("failures");
-            let end = start + self.policy.ip_window.as_millis() as i64;
-            let now = now_ms();
-            if failures >= self.policy.ip_max_failures && end > now {
-                return Err(AuthError::Throttled { retry_after_secs: ((end - now) as u64).div_ceil(1000) });
-            }
-        }
-        Ok(())
-    }
-
-    async fn record_ip_failure(&self, ip: &str) -> Result<(), AuthError> {
-        let now = now_ms();
-        let window_start_min = now - self.policy.ip_window.as_millis() as i64;
-        sqlx::query(
-            "insert into login_throttle (ip, window_start, failures) values ($1, $2, 1)
-             on conflict (ip) do update set
-               failures = case when login_throttle.window_start < $3 then 1 else login_throttle.failures + 1 end,
-               window_start = case when login_throttle.window_start < $3 then $2 else login_throttle.window_start end",
-        )
-        .bind(ip)
-        .bind(now)
-        .bind(window_start_min)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+        self.clear_attempts(email.as_str()).await?;
+        self.unhit("signin_ip", &client.ip).await?;
+        self.start_session(&user_id, client).await
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, AuthError> {
@@ -224,8 +184,16 @@ impl Auth {
 
     /// Always succeeds from the caller's point of view, so the form cannot be used to find
     /// out which addresses have accounts. Returns whether a mail went out (for logs/tests).
-    pub async fn request_password_reset(&self, email: &str) -> Result<bool, AuthError> {
+    pub async fn request_password_reset(&self, email: &str, client: &ClientInfo) -> Result<bool, AuthError> {
+        // Without SMTP or a dev outbox the link could only sit in our database: say so.
+        if matches!(self.mailer, crate::mail::Mailer::Off) {
+            return Err(AuthError::MailNotConfigured);
+        }
+        let l = &self.policy.limits;
+        self.limit_all(Limited::PasswordReset, &[("forgot_ip", &client.ip, l.forgot_per_ip)]).await?;
         let email = Email::parse(email)?;
+        // Per address whether or not it has an account, so the limit reveals nothing.
+        self.limit_all(Limited::PasswordReset, &[("forgot_email", email.as_str(), l.forgot_per_email)]).await?;
         let Some(row) = sqlx::query("select id from users where email = $1").bind(email.as_str()).fetch_optional(self.db.pool()).await?
         else {
             return Ok(false);
@@ -256,7 +224,7 @@ impl Auth {
         match self.mailer {
             // The dev outbox is a local insert: do it inline so the link is there when the
             // page says so (and tests can read it).
-            crate::mail::Mailer::Outbox => send.await,
+            crate::mail::Mailer::Outbox | crate::mail::Mailer::Off => send.await,
             crate::mail::Mailer::Smtp { .. } => {
                 tokio::spawn(send);
             }
@@ -277,7 +245,7 @@ impl Auth {
         let user_id: String = row.get("user_id");
         let email: Option<String> = opt(&row, "email");
         let pw = Password::parse(new_password, email.as_deref().unwrap_or(""))?;
-        let new_hash = hash_password(pw.expose().to_string()).await?;
+        let new_hash = self.hash_password(pw.expose().to_string()).await?;
         let mut tx = self.db.pool().begin().await?;
         // Claim the token first: a second concurrent use finds it used and changes nothing.
         let claimed = sqlx::query("update password_resets set used_at = $1 where token_hash = $2 and used_at is null")
@@ -289,7 +257,7 @@ impl Auth {
             return Err(AuthError::BadResetToken);
         }
         // Following the e-mailed link proves the mailbox: the address counts as verified.
-        sqlx::query("update users set password_hash = $1, failed_logins = 0, locked_until = null, email_verified = 1, updated_at = $2 where id = $3")
+        sqlx::query("update users set password_hash = $1, email_verified = 1, updated_at = $2 where id = $3")
             .bind(&new_hash)
             .bind(now)
             .bind(&user_id)
@@ -307,6 +275,10 @@ impl Auth {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        // A new password ends any lockout on the address.
+        if let Some(e) = &email {
+            self.clear_attempts(e).await?;
+        }
         Ok(())
     }
 

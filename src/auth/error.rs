@@ -19,6 +19,15 @@ pub enum AuthError {
     /// 429: too many failures from this network address.
     #[error("Too many sign-in attempts from your network. Try again in {}.", human_wait(*retry_after_secs))]
     Throttled { retry_after_secs: u64 },
+    /// 429: a sign-up, reset-request or webhook-test limit (`AuthPolicy::limits`).
+    #[error("{} Try again in {}.", what.message(), human_wait(*retry_after_secs))]
+    RateLimited { what: Limited, retry_after_secs: u64 },
+    /// 503: every Argon2 slot stayed busy for `AuthPolicy::hash_queue_wait`.
+    #[error("The server is busy with other sign-ins right now. Try again in a few seconds.")]
+    Busy { retry_after_secs: u64 },
+    /// 503: no SMTP server and no dev outbox, so a reset link could not reach anyone.
+    #[error("Password reset by e-mail is not configured on this server; ask your admin.")]
+    MailNotConfigured,
     /// 401: the session or token is missing, expired or revoked.
     #[error("Your session has ended. Please sign in again.")]
     Unauthenticated,
@@ -56,7 +65,8 @@ impl AuthError {
             Self::Invalid(_) => 422,
             Self::EmailTaken | Self::UnverifiedLink(_) => 409,
             Self::InvalidCredentials | Self::Unauthenticated | Self::RefreshRace => 401,
-            Self::Locked { .. } | Self::Throttled { .. } => 429,
+            Self::Locked { .. } | Self::Throttled { .. } | Self::RateLimited { .. } => 429,
+            Self::Busy { .. } | Self::MailNotConfigured => 503,
             Self::BadResetToken | Self::UseProvider(_) => 400,
             Self::Provider(_) => 502,
             Self::Internal(_) => 500,
@@ -70,6 +80,9 @@ impl AuthError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Locked { .. } => "account_locked",
             Self::Throttled { .. } => "too_many_attempts",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy { .. } => "server_busy",
+            Self::MailNotConfigured => "mail_not_configured",
             Self::Unauthenticated | Self::RefreshRace => "unauthenticated",
             Self::BadResetToken => "invalid_reset_token",
             Self::UnverifiedLink(_) => "unverified_email",
@@ -81,8 +94,31 @@ impl AuthError {
 
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::Locked { retry_after_secs } | Self::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            Self::Locked { retry_after_secs }
+            | Self::Throttled { retry_after_secs }
+            | Self::RateLimited { retry_after_secs, .. }
+            | Self::Busy { retry_after_secs } => Some(*retry_after_secs),
+            // A configuration gap: asking again within the hour will not help sooner.
+            Self::MailNotConfigured => Some(3600),
             _ => None,
+        }
+    }
+}
+
+/// What a `RateLimited` refusal was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Signup,
+    PasswordReset,
+    WebhookTest,
+}
+
+impl Limited {
+    fn message(self) -> &'static str {
+        match self {
+            Self::Signup => "Too many accounts were created from your network or with this e-mail recently.",
+            Self::PasswordReset => "Too many password-reset requests for this address or from your network.",
+            Self::WebhookTest => "Too many test deliveries for this webhook or from your account.",
         }
     }
 }

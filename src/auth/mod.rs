@@ -4,10 +4,12 @@
 mod accounts;
 mod error;
 pub mod jwt;
+mod limits;
 mod sessions;
 
 pub use accounts::{ExternalIdentity, User};
-pub use error::AuthError;
+pub use error::{AuthError, Limited};
+pub use limits::{Limit, Limits};
 pub use sessions::{AccessClaims, SessionInfo, SessionTokens};
 
 use crate::crypto::Keys;
@@ -32,6 +34,12 @@ pub struct AuthPolicy {
     /// A refresh token presented again within this window after rotation is treated as a
     /// concurrent request from the same browser (two tabs), not as theft.
     pub reuse_grace: Duration,
+    /// Argon2 runs at most this many at once in the process (each takes ~19 MiB and a core);
+    /// the rest wait up to `hash_queue_wait`, then get a 503 with Retry-After.
+    pub hash_concurrency: usize,
+    pub hash_queue_wait: Duration,
+    /// Sign-up, reset-request and webhook-test limits (per IP, per address, per user).
+    pub limits: Limits,
 }
 
 impl Default for AuthPolicy {
@@ -46,6 +54,9 @@ impl Default for AuthPolicy {
             ip_window: Duration::from_secs(15 * 60),
             reset_ttl: Duration::from_secs(3600),
             reuse_grace: Duration::from_secs(10),
+            hash_concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
+            hash_queue_wait: Duration::from_secs(3),
+            limits: Limits::default(),
         }
     }
 }
@@ -68,12 +79,20 @@ pub struct Auth {
     /// A real Argon2 hash of a random password: verifying against it for unknown e-mails
     /// makes their response time match known ones.
     dummy_hash: std::sync::Arc<String>,
+    /// Permits for Argon2 work (`AuthPolicy::hash_concurrency`): one `Auth` per process.
+    hashers: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Auth {
     pub fn new(db: Db, keys: Keys, mailer: Mailer, policy: AuthPolicy, base_url: &str) -> Self {
         let dummy_hash = std::sync::Arc::new(accounts::hash_password_blocking(&crate::crypto::random_token()));
-        Self { db, keys, mailer, policy, base_url: base_url.trim_end_matches('/').to_string(), dummy_hash }
+        let hashers = std::sync::Arc::new(tokio::sync::Semaphore::new(policy.hash_concurrency.max(1)));
+        Self { db, keys, mailer, policy, base_url: base_url.trim_end_matches('/').to_string(), dummy_hash, hashers }
+    }
+
+    /// How this instance sends e-mail, for `/health`: `smtp`, `outbox` (dev) or `off`.
+    pub fn mail_mode(&self) -> &'static str {
+        self.mailer.kind()
     }
 
     pub fn db(&self) -> &Db {

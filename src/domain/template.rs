@@ -14,7 +14,18 @@ pub enum TemplateError {
     StrayClose { at: usize },
     #[error("\"{{{raw}}}\" at character {at} is not a placeholder name: use letters, digits and _ (like {{point1}}).")]
     BadName { raw: String, at: usize },
+    #[error("A template can be at most {max} characters long. Shorten it.")]
+    TemplateTooLong { max: usize },
+    #[error("Filled in, this template would be longer than {max} characters. Use fewer placeholders or a shorter idea.")]
+    OutputTooLong { max: usize },
 }
+
+/// Longest template body: posts are shorter than this everywhere.
+pub const TEMPLATE_MAX_CHARS: usize = 20_000;
+/// Longest filled-in text: above every network's limit (Facebook's 63,206 is the largest), so a
+/// real post always fits, while a template full of placeholders cannot multiply an idea into
+/// megabytes.
+pub const RENDER_MAX_CHARS: usize = 65_000;
 
 fn valid_name(n: &str) -> bool {
     let mut c = n.chars();
@@ -51,16 +62,26 @@ pub fn render(template: &str, vars: &HashMap<String, String>) -> Result<String, 
 /// One pass over the template; `fill(name, char_position)` supplies each placeholder.
 fn walk(template: &str, mut fill: impl FnMut(&str, usize) -> Result<String, TemplateError>) -> Result<String, TemplateError> {
     let chars: Vec<char> = template.chars().collect();
+    if chars.len() > TEMPLATE_MAX_CHARS {
+        return Err(TemplateError::TemplateTooLong { max: TEMPLATE_MAX_CHARS });
+    }
     let mut out = String::with_capacity(template.len());
+    // Characters written so far; checked before each push so memory stays bounded.
+    let mut written = 0usize;
     let mut i = 0;
     while i < chars.len() {
+        if written > RENDER_MAX_CHARS {
+            return Err(TemplateError::OutputTooLong { max: RENDER_MAX_CHARS });
+        }
         match chars[i] {
             '{' if chars.get(i + 1) == Some(&'{') => {
                 out.push('{');
+                written += 1;
                 i += 2;
             }
             '}' if chars.get(i + 1) == Some(&'}') => {
                 out.push('}');
+                written += 1;
                 i += 2;
             }
             '}' => return Err(TemplateError::StrayClose { at: i + 1 }),
@@ -73,7 +94,12 @@ fn walk(template: &str, mut fill: impl FnMut(&str, usize) -> Result<String, Temp
                         if !valid_name(name) {
                             return Err(TemplateError::BadName { raw, at: i + 1 });
                         }
-                        out.push_str(&fill(name, i + 1)?);
+                        let value = fill(name, i + 1)?;
+                        written += value.chars().count();
+                        if written > RENDER_MAX_CHARS {
+                            return Err(TemplateError::OutputTooLong { max: RENDER_MAX_CHARS });
+                        }
+                        out.push_str(&value);
                         i = j + 1;
                     }
                     _ => return Err(TemplateError::Unclosed { at: i + 1 }),
@@ -81,9 +107,13 @@ fn walk(template: &str, mut fill: impl FnMut(&str, usize) -> Result<String, Temp
             }
             c => {
                 out.push(c);
+                written += 1;
                 i += 1;
             }
         }
+    }
+    if written > RENDER_MAX_CHARS {
+        return Err(TemplateError::OutputTooLong { max: RENDER_MAX_CHARS });
     }
     Ok(out)
 }
@@ -120,7 +150,33 @@ mod tests {
         assert_eq!(render("{ {idea}", &v).unwrap_err(), TemplateError::Unclosed { at: 1 });
     }
 
+    #[test]
+    fn oversized_templates_are_refused_before_expanding() {
+        let v = vars(&[("idea", "x")]);
+        let big = "a".repeat(TEMPLATE_MAX_CHARS + 1);
+        assert_eq!(render(&big, &v).unwrap_err(), TemplateError::TemplateTooLong { max: TEMPLATE_MAX_CHARS });
+        assert_eq!(render(&"a".repeat(TEMPLATE_MAX_CHARS), &v).unwrap().len(), TEMPLATE_MAX_CHARS);
+    }
+
+    #[test]
+    fn placeholders_cannot_multiply_an_idea_into_megabytes() {
+        // 3,000 placeholders × a 500-character idea would be 1.5 M characters.
+        let v = vars(&[("idea", &"i".repeat(500))]);
+        let t = "{idea}".repeat(3_000);
+        assert_eq!(render(&t, &v).unwrap_err(), TemplateError::OutputTooLong { max: RENDER_MAX_CHARS });
+        // A long but real post still renders.
+        assert_eq!(render(&"{idea}".repeat(100), &v).unwrap().len(), 50_000);
+    }
+
     proptest! {
+        #[test]
+        fn output_never_exceeds_the_cap(n in 0usize..400, len in 0usize..400) {
+            let v = vars(&[("idea", &"z".repeat(len))]);
+            if let Ok(out) = render(&"{idea}".repeat(n), &v) {
+                prop_assert!(out.chars().count() <= RENDER_MAX_CHARS);
+            }
+        }
+
         #[test]
         fn never_panics(t in "\\PC*") {
             let v = vars(&[("idea", "x"), ("point1", "y")]);

@@ -27,13 +27,23 @@ pub fn request_body(prompt: &str, aspect: &str) -> Value {
     })
 }
 
+/// Largest `generateContent` answer we read.
+pub const MAX_ANSWER_BYTES: usize = 32 << 20;
+
 /// `POST {base}/v1beta/models/{MODEL}:generateContent`, key in `x-goog-api-key` (never in
 /// the URL, where proxies and logs would keep it).
 pub async fn generate(client: &reqwest::Client, base: &str, key: &str, prompt: &str, aspect: &str) -> Result<Generated, MediaError> {
     let url = format!("{}/v1beta/models/{MODEL}:generateContent", base.trim_end_matches('/'));
     let resp = client.post(url).header("x-goog-api-key", key).json(&request_body(prompt, aspect)).send().await.map_err(transport)?;
     let status = resp.status().as_u16();
-    let body = resp.text().await.map_err(transport)?;
+    // An inline image is a few MB of base64; anything far bigger is not an answer.
+    let body = crate::outbound::text_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+        crate::outbound::ReadError::TooLarge { limit } => provider(
+            "gemini_answer_too_large",
+            format!("Gemini sent more than {}; we stopped reading. Try again, or use a text card.", crate::outbound::mb(limit)),
+        ),
+        crate::outbound::ReadError::Transport(e) => transport(e),
+    })?;
     parse_response(status, &body)
 }
 

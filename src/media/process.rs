@@ -15,8 +15,11 @@ use std::io::Cursor;
 pub const THUMB_MAX: u32 = 400;
 /// Largest accepted side; bigger pictures are almost always decompression bombs.
 pub const MAX_SIDE: u32 = 10_000;
-/// Largest accepted area (100 megapixels ≈ 300–400 MB of decoded pixels).
-pub const MAX_PIXELS: u64 = 100_000_000;
+/// Largest accepted area: 40 megapixels is 120–160 MB decoded (8-bit RGB/RGBA), more than
+/// any camera or platform needs. A 10000×10000 PNG can be a 0.4 MB file and 400 MB of pixels.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The decoder's allocation ceiling: the largest accepted image at 16 bits per RGBA channel.
+const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 8;
 /// Frames kept from an animated GIF.
 const MAX_GIF_FRAMES: usize = 1_000;
 const JPEG_QUALITY: u8 = 90;
@@ -158,12 +161,17 @@ pub fn process(input: &[u8], max_bytes: u64) -> Result<Processed, MediaError> {
     let undecodable = |_| MediaError::Undecodable(kind.name());
 
     let mut reader = ImageReader::with_format(Cursor::new(input), kind.format());
-    // Sides are checked below with the real numbers for the message; this caps memory.
+    // The sides come from the header and are checked below, before any pixel is decoded,
+    // with the real numbers for the message; the allocation limit holds inside the decoder.
     let mut limits = Limits::default();
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| pixel_or(e, kind))?;
     let (w, h) = decoder.dimensions();
+    // A GIF can declare a 0-pixel-high screen and still carry frames (found by fuzzing).
+    if w == 0 || h == 0 {
+        return Err(MediaError::Undecodable(kind.name()));
+    }
     check_pixels(w, h)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = decoder.icc_profile().ok().flatten();
@@ -224,6 +232,9 @@ fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<Vec<u8>>) -> Result<
     if matches!(img.color(), image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16) {
         let g = img.to_luma8();
         enc.write_image(g.as_raw(), g.width(), g.height(), image::ExtendedColorType::L8).map_err(internal)?;
+    } else if let Some(rgb) = img.as_rgb8() {
+        // Already 8-bit RGB (most photos): encode in place, no copy.
+        enc.write_image(rgb.as_raw(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8).map_err(internal)?;
     } else {
         let rgb = img.to_rgb8();
         enc.write_image(rgb.as_raw(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8).map_err(internal)?;
@@ -237,13 +248,32 @@ fn encode_webp(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Medi
     if let Some(icc) = icc {
         let _ = enc.set_icc_profile(icc);
     }
-    let rgba = img.to_rgba8();
-    enc.write_image(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8).map_err(internal)?;
+    // 8-bit RGB and RGBA go in as they are; only other layouts are converted (one copy).
+    match img {
+        DynamicImage::ImageRgb8(b) => enc.write_image(b.as_raw(), b.width(), b.height(), image::ExtendedColorType::Rgb8),
+        DynamicImage::ImageRgba8(b) => enc.write_image(b.as_raw(), b.width(), b.height(), image::ExtendedColorType::Rgba8),
+        _ => {
+            let rgba = img.to_rgba8();
+            enc.write_image(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8)
+        }
+    }
+    .map_err(internal)?;
     Ok(out)
 }
 
+/// No pixel is see-through. Reads the alpha channel where it is, without converting (and
+/// so copying) the whole image.
 fn is_opaque(img: &DynamicImage) -> bool {
-    !img.color().has_alpha() || img.to_rgba8().pixels().all(|p| p.0[3] == u8::MAX)
+    use image::GenericImageView;
+    match img {
+        _ if !img.color().has_alpha() => true,
+        DynamicImage::ImageRgba8(b) => b.pixels().all(|p| p.0[3] == u8::MAX),
+        DynamicImage::ImageLumaA8(b) => b.pixels().all(|p| p.0[1] == u8::MAX),
+        DynamicImage::ImageRgba16(b) => b.pixels().all(|p| p.0[3] == u16::MAX),
+        DynamicImage::ImageLumaA16(b) => b.pixels().all(|p| p.0[1] == u16::MAX),
+        // Rare layouts (float): pixel by pixel, still without a full copy.
+        _ => img.pixels().all(|(_, _, p)| p.0[3] == u8::MAX),
+    }
 }
 
 /// Walks the RIFF chunks: "VP8 " is lossy, "VP8L" lossless; animation frames (ANMF) carry
@@ -515,11 +545,53 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_tiny_10000_by_10000_png_is_refused_from_its_header() {
+        // 0.4 MB of file, 300 MB of pixels once decoded: refused from the header's numbers.
+        let img = DynamicImage::ImageLuma8(image::GrayImage::new(10_000, 10_000));
+        let src = png_bytes(&img);
+        assert!(src.len() < 1_000_000, "{} bytes", src.len());
+        let e = process(&src, 10_000_000).unwrap_err();
+        assert_eq!((e.status(), e.code()), (422, "too_many_pixels"));
+        assert_eq!(
+            e.to_string(),
+            "That image is 10000×10000 pixels; the most we take is 10000 pixels on a side and 40 megapixels in all. Scale it down and try again."
+        );
+        // Just inside the limit is fine.
+        assert!(check_pixels(8_000, 5_000).is_ok());
+        assert!(check_pixels(8_000, 5_001).is_err());
+    }
+
+    #[test]
+    fn opacity_is_read_without_converting() {
+        let rgba = RgbaImage::from_fn(4, 4, |x, _| Rgba([1, 2, 3, if x == 3 { 254 } else { 255 }]));
+        assert!(!is_opaque(&DynamicImage::ImageRgba8(rgba)));
+        assert!(is_opaque(&DynamicImage::ImageRgba8(RgbaImage::from_pixel(4, 4, Rgba([1, 2, 3, 255])))));
+        assert!(is_opaque(&DynamicImage::ImageRgb8(noise_rgb(4, 4))));
+        let la = image::GrayAlphaImage::from_pixel(2, 2, image::LumaA([9, 0]));
+        assert!(!is_opaque(&DynamicImage::ImageLumaA8(la)));
+    }
+
+    #[test]
     fn pixel_bombs_are_refused_before_decoding() {
         // A valid 20000x1 PNG: tiny file, too wide.
         let img = DynamicImage::ImageLuma8(image::GrayImage::new(20_000, 1));
         let e = process(&png_bytes(&img), 10_000_000).unwrap_err();
         assert_eq!(e.status(), 422);
         assert!(e.to_string().starts_with("That image is 20000×1 pixels; the most we take is 10000"), "{e}");
+    }
+
+    #[test]
+    fn images_without_pixels_are_refused() {
+        // The fuzzer's input (fuzz/fuzz_targets/image_decode.rs): a GIF whose screen is
+        // 1536×0 with a 6×8 frame was stored as a 1536×0 image.
+        let hex: String = [
+            "4749463839610006000080008800000000000021f90409000000002c000000000600080084005a00785a00787a1e785a",
+            "3c785a5a785a78785a96785ab4785ad2a05a00a05a1ea05a3ca05a5aa0a6875fac96a45ab4a05a2bc85a00c85a1ec85a",
+            "3cc85a5ac85a78c85a96c85aa4c85ad2000000000000000000000000000000000000000000051c20200649240282229d",
+            "c3329d84439d45539d86639dc7739d08082604003b",
+        ]
+        .concat();
+        let gif: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        assert!(matches!(process(&gif, 1_000_000), Err(MediaError::Undecodable("GIF"))));
     }
 }

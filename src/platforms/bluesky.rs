@@ -4,6 +4,7 @@
 
 use super::http::{retry_after, Answer};
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 
 pub struct Bluesky {
@@ -141,7 +142,7 @@ impl Platform for Bluesky {
                 external_id: did,
                 display_name: v["displayName"].as_str().filter(|s| !s.is_empty()).unwrap_or(&handle).to_string(),
                 username: handle,
-                avatar_url: v["avatar"].as_str().map(str::to_string),
+                avatar_url: web_url(v["avatar"].as_str()),
             },
             grant.clone(),
         )])

@@ -7,6 +7,7 @@
 use super::http::{classify_common, retry_after, Answer};
 use super::versions::GRAPH_VERSION;
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -221,7 +222,7 @@ pub(super) async fn publish_container(
         .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, format!("{name} published the post but sent no id"), Some(a.status)))?
         .to_string();
     let permalink = match http.send(http.client.get(object_url(&id)).query(&[("fields", "permalink")]).bearer_auth(token)).await {
-        Ok(a) if a.ok() => a.json()["permalink"].as_str().map(str::to_string),
+        Ok(a) if a.ok() => web_url(a.json()["permalink"].as_str()),
         _ => None,
     };
     Ok((id, permalink))
@@ -448,7 +449,7 @@ impl Platform for Facebook {
                 external_id: id.into(),
                 username: p["username"].as_str().map(str::to_string).unwrap_or_else(|| name.clone()),
                 display_name: name,
-                avatar_url: p["picture"]["data"]["url"].as_str().map(str::to_string),
+                avatar_url: web_url(p["picture"]["data"]["url"].as_str()),
             };
             let page_grant = Grant {
                 access_token: token.into(),
@@ -505,7 +506,7 @@ impl Platform for Facebook {
         }
         let v = a.json();
         let id = v["id"].as_str().ok_or_else(|| Self::accepted_without_id(a.status))?.to_string();
-        let url = v["permalink_url"].as_str().map(str::to_string).unwrap_or_else(|| format!("https://www.facebook.com/{id}"));
+        let url = web_url(v["permalink_url"].as_str()).unwrap_or_else(|| format!("https://www.facebook.com/{id}"));
         Ok(Published { external_id: id, url })
     }
 

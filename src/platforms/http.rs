@@ -2,11 +2,19 @@
 //! failures and platform answers into `ErrorClass`es.
 
 use super::{ErrorClass, PlatformError};
+use crate::outbound;
 use std::time::Duration;
+
+/// Largest platform answer we read (JSON about one post or account is a few KB).
+pub const MAX_ANSWER_BYTES: usize = 2 << 20;
+const USER_AGENT: &str = "Covalynce/0.1 (+https://github.com/covalynce)";
 
 #[derive(Clone)]
 pub struct Http {
+    /// For the hosts the admin configured. A host a person chose (a Mastodon instance) goes
+    /// through `guarded` instead.
     pub client: reqwest::Client,
+    timeout: Duration,
 }
 
 /// A platform's answer, read fully.
@@ -34,10 +42,22 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Covalynce/0.1 (+https://github.com/covalynce)")
+            .user_agent(USER_AGENT)
             .build()
             .expect("static reqwest config is valid");
-        Self { client }
+        Self { client, timeout }
+    }
+
+    /// A client for a host a person chose: resolved, every address public unless
+    /// `allow_private`, connections pinned to them (see `outbound`). One per request, so the
+    /// check is as fresh as the request.
+    pub async fn guarded(&self, url: &str, allow_private: bool) -> Result<reqwest::Client, PlatformError> {
+        let u = url::Url::parse(url).map_err(|_| PlatformError::rejected(format!("\"{url}\" is not a server address.")))?;
+        outbound::client_for(&u, allow_private, self.timeout, USER_AGENT).await.map_err(|r| match r {
+            outbound::Refused::Blocked { .. } => PlatformError::rejected(format!("{r} Only servers at public addresses can be connected.")),
+            outbound::Refused::Client(_) => PlatformError::unsupported(r.to_string()),
+            _ => PlatformError::rejected(r.to_string()),
+        })
     }
 
     /// Sends and reads the whole answer. A request that never connected certainly did not
@@ -47,7 +67,15 @@ impl Http {
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.text().await.map_err(transport_error)?;
+        let body = outbound::text_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+            // Whatever was sent may have been accepted: never resend on this.
+            outbound::ReadError::TooLarge { limit } => PlatformError::new(
+                ErrorClass::Unknown,
+                format!("The platform's answer was larger than {}; we stopped reading it.", outbound::mb(limit)),
+                Some(status),
+            ),
+            outbound::ReadError::Transport(e) => transport_error(e),
+        })?;
         Ok(Answer { status, headers, body })
     }
 }

@@ -6,6 +6,7 @@
 use super::facebook::{graph_error, graph_ok, insight_values, publish_container, Containers, MetaLogin};
 use super::http::Answer;
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 
 pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
@@ -116,7 +117,7 @@ impl Platform for Instagram {
                 external_id: ig.into(),
                 display_name: v["name"].as_str().filter(|n| !n.is_empty()).unwrap_or(&username).to_string(),
                 username,
-                avatar_url: v["profile_picture_url"].as_str().map(str::to_string),
+                avatar_url: web_url(v["profile_picture_url"].as_str()),
             };
             let mut g = grant.clone();
             g.extra = json!({"page_id": page_id, "ig_user_id": ig});

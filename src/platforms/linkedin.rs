@@ -7,6 +7,7 @@
 use super::http::{classify_common, Answer};
 use super::versions::{LINKEDIN_RESTLI, LINKEDIN_VERSION};
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 
 pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
@@ -236,7 +237,7 @@ impl Platform for Linkedin {
             external_id: sub.into(),
             username: username.into(),
             display_name: if name.is_empty() { username.into() } else { name.into() },
-            avatar_url: v["picture"].as_str().map(str::to_string),
+            avatar_url: web_url(v["picture"].as_str()),
         };
         Ok(vec![(profile, grant.clone())])
     }

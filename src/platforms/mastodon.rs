@@ -4,6 +4,7 @@
 
 use super::http::{classify_common, Answer};
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 
 pub struct Mastodon {
@@ -22,12 +23,24 @@ impl Mastodon {
         Self { cfg, http, apps: Default::default() }
     }
 
+    /// The client for `instance`. The configured default is the admin's choice (the local
+    /// sandbox in development); any other instance a person typed is resolved, checked and
+    /// pinned on every use (`Http::guarded`), so a name that points inside is refused.
+    async fn client(&self, instance: &str) -> Result<reqwest::Client, PlatformError> {
+        if instance == self.cfg.auth_base.trim_end_matches('/') {
+            return Ok(self.http.client.clone());
+        }
+        self.http.guarded(instance, self.cfg.allow_private).await
+    }
+
     async fn app_for(&self, instance: &str) -> Result<(String, String), PlatformError> {
+        // Checked before the cache: the name may point elsewhere than when it was registered.
+        let c = self.client(instance).await?;
         if let Some(app) = self.apps.lock().unwrap_or_else(|e| e.into_inner()).get(instance).cloned() {
             return Ok(app);
         }
         let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": [self.cfg.redirect_uri], "scopes": SCOPES, "website": "https://github.com/covalynce"});
-        let a = self.http.send(self.http.client.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
+        let a = self.http.send(c.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -58,11 +71,10 @@ impl Mastodon {
         e
     }
 
-    /// Normalises what the person typed ("mastodon.social", "https://x.y/") to an origin.
-    /// What the person typed ("mastodon.social", "https://x.y/") → the instance origin.
-    /// People choose the server, so this guards against pointing ours at internal hosts:
-    /// https only, a public domain name, no path; the configured default instance (which may
-    /// be a local sandbox) is the one exception.
+    /// What the person typed ("mastodon.social", "https://x.y/@me") → the instance origin:
+    /// https on the standard port, no path. Where it points is `client`'s check (by address,
+    /// not by name). The configured default instance (maybe a local sandbox) is taken as is;
+    /// with the admin's private-address opt-in, http and other ports are allowed too.
     fn normalise(&self, instance: &str) -> Result<String, PlatformError> {
         let bad = || PlatformError::rejected(format!("\"{instance}\" is not a server address like mastodon.social."));
         let raw = instance.trim().trim_end_matches('/');
@@ -72,22 +84,14 @@ impl Mastodon {
         }
         let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
         let u = url::Url::parse(&with_scheme).map_err(|_| bad())?;
-        let host = match u.host() {
-            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
-            // IP literals (internal networks, metadata endpoints) are never instances.
-            _ => return Err(bad()),
-        };
-        let internal = host == "localhost"
-            || host.ends_with(".localhost")
-            || host.ends_with(".internal")
-            || host.ends_with(".local")
-            || !host.contains('.');
-        if u.scheme() != "https" || internal || u.port().is_some_and(|p| p != 443) {
-            return Err(PlatformError::rejected(format!(
-                "Mastodon servers are reached over https at a public address; \"{instance}\" is not one."
-            )));
+        if u.host().is_none() || !u.username().is_empty() || u.password().is_some() {
+            return Err(bad());
         }
-        Ok(format!("https://{host}"))
+        let open = self.cfg.allow_private;
+        if !(u.scheme() == "https" || open && u.scheme() == "http") || !open && u.port().is_some_and(|p| p != 443) {
+            return Err(PlatformError::rejected(format!("Mastodon servers are reached over https; \"{instance}\" is not one.")));
+        }
+        Ok(u.origin().ascii_serialization())
     }
 }
 
@@ -128,7 +132,7 @@ impl Platform for Mastodon {
             ("scope", SCOPES),
             ("code_verifier", code_verifier),
         ];
-        let a = self.http.send(self.http.client.post(format!("{instance}/oauth/token")).form(&form)).await?;
+        let a = self.http.send(self.client(instance).await?.post(format!("{instance}/oauth/token")).form(&form)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -153,7 +157,8 @@ impl Platform for Mastodon {
             ("client_secret", grant.extra["client_secret"].as_str().unwrap_or_default()),
             ("token", grant.access_token.as_str()),
         ];
-        let a = self.http.send(self.http.client.post(format!("{}/oauth/revoke", Self::instance(grant))).form(&form)).await?;
+        let base = Self::instance(grant);
+        let a = self.http.send(self.client(&base).await?.post(format!("{base}/oauth/revoke")).form(&form)).await?;
         if a.ok() {
             Ok(())
         } else {
@@ -162,14 +167,10 @@ impl Platform for Mastodon {
     }
 
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
+        let base = Self::instance(grant);
         let a = self
             .http
-            .send(
-                self.http
-                    .client
-                    .get(format!("{}/api/v1/accounts/verify_credentials", Self::instance(grant)))
-                    .bearer_auth(&grant.access_token),
-            )
+            .send(self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token))
             .await?;
         if !a.ok() {
             return Err(self.error(&a));
@@ -182,7 +183,7 @@ impl Platform for Mastodon {
                 external_id: v["id"].as_str().unwrap_or_default().into(),
                 username: format!("{username}@{host}"),
                 display_name: v["display_name"].as_str().filter(|s| !s.is_empty()).unwrap_or(username).into(),
-                avatar_url: v["avatar"].as_str().map(str::to_string),
+                avatar_url: web_url(v["avatar"].as_str()),
             },
             grant.clone(),
         )])
@@ -190,6 +191,7 @@ impl Platform for Mastodon {
 
     async fn publish(&self, grant: &Grant, _account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
         let base = Self::instance(grant);
+        let c = self.client(&base).await?;
         let mut media_ids = vec![];
         for img in post.images.iter().take(4) {
             let part = reqwest::multipart::Part::bytes(img.bytes.clone())
@@ -197,10 +199,7 @@ impl Platform for Mastodon {
                 .mime_str(&img.mime)
                 .map_err(|e| PlatformError::unsupported(e.to_string()))?;
             let form = reqwest::multipart::Form::new().part("file", part).text("description", img.alt.clone());
-            let a = self
-                .http
-                .send(self.http.client.post(format!("{base}/api/v2/media")).bearer_auth(&grant.access_token).multipart(form))
-                .await?;
+            let a = self.http.send(c.post(format!("{base}/api/v2/media")).bearer_auth(&grant.access_token).multipart(form)).await?;
             if !a.ok() {
                 return Err(self.error(&a));
             }
@@ -210,8 +209,7 @@ impl Platform for Mastodon {
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
                 loop {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    let s =
-                        self.http.send(self.http.client.get(format!("{base}/api/v1/media/{id}")).bearer_auth(&grant.access_token)).await?;
+                    let s = self.http.send(c.get(format!("{base}/api/v1/media/{id}")).bearer_auth(&grant.access_token)).await?;
                     match s.status {
                         200 => break,
                         206 if std::time::Instant::now() < deadline => continue,
@@ -232,9 +230,7 @@ impl Platform for Mastodon {
         let a = self
             .http
             .send(
-                self.http
-                    .client
-                    .post(format!("{base}/api/v1/statuses"))
+                c.post(format!("{base}/api/v1/statuses"))
                     .bearer_auth(&grant.access_token)
                     .header("Idempotency-Key", post.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
                     .json(&body),
@@ -244,13 +240,15 @@ impl Platform for Mastodon {
             return Err(self.error(&a));
         }
         let v = a.json();
-        Ok(Published { external_id: v["id"].as_str().unwrap_or_default().into(), url: v["url"].as_str().unwrap_or_default().into() })
+        // The instance chooses the link; only a web link is kept (never `javascript:`).
+        Ok(Published { external_id: v["id"].as_str().unwrap_or_default().into(), url: web_url(v["url"].as_str()).unwrap_or_default() })
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        let base = Self::instance(grant);
         let a = self
             .http
-            .send(self.http.client.get(format!("{}/api/v1/statuses/{external_id}", Self::instance(grant))).bearer_auth(&grant.access_token))
+            .send(self.client(&base).await?.get(format!("{base}/api/v1/statuses/{external_id}")).bearer_auth(&grant.access_token))
             .await?;
         if !a.ok() {
             return Err(self.error(&a));
@@ -265,8 +263,11 @@ impl Platform for Mastodon {
     }
 
     async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
-        let url = format!("{}/api/v1/accounts/verify_credentials", Self::instance(grant));
-        let a = self.http.send(self.http.client.get(url).bearer_auth(&grant.access_token)).await?;
+        let base = Self::instance(grant);
+        let a = self
+            .http
+            .send(self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token))
+            .await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
@@ -283,25 +284,32 @@ mod tests {
     }
 
     #[test]
-    fn instances_must_be_public_https_domains() {
+    fn instances_are_https_origins() {
         let a = m("https://mastodon.social");
         assert_eq!(a.normalise("fosstodon.org/").unwrap(), "https://fosstodon.org");
         assert_eq!(a.normalise("https://Hachyderm.io/@someone").unwrap(), "https://hachyderm.io");
-        for bad in [
-            "http://fosstodon.org",
-            "127.0.0.1",
-            "http://169.254.169.254",
-            "https://10.0.0.1",
-            "localhost:3000",
-            "https://intranet",
-            "https://x.internal",
-            "https://a.example:8443",
-            "not a url at all",
-        ] {
+        for bad in ["http://fosstodon.org", "https://a.example:8443", "https://user:pw@a.example", "not a url at all", "ftp://a.example"] {
             assert!(a.normalise(bad).is_err(), "{bad} must be refused");
         }
         // The configured default (a local sandbox in development) is the one exception.
         let local = m("http://127.0.0.1:4000/mastodon");
         assert_eq!(local.normalise("http://127.0.0.1:4000/mastodon/").unwrap(), "http://127.0.0.1:4000/mastodon");
+    }
+
+    #[tokio::test]
+    async fn instances_that_point_inside_are_refused_by_address_not_name() {
+        let a = m("https://mastodon.social");
+        for (typed, ip) in [
+            ("localhost", "points at this server itself"),
+            ("https://169.254.169.254", "169.254.169.254"),
+            ("https://10.0.0.1", "10.0.0.1"),
+            ("https://[::ffff:127.0.0.1]", "127.0.0.1"),
+            ("https://2130706433", "127.0.0.1"),
+        ] {
+            let p = AuthorizeParams { state: "s".into(), code_challenge: "c".into(), instance: Some(typed.into()) };
+            let e = a.authorize_url(&p).await.unwrap_err();
+            assert_eq!(e.class, ErrorClass::Rejected, "{typed}");
+            assert!(e.message.contains(ip) && e.message.contains("public addresses"), "{typed}: {}", e.message);
+        }
     }
 }

@@ -163,6 +163,9 @@ pub struct PlatformConfig {
     pub upload_base: String,
     /// OAuth token endpoint host where it differs from the API host (Google, Threads).
     pub token_base: String,
+    /// Mastodon: instances people type may be at private or loopback addresses, over http
+    /// and on any port (`MASTODON_ALLOW_PRIVATE=1`, an admin's choice for a closed network).
+    pub allow_private: bool,
 }
 
 impl std::fmt::Debug for PlatformConfig {

@@ -5,6 +5,7 @@
 use super::http::{classify_common, Answer};
 use super::versions::PINTEREST_VERSION;
 use super::*;
+use crate::outbound::web_url;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -199,7 +200,7 @@ impl Platform for Pinterest {
             external_id: id.into(),
             username: username.into(),
             display_name: display.into(),
-            avatar_url: v["profile_image"].as_str().map(str::to_string),
+            avatar_url: web_url(v["profile_image"].as_str()),
         };
         Ok(vec![(profile, grant.clone())])
     }

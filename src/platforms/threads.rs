@@ -6,6 +6,7 @@ use super::facebook::{graph_error, graph_ok, in_secs, insight_values, publish_co
 use super::http::Answer;
 use super::versions::THREADS_VERSION;
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 
 pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
@@ -154,7 +155,7 @@ impl Platform for Threads {
             external_id: id.into(),
             display_name: v["name"].as_str().filter(|n| !n.is_empty()).unwrap_or(&username).to_string(),
             username,
-            avatar_url: v["threads_profile_picture_url"].as_str().map(str::to_string),
+            avatar_url: web_url(v["threads_profile_picture_url"].as_str()),
         };
         Ok(vec![(profile, grant.clone())])
     }

@@ -6,6 +6,7 @@
 
 use super::http::{retry_after, Answer};
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -270,7 +271,7 @@ impl Platform for TikTok {
             // Without user.info.profile there is no username; links then use the open_id.
             username: u["username"].as_str().filter(|s| !s.is_empty()).unwrap_or(open_id).into(),
             display_name: if display.is_empty() { open_id.into() } else { display.into() },
-            avatar_url: u["avatar_url"].as_str().map(str::to_string),
+            avatar_url: web_url(u["avatar_url"].as_str()),
         };
         Ok(vec![(profile, grant.clone())])
     }

@@ -3,6 +3,7 @@
 
 use super::http::{classify_common, Answer};
 use super::*;
+use crate::outbound::web_url;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -207,7 +208,7 @@ impl Platform for X {
             external_id: d["id"].as_str().unwrap_or_default().into(),
             username: d["username"].as_str().unwrap_or_default().into(),
             display_name: d["name"].as_str().unwrap_or_default().into(),
-            avatar_url: d["profile_image_url"].as_str().map(str::to_string),
+            avatar_url: web_url(d["profile_image_url"].as_str()),
         };
         Ok(vec![(profile, grant.clone())])
     }

@@ -5,6 +5,7 @@
 
 use super::http::{retry_after, Answer};
 use super::*;
+use crate::outbound::web_url;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -251,7 +252,7 @@ impl Platform for YouTube {
             // `customUrl` is the @handle; older channels may have none.
             username: s["customUrl"].as_str().map(|h| h.trim_start_matches('@').to_string()).unwrap_or_else(|| id.to_string()),
             display_name: title.into(),
-            avatar_url: ["high", "medium", "default"].iter().find_map(|k| s["thumbnails"][k]["url"].as_str()).map(str::to_string),
+            avatar_url: ["high", "medium", "default"].iter().find_map(|k| web_url(s["thumbnails"][k]["url"].as_str())),
         };
         Ok(vec![(profile, grant.clone())])
     }

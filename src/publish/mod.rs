@@ -7,7 +7,7 @@ mod queue;
 pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
-use crate::db::{now_ms, opt, Db};
+use crate::db::{opt, Db};
 use crate::domain::{check_length, platform_info, DomainError, PlatformId};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub const STATUSES: [&str; 6] = ["pending", "publishing", "posted", "failed", "unconfirmed", "cancelled"];
 /// How far ahead a post may be scheduled.
-const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
+pub(crate) const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
 /// A "now" that arrives a little late (slow form, clock skew) is still now.
 const PAST_GRACE_MS: i64 = 5 * 60 * 1000;
 
@@ -71,6 +71,18 @@ impl Post {
             published_at: opt(r, "published_at"),
         }
     }
+}
+
+/// The one rule for a publishing time: not (noticeably) past, at most two years ahead; a time
+/// a moment ago means now.
+fn check_time(at: i64, now: i64) -> Result<i64, PublishError> {
+    if at < now - PAST_GRACE_MS {
+        return Err(invalid("in_the_past", "That time has already passed. Pick a time in the future, or publish now."));
+    }
+    if at > now + MAX_AHEAD_MS {
+        return Err(invalid("too_far_ahead", "Posts can be scheduled up to two years ahead."));
+    }
+    Ok(at.max(now))
 }
 
 /// One publication to create.
@@ -220,8 +232,17 @@ impl Publisher {
         if items.len() > 1000 {
             return Err(invalid("too_many", "Schedule at most 1000 posts at once."));
         }
-        let now = now_ms();
+        let now = self.db.now().await;
         let mut rows = Vec::with_capacity(items.len());
+        // An empty id from a form or API client means "none", not a row called "".
+        let items: Vec<NewPost> = items
+            .into_iter()
+            .map(|mut it| {
+                it.draft_id = it.draft_id.filter(|d| !d.trim().is_empty());
+                it.image_url = it.image_url.filter(|u| !u.trim().is_empty());
+                it
+            })
+            .collect();
         for it in &items {
             let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
             let name = conn.platform.display_name();
@@ -244,18 +265,28 @@ impl Publisher {
                 return Err(invalid("media_required", format!("{name} only publishes posts with an image or video. Add one first.")));
             }
             if let Some(u) = &it.image_url {
-                if !(u.starts_with("/media/") || u.starts_with("https://")) {
+                if let Some(id) = u.strip_prefix("/media/") {
+                    // Image ids are public (platforms fetch them), so knowing one proves nothing:
+                    // only the caller's own uploads can be attached.
+                    let id = id.strip_suffix("/thumb").unwrap_or(id);
+                    self.media.get(user_id, id).await.map_err(|_| PublishError::NotFound("That image"))?;
+                } else if !u.starts_with("https://") {
                     return Err(invalid("invalid_image_url", "The image must be an uploaded image or an https address."));
                 }
             }
-            let at = it.scheduled_at.unwrap_or(now);
-            if at < now - PAST_GRACE_MS {
-                return Err(invalid("in_the_past", "That time has already passed. Pick a time in the future, or publish now."));
+            if let Some(d) = it.draft_id.as_deref() {
+                // Every id in a body is looked up as the caller: another person's draft is "not found".
+                let mine = sqlx::query("select 1 from drafts where id = $1 and user_id = $2")
+                    .bind(d)
+                    .bind(user_id)
+                    .fetch_optional(self.db.pool())
+                    .await?;
+                if mine.is_none() {
+                    return Err(PublishError::NotFound("That draft"));
+                }
             }
-            if at > now + MAX_AHEAD_MS {
-                return Err(invalid("too_far_ahead", "Posts can be scheduled up to two years ahead."));
-            }
-            rows.push((conn, text, at.max(now)));
+            let at = check_time(it.scheduled_at.unwrap_or(now), now)?;
+            rows.push((conn, text, at));
         }
         let batch = uuid::Uuid::new_v4().to_string();
         let mut tx = self.db.pool().begin().await?;
@@ -389,7 +420,7 @@ impl Publisher {
     pub async fn cancel(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
         let p = self.get(user_id, id).await?;
         let r = sqlx::query("update posts set status = 'cancelled', updated_at = $1 where id = $2 and user_id = $3 and status = 'pending'")
-            .bind(now_ms())
+            .bind(self.db.now().await)
             .bind(id)
             .bind(user_id)
             .execute(self.db.pool())
@@ -406,14 +437,12 @@ impl Publisher {
     /// Moves a pending post (the calendar's drag and drop).
     pub async fn reschedule(&self, user_id: &str, id: &str, at: i64) -> Result<Post, PublishError> {
         let p = self.get(user_id, id).await?;
-        let now = now_ms();
-        if at < now - PAST_GRACE_MS {
-            return Err(invalid("in_the_past", "That time has already passed. Pick a time in the future."));
-        }
+        let now = self.db.now().await;
+        let at = check_time(at, now)?;
         let r = sqlx::query(
             "update posts set scheduled_at = $1, run_at = $1, updated_at = $2 where id = $3 and user_id = $4 and status = 'pending'",
         )
-        .bind(at.max(now))
+        .bind(at)
         .bind(now)
         .bind(id)
         .bind(user_id)
@@ -441,7 +470,7 @@ impl Publisher {
             }
             s => return Err(PublishError::Conflict(format!("This post is {s}; only failed or unconfirmed posts can be retried."))),
         }
-        let now = now_ms();
+        let now = self.db.now().await;
         sqlx::query(
             "update posts set status = 'pending', run_at = $1, attempts = 0, sending_at = null, lease_owner = null, lease_until = null,
                     error_code = null, error_message = null, guidance = null, updated_at = $1

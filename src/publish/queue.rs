@@ -106,7 +106,7 @@ enum Outcome {
 impl Publisher {
     /// Claims up to `limit` due posts for this worker.
     pub async fn claim(&self, limit: usize) -> Result<Vec<Post>, PublishError> {
-        let now = now_ms();
+        let now = self.db.now().await;
         let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
         let sql = format!(
             "update posts set status = 'publishing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
@@ -126,7 +126,7 @@ impl Publisher {
     /// Leases that ran out: never-sent posts go back to the queue, sent ones become
     /// unconfirmed. Returns (requeued, unconfirmed).
     pub async fn recover_expired(&self) -> Result<(u64, u64), PublishError> {
-        let now = now_ms();
+        let now = self.db.now().await;
         let requeued = sqlx::query(
             "update posts set status = 'pending', run_at = $1, lease_owner = null, lease_until = null, updated_at = $1
              where status = 'publishing' and lease_until < $1 and sending_at is null",
@@ -175,7 +175,7 @@ impl Publisher {
 
     pub async fn health(&self) -> Result<Health, PublishError> {
         let overdue: i64 = sqlx::query("select count(*) as n from posts where status = 'pending' and run_at < $1")
-            .bind(now_ms() - OVERDUE_AFTER_MS)
+            .bind(self.db.now().await - OVERDUE_AFTER_MS)
             .fetch_one(self.db.pool())
             .await?
             .get("n");
@@ -244,7 +244,8 @@ impl Publisher {
     async fn next_due_in(&self) -> Option<i64> {
         let row = sqlx::query("select min(run_at) as t from posts where status = 'pending'").fetch_one(self.db.pool()).await.ok()?;
         let t: Option<i64> = row.try_get("t").ok().flatten();
-        t.map(|t| t - now_ms())
+        let now = self.db.now().await;
+        t.map(|t| t - now)
     }
 
     fn platform_slots(&self, platform: &str) -> Arc<Semaphore> {
@@ -279,7 +280,7 @@ impl Publisher {
             loop {
                 t.tick().await;
                 let _ = sqlx::query("update posts set lease_until = $1 where id = $2 and lease_owner = $3 and status = 'publishing'")
-                    .bind(now_ms() + lease.as_millis() as i64)
+                    .bind(db.now().await + lease.as_millis() as i64)
                     .bind(&id)
                     .bind(&owner)
                     .execute(db.pool())
@@ -295,7 +296,7 @@ impl Publisher {
              where id = $3 and lease_owner = $4 and status = 'publishing' and sending_at is null",
         )
         .bind(run_at)
-        .bind(now_ms())
+        .bind(self.db.now().await)
         .bind(&post.id)
         .bind(&self.state.worker_id)
         .execute(self.db.pool())
@@ -309,7 +310,7 @@ impl Publisher {
         let r = sqlx::query(
             "update posts set sending_at = $1, sent_by = $3 where id = $2 and lease_owner = $3 and status = 'publishing' and sending_at is null",
         )
-        .bind(now_ms())
+        .bind(self.db.now().await)
         .bind(&post.id)
         .bind(&self.state.worker_id)
         .execute(self.db.pool())
@@ -479,7 +480,7 @@ impl Publisher {
     /// Stores the outcome if this worker still holds the post (also after the sweep called
     /// it unconfirmed: the real answer is better than a guess).
     async fn record(&self, post: &Post, outcome: Outcome) -> Result<(), PublishError> {
-        let now = now_ms();
+        let now = self.db.now().await;
         let owner = &self.state.worker_id;
         let mine = "id = $1 and lease_owner = $2 and status in ('publishing', 'unconfirmed')";
         let done = match &outcome {

@@ -3,7 +3,7 @@
 //! real post, images, debounced autosave and version history.
 
 use super::app::AppShell;
-use crate::components::{csrf, error_parts, error_text, toast, Spinner};
+use crate::components::{csrf, error_parts, error_text, textarea_text, toast, Spinner};
 use crate::compose_api::{
     apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
     restore_version, save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
@@ -343,7 +343,7 @@ fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
                             doc.idea.set(event_target_value(&ev));
                             doc.touch();
                         }
-                    >{doc.idea.get_untracked()}</textarea>
+                    >{textarea_text(doc.idea.get_untracked())}</textarea>
                 </div>
                 <fieldset>
                     <legend class="mb-2 text-sm font-semibold text-slate-900">"Post to"</legend>
@@ -473,7 +473,7 @@ fn PostsCard(doc: Doc) -> impl IntoView {
                         doc.variants.update(|m| { m.insert(p, v); });
                         doc.touch();
                     }
-                >{text}</textarea>
+                >{move || textarea_text(text())}</textarea>
                 <Counter doc=doc />
             </div>
         </section>

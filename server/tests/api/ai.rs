@@ -82,7 +82,12 @@ async fn start_fake() -> (String, Fake) {
 }
 
 async fn app_with_key(base: &str) -> TestApp {
-    let app = spawn_app_with(|c| c.ai_timeout = Duration::from_secs(1)).await;
+    // The fake lives on 127.0.0.1: the admin's opt-in for a local model server.
+    let app = spawn_app_with(|c| {
+        c.ai_timeout = Duration::from_secs(1);
+        c.ai_allow_private = true;
+    })
+    .await;
     app.signup(&unique_email("ai")).await;
     let (s, v) = send(&app, Method::PUT, "/api/settings/ai", Some(json!({"openai_key": KEY, "base_url": base}))).await;
     assert_eq!(s, 200, "{v}");

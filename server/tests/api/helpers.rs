@@ -1,4 +1,4 @@
-use covalynce::auth::AuthPolicy;
+use covalynce::auth::{AuthPolicy, Limit, Limits};
 use covalynce::db::Db;
 use server::config::Config;
 use sqlx::Connection;
@@ -63,8 +63,26 @@ async fn drop_stale(admin: &mut sqlx::postgres::PgConnection) {
     }
 }
 
+/// Limits far above what any test reaches (tests share 127.0.0.1 and run in parallel); the
+/// hardening tests lower the one they check through `spawn_app_with`.
 pub fn test_policy() -> AuthPolicy {
-    AuthPolicy { reuse_grace: Duration::ZERO, ip_max_failures: 1000, ..AuthPolicy::default() }
+    let roomy = |l: Limit| Limit { max: 100_000, ..l };
+    let d = Limits::default();
+    AuthPolicy {
+        reuse_grace: Duration::ZERO,
+        ip_max_failures: 1000,
+        // Many test servers share two cores: queue for Argon2 rather than answer 503.
+        hash_queue_wait: Duration::from_secs(120),
+        limits: Limits {
+            signup_per_ip: roomy(d.signup_per_ip),
+            signup_per_email: roomy(d.signup_per_email),
+            forgot_per_email: roomy(d.forgot_per_email),
+            forgot_per_ip: roomy(d.forgot_per_ip),
+            webhook_test_per_user: roomy(d.webhook_test_per_user),
+            webhook_test_per_target: roomy(d.webhook_test_per_target),
+        },
+        ..AuthPolicy::default()
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -86,12 +104,15 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         encryption_key: None,
         smtp_url: None,
         mail_from: "Covalynce <no-reply@localhost>".into(),
+        // Tests read reset links from the dev outbox.
+        dev_outbox: true,
         trust_proxy: true,
         login_providers: vec![],
         platforms: Default::default(),
         demo: false,
         policy: test_policy(),
         ai_timeout: Duration::from_secs(5),
+        ai_allow_private: false,
         queue: covalynce::publish::QueueConfig {
             backoff_base: Duration::from_millis(100),
             poll: Duration::from_millis(50),
@@ -158,4 +179,11 @@ pub async fn error_code(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
     let v: serde_json::Value = r.json().await.unwrap_or_default();
     (status, v["error"].as_str().unwrap_or("").to_string(), v["message"].as_str().unwrap_or("").to_string())
+}
+
+/// Runs a test on a runtime whose threads have 8 MiB stacks, as the server binary's do: Leptos'
+/// deeply nested view types need more than the 2 MiB default to render the big pages (the
+/// editor) in a debug build. The server's tasks run on those threads.
+pub fn big_stack(test: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(8 << 20).enable_all().build().unwrap().block_on(test)
 }

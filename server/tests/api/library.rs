@@ -8,12 +8,20 @@ use serde_json::{json, Value};
 async fn create(app: &TestApp, body: Value) -> String {
     let r = app.client.post(app.url("/api/drafts")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 201, "create {body}");
+    apart().await;
     r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
 
 async fn patch(app: &TestApp, id: &str, body: Value) {
     let r = app.client.patch(app.url(&format!("/api/drafts/{id}"))).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200, "patch {body}");
+    apart().await;
+}
+
+/// Changes are stamped in whole milliseconds, so two in the same millisecond tie; a person's
+/// edits are never that close, and "newest change first" needs them apart.
+async fn apart() {
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
 }
 
 /// `GET /api/content/library` with `query` (already URL-encoded).

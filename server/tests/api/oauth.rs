@@ -10,7 +10,7 @@ use serde_json::json;
 
 const ALL: [&str; 4] = ["google", "linkedin", "facebook", "github"];
 
-async fn app_with_idp() -> (TestApp, FakeIdp) {
+pub async fn app_with_idp() -> (TestApp, FakeIdp) {
     let idp = FakeIdp::start().await;
     let base = idp.base.clone();
     let app = spawn_app_with(move |c| {
@@ -36,7 +36,7 @@ async fn app_with_idp() -> (TestApp, FakeIdp) {
     (app, idp)
 }
 
-fn person(email: Option<&str>, verified: bool) -> FakeUser {
+pub fn person(email: Option<&str>, verified: bool) -> FakeUser {
     FakeUser {
         sub: format!("{}", rand::random::<u32>()),
         email: email.map(str::to_string),
@@ -47,7 +47,7 @@ fn person(email: Option<&str>, verified: bool) -> FakeUser {
 
 /// Plays the browser: our start URL → provider authorize (auto-consent) → our callback.
 /// `tamper` may rewrite the callback URL. Returns our callback's response.
-async fn browser_flow(app: &TestApp, provider: &str, tamper: impl Fn(String) -> String) -> reqwest::Response {
+pub async fn browser_flow(app: &TestApp, provider: &str, tamper: impl Fn(String) -> String) -> reqwest::Response {
     let r = app.client.get(app.url(&format!("/auth/{provider}/start"))).send().await.unwrap();
     assert_eq!(r.status(), 303, "{provider} start redirects to the provider");
     let authorize = location(&r);

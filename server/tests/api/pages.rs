@@ -51,6 +51,8 @@ async fn no_js_signup_login_wrong_password_and_lockout() {
     let me: serde_json::Value = app.client.get(app.url("/auth/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["timezone"], "Europe/Berlin");
 
+    // Signing in rotates the CSRF token: forms use the one on the new page.
+    let csrf = app.csrf().await;
     let r = form(&app, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(location(&r), "/login");
     assert_eq!(app.client.get(app.url("/dashboard")).send().await.unwrap().status(), 303);
@@ -74,14 +76,17 @@ async fn no_js_signup_login_wrong_password_and_lockout() {
     // next= survives a successful sign-in, but only to local paths.
     let other = unique_email("next");
     app.signup(&other).await;
-    form(&app, "/logout", &[("csrf", &csrf)]).await;
+    form(&app, "/logout", &[("csrf", &app.csrf().await)]).await;
+    let csrf = app.csrf().await;
     let r = form(&app, "/login", &[("csrf", &csrf), ("email", &other), ("password", PASSWORD), ("next", "/settings")]).await;
     assert_eq!(location(&r), "/settings");
-    form(&app, "/logout", &[("csrf", &csrf)]).await;
+    form(&app, "/logout", &[("csrf", &app.csrf().await)]).await;
+    let csrf = app.csrf().await;
     let r = form(&app, "/login", &[("csrf", &csrf), ("email", &other), ("password", PASSWORD), ("next", "//evil.example")]).await;
     assert_eq!(location(&r), "/dashboard");
     // Browsers drop tabs from URLs: "/\t/evil.example" would become "//evil.example".
-    form(&app, "/logout", &[("csrf", &csrf)]).await;
+    form(&app, "/logout", &[("csrf", &app.csrf().await)]).await;
+    let csrf = app.csrf().await;
     let r = form(&app, "/login", &[("csrf", &csrf), ("email", &other), ("password", PASSWORD), ("next", "/\t/evil.example")]).await;
     assert_eq!(location(&r), "/dashboard");
 }

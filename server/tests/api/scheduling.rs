@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use server::config::sandbox_platform;
 
-async fn setup() -> TestApp {
+pub(crate) async fn setup() -> TestApp {
     let sbx = start_sandbox().await;
     // The sandbox keeps serving after `sbx` is dropped (its server task owns a clone).
     let base = sbx.base.clone();
@@ -22,11 +22,11 @@ async fn setup() -> TestApp {
     app
 }
 
-async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
     call_as(&app.client, app, method, path, body).await
 }
 
-async fn call_as(client: &reqwest::Client, app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call_as(client: &reqwest::Client, app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = client.request(method, app.url(path));
     req = match body {
         Some(b) => req.json(&b),
@@ -38,7 +38,7 @@ async fn call_as(client: &reqwest::Client, app: &TestApp, method: Method, path: 
 }
 
 /// Connects `p` as `username`; returns the connection id.
-async fn account(app: &TestApp, p: &str, username: &str) -> String {
+pub(crate) async fn account(app: &TestApp, p: &str, username: &str) -> String {
     connect(app, p, username, |u| u).await;
     let (_, v) = call(app, Method::GET, "/integrations/list", None).await;
     v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == p).unwrap()["id"].as_str().unwrap().to_string()

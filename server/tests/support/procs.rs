@@ -64,8 +64,32 @@ pub async fn start_sandbox() -> Proc {
 
 /// A server process on `port` (so a restart keeps the address and the browser cookies).
 pub async fn start_server(port: u16, data_dir: &std::path::Path, db_url: &str, sandbox: &str, env: &[(&str, &str)]) -> Proc {
+    start_server_cmd(Command::new(bin()), port, data_dir, db_url, sandbox, env).await
+}
+
+/// A server process whose clock is off by `skew` (`+45s`, `-30s`), through Debian's `faketime`.
+pub async fn start_server_skewed(
+    skew: &str,
+    port: u16,
+    data_dir: &std::path::Path,
+    db_url: &str,
+    sandbox: &str,
+    env: &[(&str, &str)],
+) -> Proc {
+    let mut cmd = Command::new("faketime");
+    cmd.args(["-f", skew, bin()]);
+    start_server_cmd(cmd, port, data_dir, db_url, sandbox, env).await
+}
+
+async fn start_server_cmd(
+    mut cmd: Command,
+    port: u16,
+    data_dir: &std::path::Path,
+    db_url: &str,
+    sandbox: &str,
+    env: &[(&str, &str)],
+) -> Proc {
     let base = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(bin());
     cmd.arg("serve")
         .env("PORT", port.to_string())
         .env("BASE_URL", &base)
@@ -132,6 +156,17 @@ pub async fn connect(c: &reqwest::Client, base: &str, platform: &str, username: 
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// (platform, text) → when the sandbox accepted it (its own, correct clock; UTC ms).
+pub async fn ledger_times(sandbox: &str) -> HashMap<(String, String), i64> {
+    let v: Value = reqwest::get(format!("{sandbox}/_control/ledger")).await.unwrap().json().await.unwrap();
+    v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| ((e["platform"].as_str().unwrap().to_string(), e["text"].as_str().unwrap().to_string()), e["at_ms"].as_i64().unwrap()))
+        .collect()
 }
 
 /// (platform, text) of everything the sandbox accepted.
