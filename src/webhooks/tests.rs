@@ -1,3 +1,5 @@
+use super::delivery::truncate;
+use super::endpoints::{clean_events, parse_url, refusal};
 use super::*;
 use std::net::Ipv4Addr;
 
