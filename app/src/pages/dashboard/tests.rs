@@ -1,3 +1,4 @@
+use super::chart::nice_step;
 use super::*;
 
 #[test]

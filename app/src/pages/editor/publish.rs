@@ -1,0 +1,272 @@
+//! The publish dialog: choose accounts, now or a time, then watch each publication live.
+
+use super::*;
+
+pub(super) fn status_chip(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "pending" => ("Scheduled", "bg-slate-100 text-slate-700"),
+        "publishing" => ("Publishing…", "bg-indigo-100 text-indigo-800"),
+        "posted" => ("Posted", "bg-emerald-100 text-emerald-800"),
+        "failed" => ("Failed", "bg-rose-100 text-rose-800"),
+        "unconfirmed" => ("Unconfirmed", "bg-amber-100 text-amber-900"),
+        "cancelled" => ("Cancelled", "bg-slate-100 text-slate-500"),
+        _ => ("Unknown", "bg-slate-100 text-slate-500"),
+    }
+}
+
+/// Choose accounts, now or a time, then watch each publication live.
+#[component]
+pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoView {
+    let accounts = StoredValue::new(data.accounts.clone());
+    let chosen = RwSignal::new(
+        data.accounts
+            .iter()
+            .filter(|a| a.healthy && doc.variants.with_untracked(|v| v.get(&a.platform).is_some_and(|t| !t.trim().is_empty())))
+            .map(|a| a.id.clone())
+            .collect::<Vec<_>>(),
+    );
+    // "now", "at" (a date and time) or "queue" (each account's next free posting time).
+    let mode = RwSignal::new("now");
+    let when = RwSignal::new(data.default_when.clone());
+    let fold = RwSignal::new(String::new());
+    let ask_fold = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let posts = RwSignal::new(None::<Vec<PostView>>);
+    let timezone = StoredValue::new(data.timezone.clone());
+
+    // Polls the batch until every publication has an outcome (or the dialog closes).
+    fn poll(batch: String, posts: RwSignal<Option<Vec<PostView>>>, open: RwSignal<bool>) {
+        set_timeout(
+            move || {
+                if !open.get_untracked() {
+                    return;
+                }
+                spawn_local(async move {
+                    if let Ok(list) = batch_status(batch.clone()).await {
+                        let open_ones = list.iter().any(|p| matches!(p.status.as_str(), "pending" | "publishing"));
+                        posts.set(Some(list));
+                        if open_ones {
+                            poll(batch, posts, open);
+                        }
+                    } else {
+                        poll(batch, posts, open);
+                    }
+                });
+            },
+            Duration::from_millis(700),
+        );
+    }
+
+    let submit = move |_| {
+        let ids = chosen.get_untracked();
+        if ids.is_empty() {
+            error.set(Some("Choose at least one account.".into()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let m = mode.get_untracked();
+        let at = if m == "at" { when.get_untracked() } else { String::new() };
+        let (f, draft) = (fold.get_untracked(), doc.id.get_untracked());
+        let (title, idea) = (doc.title.get_untracked(), doc.idea.get_untracked());
+        let selected = doc.selected.get_untracked();
+        let body: BTreeMap<String, String> =
+            doc.variants.get_untracked().into_iter().filter(|(p, t)| selected.contains(p) && !t.trim().is_empty()).collect();
+        spawn_local(async move {
+            // Publish exactly what is on screen: save first.
+            let saved = save_draft(csrf(), draft.clone(), title, idea, serde_json::to_string(&body).unwrap_or_default(), false).await;
+            if let Err(e) = saved {
+                error.set(Some(error_text(&e)));
+                busy.set(false);
+                return;
+            }
+            let sent = if m == "queue" {
+                queue_draft(csrf(), draft, ids.join(",")).await
+            } else {
+                publish_draft(csrf(), draft, ids.join(","), at, f).await
+            };
+            match sent {
+                Ok(list) => {
+                    if let Some(b) = list.first().map(|p| p.batch_id.clone()) {
+                        poll(b, posts, open);
+                    }
+                    posts.set(Some(list));
+                }
+                Err(e) => {
+                    let (code, msg) = error_parts(&e);
+                    if code == "ambiguous_time" {
+                        ask_fold.set(Some(msg));
+                    } else {
+                        error.set(Some(msg));
+                    }
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let account_row = move |a: AccountOption| {
+        let pid = pid(&a.platform);
+        let info = pid.map(platform_info);
+        let color = info.map(|i| i.brand_color).unwrap_or("#64748b");
+        let text = doc.variants.with_untracked(|v| v.get(&a.platform).cloned().unwrap_or_default());
+        let check = pid.map(|p| check_length(p, &text));
+        let problem = if !a.healthy {
+            Some("Reconnect in Sources first".to_string())
+        } else if text.trim().is_empty() {
+            Some(format!("No {} text in this draft", info.map(|i| i.display_name).unwrap_or("")))
+        } else if check.is_some_and(|c| c.over()) {
+            Some("Over the character limit".to_string())
+        } else {
+            None
+        };
+        let disabled = problem.is_some();
+        let id = a.id.clone();
+        let checked = {
+            let id = id.clone();
+            move || chosen.with(|c| c.contains(&id))
+        };
+        let snippet: String = text.chars().take(90).collect();
+        view! {
+            <li>
+                <label class=format!("flex items-start gap-3 rounded-xl border border-slate-200 px-4 py-3 {}", if disabled { "opacity-60" } else { "cursor-pointer hover:bg-slate-50" })>
+                    <input
+                        type="checkbox"
+                        class="mt-1 h-4 w-4 rounded border-slate-300 text-indigo-600 focus:ring-indigo-500"
+                        prop:checked=checked
+                        disabled=disabled
+                        data-account=a.platform.clone()
+                        on:change=move |_| chosen.update(|c| if c.contains(&id) { c.retain(|x| x != &id) } else { c.push(id.clone()) })
+                    />
+                    <span class="min-w-0 flex-1">
+                        <span class="flex items-center gap-2 text-sm font-semibold text-slate-900">
+                            <span class="h-2.5 w-2.5 rounded-full" style=format!("background:{color}")></span>
+                            {info.map(|i| i.display_name).unwrap_or("?")}
+                            <span class="font-normal text-slate-500">{format!("@{}", a.username)}</span>
+                        </span>
+                        <span class="mt-0.5 block truncate text-xs text-slate-500">{if snippet.is_empty() { "—".to_string() } else { snippet }}</span>
+                        {problem.map(|p| view! { <span class="mt-1 block text-xs font-medium text-rose-700">{p}</span> })}
+                    </span>
+                </label>
+            </li>
+        }
+    };
+    let close = move |_| open.set(false);
+    view! {
+        <div class="fixed inset-0 z-40 flex items-end justify-center bg-slate-900/40 p-4 sm:items-center" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            <div role="dialog" aria-modal="true" aria-labelledby="publish-title" class="max-h-[90vh] w-full max-w-xl overflow-y-auto rounded-2xl bg-white shadow-xl" data-testid="publish-dialog">
+                <div class="flex items-center justify-between border-b border-slate-100 px-6 py-4">
+                    <h2 id="publish-title" class="text-lg font-semibold text-slate-900">{move || if posts.get().is_some() { "Publishing" } else { "Publish" }}</h2>
+                    <button type="button" class="rounded-lg p-1 text-slate-400 hover:text-slate-700 focus:outline-none focus:ring-2 focus:ring-indigo-500/40" aria-label="Close" on:click=close>"✕"</button>
+                </div>
+                {move || match posts.get() {
+                    Some(list) => view! {
+                        <div class="space-y-3 px-6 py-5">
+                            <ul class="space-y-2" data-testid="publish-progress">
+                                {list.into_iter().map(|p| {
+                                    let (label, cls) = status_chip(&p.status);
+                                    let name = pid(&p.platform).map(|x| x.display_name()).unwrap_or("?");
+                                    view! {
+                                        <li class="rounded-xl border border-slate-200 px-4 py-3" data-post-status=p.status.clone()>
+                                            <div class="flex items-center justify-between gap-3">
+                                                <span class="text-sm font-medium text-slate-900">{format!("{name} · @{}", p.account_name)}</span>
+                                                <span class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {cls}")>
+                                                    {(p.status == "publishing").then(|| view! { <Spinner class="h-3 w-3" /> })}
+                                                    {label}
+                                                </span>
+                                            </div>
+                                            <p class="mt-1 text-xs text-slate-500">{p.when.clone()}</p>
+                                            {p.external_url.clone().map(|u| view! { <a href=u target="_blank" rel="noopener" class="mt-1 inline-block text-xs font-medium text-indigo-600 hover:underline">"View post ↗"</a> })}
+                                            {p.error_message.clone().filter(|_| p.status != "pending").map(|m| view! { <p class="mt-1 text-xs text-rose-700">{m}</p> })}
+                                            {p.guidance.clone().map(|g| view! { <p class="mt-1 text-xs text-slate-600">{g}</p> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <div class="flex justify-end gap-2 pt-2">
+                                <a href="/calendar" class=BTN>"Open calendar"</a>
+                                <button type="button" class=BTN_PRIMARY on:click=close>"Done"</button>
+                            </div>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <div class="space-y-5 px-6 py-5">
+                            {if accounts.with_value(|a| a.is_empty()) {
+                                view! {
+                                    <div class="rounded-xl border-2 border-dashed border-slate-200 p-6 text-center text-sm text-slate-600">
+                                        <p class="font-medium text-slate-900">"No accounts connected yet"</p>
+                                        <p class="mt-1">"Connect a social account to publish this draft."</p>
+                                        <a href="/sources" class="mt-3 inline-block font-semibold text-indigo-600 hover:underline">"Go to Sources"</a>
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <fieldset>
+                                        <legend class="mb-2 text-sm font-semibold text-slate-900">"Accounts"</legend>
+                                        <ul class="space-y-2">{accounts.get_value().into_iter().map(account_row).collect_view()}</ul>
+                                    </fieldset>
+                                }.into_any()
+                            }}
+                            <fieldset class="space-y-2">
+                                <legend class="mb-1 text-sm font-semibold text-slate-900">"When"</legend>
+                                <label class="flex items-center gap-2 text-sm text-slate-700">
+                                    <input type="radio" name="when" prop:checked=move || mode.get() == "now" on:change=move |_| mode.set("now") />
+                                    "Publish now"
+                                </label>
+                                <label class="flex items-center gap-2 text-sm text-slate-700">
+                                    <input type="radio" name="when" data-testid="queue-radio" prop:checked=move || mode.get() == "queue" on:change=move |_| mode.set("queue") />
+                                    "Add to queue"
+                                    <span class="text-xs text-slate-500">"(each account's next free posting time)"</span>
+                                </label>
+                                <Show when=move || mode.get() == "queue">
+                                    <p class="pl-6 text-xs text-slate-500">
+                                        "Posting times are set per account on the "
+                                        <a href="/queue" class="font-medium text-indigo-600 hover:underline">"Queue page"</a>
+                                        "."
+                                    </p>
+                                </Show>
+                                <label class="flex items-center gap-2 text-sm text-slate-700">
+                                    <input type="radio" name="when" data-testid="schedule-radio" prop:checked=move || mode.get() == "at" on:change=move |_| mode.set("at") />
+                                    "Schedule for"
+                                </label>
+                                <Show when=move || mode.get() == "at">
+                                    <div class="flex flex-wrap items-center gap-2 pl-6">
+                                        <label for="publish-when" class="sr-only">"Date and time"</label>
+                                        <input id="publish-when" type="datetime-local" step="1" class=INPUT style="max-width:16rem" data-testid="publish-when"
+                                            prop:value=move || when.get() on:input=move |ev| { when.set(event_target_value(&ev)); ask_fold.set(None); fold.set(String::new()); } />
+                                        <span class="text-xs text-slate-500">{format!("Time zone: {}", timezone.get_value())}</span>
+                                    </div>
+                                </Show>
+                                {move || ask_fold.get().map(|m| view! {
+                                    <div class="ml-6 space-y-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" role="alert">
+                                        <p>{m}</p>
+                                        <div class="flex gap-2">
+                                            <button type="button" class=BTN on:click=move |_| { fold.set("earlier".into()); ask_fold.set(None); }>"The earlier one"</button>
+                                            <button type="button" class=BTN on:click=move |_| { fold.set("later".into()); ask_fold.set(None); }>"The later one"</button>
+                                        </div>
+                                    </div>
+                                })}
+                            </fieldset>
+                            {move || error.get().map(|e| view! { <p role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800">{e}</p> })}
+                            <div class="flex justify-end gap-2 border-t border-slate-100 pt-4">
+                                <button type="button" class=BTN on:click=close>"Cancel"</button>
+                                <button type="button" class=BTN_PRIMARY on:click=submit disabled=move || busy.get() || chosen.with(|c| c.is_empty()) data-testid="publish-submit">
+                                    <Show when=move || busy.get()><Spinner /></Show>
+                                    {move || {
+                                        let n = chosen.with(|c| c.len());
+                                        let verb = match mode.get() {
+                                            "queue" => "Add to queue for",
+                                            "at" => "Schedule for",
+                                            _ => "Publish to",
+                                        };
+                                        format!("{verb} {n} account{}", if n == 1 { "" } else { "s" })
+                                    }}
+                                </button>
+                            </div>
+                        </div>
+                    }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
