@@ -15,8 +15,21 @@ use sqlx::Row;
 
 /// How long a started connect flow stays valid.
 const STATE_TTL_MS: i64 = 10 * 60 * 1000;
-/// Refresh tokens this far ahead of expiry (seed 001 §9).
+/// "Refresh if due" on the connection tools page: tokens this close to expiry (seed 001 §9).
 pub const REFRESH_AHEAD_MS: i64 = 2 * 3600 * 1000;
+/// How long one refresh may hold a connection before another process may take over (a
+/// process that died mid-refresh must not block the account for long).
+const REFRESH_LEASE_MS: i64 = 30_000;
+/// How often a process waiting for another one's refresh looks again.
+const REFRESH_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// When tokens issued at `now` that expire at `expires_at` are renewed: at three quarters of
+/// their real lifetime. Never more than once per lifetime (X's 2-hour tokens were refreshed
+/// every minute under a fixed 2-hour look-ahead), and early enough that a missed round or a
+/// platform outage still finds the token valid.
+pub fn refresh_at(now: i64, expires_at: Option<i64>) -> Option<i64> {
+    expires_at.map(|e| now + (e - now).max(0) * 3 / 4)
+}
 
 /// A connection as the owner sees it. No tokens, ever.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,8 +53,8 @@ pub struct Connection {
 
 impl Connection {
     /// `healthy | expiring_soon | expired | reconnect_needed`. Tokens the platform lets us
-    /// refresh are healthy whatever their expiry (the refresh job renews them two hours
-    /// ahead); the others warn a day before they run out.
+    /// refresh are healthy whatever their expiry (the refresh job renews them at three
+    /// quarters of their lifetime); the others warn a day before they run out.
     pub fn health(&self, now_ms: i64) -> &'static str {
         if self.status == "reconnect_needed" {
             return "reconnect_needed";
@@ -267,11 +280,12 @@ impl Connections {
         let id = uuid::Uuid::new_v4().to_string();
         // Reconnecting the same platform account updates it in place (one connection per account).
         let res = sqlx::query(
-            "insert into social_accounts (id, user_id, platform, external_id, username, display_name, avatar_url, grant_enc, token_expires_at, scopes, consent_at, consent_scopes, status, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'healthy', $11, $11)
+            "insert into social_accounts (id, user_id, platform, external_id, username, display_name, avatar_url, grant_enc, token_expires_at, scopes, consent_at, consent_scopes, status, created_at, updated_at, token_refresh_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'healthy', $11, $11, $13)
              on conflict (user_id, platform, external_id) do update set
                username = excluded.username, display_name = excluded.display_name, avatar_url = excluded.avatar_url,
                grant_enc = excluded.grant_enc, token_expires_at = excluded.token_expires_at, scopes = excluded.scopes,
+               token_refresh_at = excluded.token_refresh_at, refresh_lease_until = null, refresh_lease_owner = null,
                consent_at = excluded.consent_at, consent_scopes = excluded.consent_scopes, status = 'healthy', last_error = null, updated_at = excluded.updated_at",
         )
         .bind(&id)
@@ -286,6 +300,7 @@ impl Connections {
         .bind(g.scopes.join(" "))
         .bind(now)
         .bind(consent.join(" "))
+        .bind(refresh_at(now, g.expires_at))
         .execute(self.db.pool())
         .await;
         res?;
@@ -328,11 +343,62 @@ impl Connections {
         Ok((from_row(&row), grant, sealed))
     }
 
-    /// Refreshes one connection's tokens. The new grant is stored only if nobody else rotated
-    /// it meanwhile (compare-and-swap on the sealed value); a failure that needs the person
-    /// marks the connection "reconnect needed".
+    /// Refreshes one connection's tokens, one process at a time (a lease on the row): rotating
+    /// refresh tokens are single-use, so a second concurrent refresh would be refused and read
+    /// as a disconnection. Callers that find another refresh running wait for it and use what
+    /// it stored. A refusal marks the account "reconnect needed" only if it was about the
+    /// refresh token stored now, not one that was rotated meanwhile.
     pub async fn refresh(&self, user_id: &str, id: &str) -> Result<Connection, ConnectError> {
+        let (_, _, seen) = self.grant(user_id, id).await?;
+        let owner = uuid::Uuid::new_v4().to_string();
+        loop {
+            let now = self.db.now().await;
+            let took = sqlx::query(
+                "update social_accounts set refresh_lease_until = $1, refresh_lease_owner = $2
+                 where id = $3 and user_id = $4 and (refresh_lease_until is null or refresh_lease_until < $5)",
+            )
+            .bind(now + REFRESH_LEASE_MS)
+            .bind(&owner)
+            .bind(id)
+            .bind(user_id)
+            .bind(now)
+            .execute(self.db.pool())
+            .await?;
+            if took.rows_affected() > 0 {
+                break;
+            }
+            tokio::time::sleep(REFRESH_WAIT).await;
+            let (conn, _, current) = self.grant(user_id, id).await?;
+            if self.rotated(&seen, &current) {
+                return Ok(conn);
+            }
+        }
+        let result = self.refresh_leased(user_id, id, &seen).await;
+        // Released at once (not left to expire) so waiting callers go on.
+        sqlx::query(
+            "update social_accounts set refresh_lease_until = null, refresh_lease_owner = null where id = $1 and refresh_lease_owner = $2",
+        )
+        .bind(id)
+        .bind(&owner)
+        .execute(self.db.pool())
+        .await?;
+        result
+    }
+
+    /// True when the stored grant is no longer the one sealed as `before` (a re-seal of the
+    /// same tokens under a new key by `covalynce rotate-key` does not count).
+    fn rotated(&self, before: &str, now: &str) -> bool {
+        before != now && !same_plaintext(&self.keys, before, now)
+    }
+
+    /// The refresh itself, under the lease. The new grant is stored only if nobody else
+    /// rotated it meanwhile (compare-and-swap on the sealed value).
+    async fn refresh_leased(&self, user_id: &str, id: &str, seen: &str) -> Result<Connection, ConnectError> {
         let (conn, grant, sealed) = self.grant(user_id, id).await?;
+        if self.rotated(seen, &sealed) {
+            // Another process refreshed between our first look and our lease.
+            return Ok(conn);
+        }
         let adapter = self.adapter(conn.platform)?;
         match adapter.refresh(&grant).await {
             Ok(newer) => {
@@ -341,9 +407,10 @@ impl Connections {
                 let now = now_ms();
                 let mut expected = sealed;
                 for _ in 0..5 {
-                    let res = sqlx::query("update social_accounts set grant_enc = $1, token_expires_at = $2, status = 'healthy', last_error = null, last_refreshed_at = $3, updated_at = $3 where id = $4 and grant_enc = $5")
+                    let res = sqlx::query("update social_accounts set grant_enc = $1, token_expires_at = $2, token_refresh_at = $3, status = 'healthy', last_error = null, last_refreshed_at = $4, updated_at = $4 where id = $5 and grant_enc = $6")
                         .bind(&new_sealed)
                         .bind(merged.expires_at)
+                        .bind(refresh_at(now, merged.expires_at))
                         .bind(now)
                         .bind(id)
                         .bind(&expected)
@@ -369,6 +436,13 @@ impl Connections {
                 self.get(user_id, id).await
             }
             Err(e) if matches!(e.class, ErrorClass::Disconnected | ErrorClass::RefreshNeeded | ErrorClass::Rejected) => {
+                // Re-read before judging: a refusal of a token that was rotated meanwhile (a
+                // lease that ran out, an older release without leases) is not a disconnection.
+                let (conn, _, current) = self.grant(user_id, id).await?;
+                if self.rotated(&sealed, &current) {
+                    tracing::info!(connection = id, "refresh refused for a token rotated meanwhile; keeping the newer grant");
+                    return Ok(conn);
+                }
                 self.mark_reconnect_needed(id, &e.message).await?;
                 Err(e.into())
             }
@@ -426,13 +500,16 @@ impl Connections {
         Ok(conn)
     }
 
-    /// Background job: refresh every healthy connection whose token expires within two
-    /// hours. Returns (refreshed, failed).
+    /// Background job: refresh every healthy connection whose renewal time (three quarters
+    /// of its token's lifetime) has come and that no process is refreshing now. Returns
+    /// (refreshed, failed).
     pub async fn refresh_due(&self) -> Result<(usize, usize), ConnectError> {
+        let now = self.db.now().await;
         let rows = sqlx::query(
-            "select id, user_id from social_accounts where status = 'healthy' and token_expires_at is not null and token_expires_at < $1",
+            "select id, user_id from social_accounts where status = 'healthy' and token_refresh_at is not null and token_refresh_at <= $1
+             and (refresh_lease_until is null or refresh_lease_until < $1)",
         )
-        .bind(now_ms() + REFRESH_AHEAD_MS)
+        .bind(now)
         .fetch_all(self.db.pool())
         .await?;
         let (mut ok, mut failed) = (0, 0);

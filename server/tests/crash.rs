@@ -5,7 +5,9 @@
 //! - three server processes on one PostgreSQL database share 5,000 posts due at the same
 //!   moment with zero duplicates;
 //! - a replica whose clock runs 45 s ahead (`faketime`) is the only dispatcher, and still no
-//!   post leaves before its time (due times and leases follow the database's clock).
+//!   post leaves before its time (due times and leases follow the database's clock);
+//! - twenty refreshes of one X account (single-use rotating refresh tokens) at once across
+//!   three replicas reach X once, and the account stays healthy.
 
 mod support;
 
@@ -143,6 +145,57 @@ async fn a_replica_whose_clock_runs_45s_ahead_never_publishes_early() {
     }
     println!("skew test: 200 posts by a +45 s replica, {} early, at most {max_late} ms late", early.len());
     assert!(early.is_empty(), "{} posts left early: {:?}", early.len(), &early[..early.len().min(5)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_refreshes_on_three_replicas_make_one_platform_call() {
+    let sandbox = start_sandbox().await;
+    let db = fresh_pg("refresh").await;
+    let keys = [
+        ("JWT_SECRET", "cmVmcmVzaC1qd3Qtc2VjcmV0LWZvci10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmZ2g="),
+        ("ENCRYPTION_KEY", "cmVmcmVzaDAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg="),
+    ];
+    let mut servers = vec![];
+    for i in 0..3 {
+        servers.push(start_server(free_port(), &tempfile_dir(&format!("refresh{i}")), &db, &sandbox.base, &keys).await);
+    }
+    // One browser session (cookies are per host, not per port) talks to all three.
+    let c = client();
+    signup(&c, &servers[0].base).await;
+    connect(&c, &servers[0].base, "x", "rotating_x").await;
+    // X answers the token request in 800 ms, so all twenty are in flight together.
+    let fault = serde_json::json!({"platform": "x", "kind": "latency", "latency_ms": 800, "path": "/oauth2/token"});
+    c.post(format!("{}/_control/faults", sandbox.base)).json(&fault).send().await.unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let (c, base) = (c.clone(), servers[i % 3].base.clone());
+            tokio::spawn(async move {
+                let r = c.post(format!("{base}/integrations/x/refresh")).json(&serde_json::json!({})).send().await.unwrap();
+                r.json::<serde_json::Value>().await.unwrap()
+            })
+        })
+        .collect();
+    for call in calls {
+        let a = call.await.unwrap();
+        assert_eq!(a["results"][0]["success"], true, "every caller gets the refreshed account: {a}");
+    }
+    let counts: serde_json::Value = c.get(format!("{}/_control/refreshes", sandbox.base)).send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = c.get(format!("{}/integrations/list", servers[1].base)).send().await.unwrap().json().await.unwrap();
+    let status = list["integrations"][0]["status"].clone();
+    println!("refresh test: 20 concurrent refreshes on 3 replicas -> {} call(s) to X, account {status}", counts["x"]);
+    assert_eq!(counts["x"], 1, "one refresh reached X");
+    assert_eq!(status, "healthy");
+    // The stored (rotated) refresh token is the live one: the next refresh works.
+    let r: serde_json::Value = c
+        .post(format!("{}/integrations/x/refresh", servers[2].base))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["results"][0]["success"], true, "{r}");
 }
 
 fn tempfile_dir(tag: &str) -> std::path::PathBuf {

@@ -93,6 +93,8 @@ pub struct Inner {
     pub tokens: HashMap<String, Token>,
     /// refresh token → (platform, account, spent)
     pub refresh: HashMap<String, (String, Account, bool)>,
+    /// Platform → refresh-token requests received (spent or refused).
+    pub refresh_calls: HashMap<String, u64>,
     pub ledger: Vec<LedgerEntry>,
     pub media: HashMap<String, Media>,
     /// Platform → queued faults, each for the next request whose path ends with the filter
@@ -156,6 +158,7 @@ impl Sandbox {
     /// Spends a refresh token (rotation): the old one stops working.
     pub fn spend_refresh(&self, platform: &str, token: &str) -> Option<Account> {
         let mut g = self.lock();
+        *g.refresh_calls.entry(platform.to_string()).or_default() += 1;
         match g.refresh.get_mut(token) {
             Some((p, acc, spent)) if p == platform && !*spent => {
                 *spent = true;
@@ -421,6 +424,11 @@ async fn token_control(State(sb): State<Sandbox>, Json(t): Json<TokenReq>) -> Re
     Json(json!({"affected": n})).into_response()
 }
 
+/// Refresh-token requests per platform, so tests can count what reached the platform.
+async fn refreshes(State(sb): State<Sandbox>) -> Json<serde_json::Value> {
+    Json(json!(sb.lock().refresh_calls))
+}
+
 #[derive(Deserialize)]
 struct LifetimeReq {
     platform: String,
@@ -526,6 +534,7 @@ pub fn router(sb: Sandbox) -> Router {
         .route("/_control/lifetime", post(lifetime))
         .route("/_control/advance", post(advance))
         .route("/_control/ledger", get(ledger))
+        .route("/_control/refreshes", get(refreshes))
         .route("/_control/reset", post(reset))
         .with_state(sb)
 }

@@ -192,14 +192,23 @@ async fn refresh_rotates_and_persists_the_new_tokens() {
 async fn background_refresh_picks_up_expiring_tokens() {
     let (app, sbx) = app_with_sandbox().await;
     let uid = user(&app).await;
-    // Tokens that live 10 minutes are inside the 2-hour refresh window at once.
+    // Tokens that live 10 minutes are renewed at three quarters of that: not yet.
     sbx.sandbox.lock().lifetimes.insert("x".into(), 600);
     connect(&app, "x", "soon", |u| u).await;
     let before = list(&app).await[0]["token_expires_at"].as_i64().unwrap();
+    assert_eq!(app.state.connections.refresh_due().await.unwrap(), (0, 0), "a fresh token is not refreshed");
+    let refresh_at: i64 = sqlx::query_scalar("select token_refresh_at from social_accounts").fetch_one(app.db.pool()).await.unwrap();
+    let issued = before - 600_000;
+    assert!((refresh_at - (issued + 450_000)).abs() < 5_000, "renewal at 3/4 of the lifetime: {refresh_at} vs {}", issued + 450_000);
+    let make_due = || sqlx::query("update social_accounts set token_refresh_at = 0").execute(app.db.pool());
+    make_due().await.unwrap();
     let (ok, failed) = app.state.connections.refresh_due().await.unwrap();
     assert_eq!((ok, failed), (1, 0));
     let after = list(&app).await[0]["token_expires_at"].as_i64().unwrap();
     assert!(after >= before);
+    // Once renewed, not again until three quarters of the new lifetime.
+    assert_eq!(app.state.connections.refresh_due().await.unwrap(), (0, 0));
+    make_due().await.unwrap();
     // A refresh the platform refuses marks the account "reconnect needed".
     sbx.sandbox.lock().refresh.values_mut().for_each(|r| r.2 = true);
     let (ok, failed) = app.state.connections.refresh_due().await.unwrap();
