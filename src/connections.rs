@@ -104,6 +104,7 @@ impl ConnectError {
             Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) => 400,
             Self::Platform(p) => match p.class {
                 ErrorClass::Rejected => 422,
+                ErrorClass::MissingPermission => 403,
                 ErrorClass::Disconnected | ErrorClass::RefreshNeeded => 409,
                 ErrorClass::RetryLater { .. } => 503,
                 ErrorClass::Unknown => 502,
@@ -119,6 +120,7 @@ impl ConnectError {
             Self::NotConfigured(_) => "platform_not_configured",
             Self::Platform(p) => match p.class {
                 ErrorClass::Rejected => "platform_rejected",
+                ErrorClass::MissingPermission => "missing_permission",
                 ErrorClass::Disconnected | ErrorClass::RefreshNeeded => "reconnect_needed",
                 ErrorClass::RetryLater { .. } => "platform_unavailable",
                 ErrorClass::Unknown => "platform_unknown",

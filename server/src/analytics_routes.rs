@@ -125,6 +125,7 @@ pub async fn dashboard_stats(
         "range": s.range,
         "hasConnections": s.has_connections,
         "hasPosts": s.has_posts,
+        "unavailable": s.unavailable,
     }))
     .into_response())
 }
@@ -155,7 +156,10 @@ pub async fn engagement(
     if p.csv()? {
         return Ok(csv(&format!("platforms-{}", period(&s)), s.platforms_csv()));
     }
-    Ok(Json(json!({"range": s.range, "engagementRate": s.overview.engagement_rate, "platforms": s.platforms})).into_response())
+    Ok(Json(
+        json!({"range": s.range, "engagementRate": s.overview.engagement_rate, "platforms": s.platforms, "unavailable": s.unavailable}),
+    )
+    .into_response())
 }
 
 /// `GET /api/v1/analytics/trends`: what the posts gained each day of the period.

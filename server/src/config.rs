@@ -183,6 +183,7 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         upload_base: var(&format!("{k}_UPLOAD_BASE")).unwrap_or_else(|| upload.into()),
         token_base: var(&format!("{k}_TOKEN_BASE")).unwrap_or_else(|| token_base(p).unwrap_or(api).into()),
         allow_private: p == PlatformId::Mastodon && flag("MASTODON_ALLOW_PRIVATE"),
+        member_analytics: p == PlatformId::Linkedin && flag("LINKEDIN_MEMBER_ANALYTICS"),
     })
 }
 
@@ -202,6 +203,7 @@ pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformCon
         token_base: api_base.clone(),
         api_base,
         allow_private: false,
+        member_analytics: false,
     }
 }
 

@@ -109,6 +109,17 @@ pub struct Stats {
     pub has_connections: bool,
     /// Any post ever published (its second).
     pub has_posts: bool,
+    /// Numbers a platform does not share with this app or grant, per platform: which
+    /// permission would unlock them (e.g. LinkedIn member post statistics).
+    #[serde(default)]
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// Metrics a platform will not give us, and why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Unavailable {
+    pub platform: String,
+    pub message: String,
 }
 
 /// One pull of one post, as charted on its page.

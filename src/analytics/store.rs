@@ -200,6 +200,9 @@ enum Pull {
     Refused(String),
     /// The account was removed: nothing more to pull, ever.
     Gone(String),
+    /// The platform does not share these numbers with this app or grant (a missing read
+    /// permission): nothing to store, the account stays healthy.
+    Unavailable(String),
 }
 
 fn name_of(platform: &str) -> &'static str {

@@ -1,6 +1,8 @@
 //! LinkedIn: 3-legged OAuth (no PKCE for web apps; client id and secret in the token form),
 //! OIDC `userinfo` for the member, the versioned Posts API (`/rest/posts`) with the Images
-//! API for pictures, and social-action counts for metrics. Normal apps get no refresh token:
+//! API for pictures. Metrics: member posts' statistics come only through Member Post
+//! Analytics (`LINKEDIN_MEMBER_ANALYTICS=1`); otherwise `socialActions`, whose 403 for normal
+//! apps means "unavailable", never "reconnect". Normal apps get no refresh token:
 //! access lasts 60 days, then the member reconnects (approved partners get a 365-day refresh
 //! token whose expiry never resets).
 
@@ -22,6 +24,17 @@ pub struct Linkedin {
 /// OIDC sign-in scopes (who the member is) plus member posting. `email` tells several
 /// LinkedIn accounts apart in the list.
 const SCOPES: [&str; 4] = ["openid", "profile", "email", "w_member_social"];
+/// Member Post Analytics (asked for only when the admin says the app has that product).
+const MEMBER_ANALYTICS_SCOPE: &str = "r_member_postAnalytics";
+/// What `memberCreatorPostAnalytics` is asked for, one request each (the API takes one
+/// `queryType` per call).
+const MEMBER_METRICS: [&str; 5] = ["IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE"];
+
+/// Why a member post shows no numbers without Member Post Analytics: `socialActions` needs
+/// `r_member_social`, which LinkedIn grants only to approved partners (403 ACCESS_DENIED).
+const NO_MEMBER_METRICS: &str = "LinkedIn shares statistics of profile posts only with apps approved for Member Post Analytics \
+    (permission r_member_postAnalytics). Your admin can enable it with LINKEDIN_MEMBER_ANALYTICS=1 once the LinkedIn app has \
+    that product; then reconnect the account. Publishing is not affected.";
 
 /// LinkedIn's "little text" reserved characters (its documented list). Unescaped, LinkedIn
 /// reads them as markup and silently drops the rest of the post.
@@ -154,7 +167,11 @@ impl Platform for Linkedin {
     }
 
     fn scopes(&self) -> Vec<&'static str> {
-        SCOPES.to_vec()
+        let mut s = SCOPES.to_vec();
+        if self.cfg.member_analytics {
+            s.push(MEMBER_ANALYTICS_SCOPE);
+        }
+        s
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
@@ -165,7 +182,7 @@ impl Platform for Linkedin {
             .append_pair("client_id", &self.cfg.client_id)
             .append_pair("redirect_uri", &self.cfg.redirect_uri)
             .append_pair("state", &p.state)
-            .append_pair("scope", &SCOPES.join(" "));
+            .append_pair("scope", &self.scopes().join(" "));
         Ok((u.to_string(), Value::Null))
     }
 
@@ -275,13 +292,27 @@ impl Platform for Linkedin {
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
+        if self.cfg.member_analytics {
+            if !grant.scopes.iter().any(|s| s == MEMBER_ANALYTICS_SCOPE) {
+                // Connected before the admin enabled it: only a new consent adds the scope.
+                return Err(PlatformError::new(
+                    ErrorClass::MissingPermission,
+                    "Reconnect this LinkedIn account to allow reading post statistics (permission r_member_postAnalytics).",
+                    None,
+                ));
+            }
+            return self.member_metrics(grant, external_id).await;
+        }
         let req = self.http.client.get(self.cfg.api_url(&format!("/rest/socialActions/{}", encode_urn(external_id))));
         let a = self.http.send(self.rest(req, grant)).await?;
+        if a.status == 403 {
+            // A read this app is not allowed: the numbers are unavailable, the account is fine.
+            return Err(PlatformError::new(ErrorClass::MissingPermission, NO_MEMBER_METRICS, Some(403)));
+        }
         if !a.ok() {
             return Err(self.error(&a));
         }
         let v = a.json();
-        // Member posts: only reactions and comments here; views need r_member_postAnalytics.
         Ok(Metrics {
             likes: v["likesSummary"]["totalLikes"].as_i64().or_else(|| v["likesSummary"]["aggregatedTotalLikes"].as_i64()),
             comments: v["commentsSummary"]["totalFirstLevelComments"]
@@ -289,6 +320,40 @@ impl Platform for Linkedin {
                 .or_else(|| v["commentsSummary"]["aggregatedTotalComments"].as_i64()),
             ..Metrics::default()
         })
+    }
+}
+
+impl Linkedin {
+    /// Member Post Analytics: lifetime totals of one post, one metric per request.
+    async fn member_metrics(&self, grant: &Grant, external_id: &str) -> Result<Metrics, PlatformError> {
+        let kind = if external_id.starts_with("urn:li:ugcPost:") { "ugc" } else { "share" };
+        let mut m = Metrics::default();
+        for metric in MEMBER_METRICS {
+            let path = format!(
+                "/rest/memberCreatorPostAnalytics?q=entity&entity=({kind}:{})&queryType={metric}&aggregation=TOTAL",
+                encode_urn(external_id)
+            );
+            let a = self.http.send(self.rest(self.http.client.get(self.cfg.api_url(&path)), grant)).await?;
+            if a.status == 403 {
+                return Err(PlatformError::new(
+                    ErrorClass::MissingPermission,
+                    "LinkedIn refused post statistics for this account (permission r_member_postAnalytics). Reconnect it to grant them.",
+                    Some(403),
+                ));
+            }
+            if !a.ok() {
+                return Err(self.error(&a));
+            }
+            let count = a.json()["elements"][0]["count"].as_i64();
+            match metric {
+                "IMPRESSION" => m.impressions = count,
+                "MEMBERS_REACHED" => m.views = count,
+                "REACTION" => m.likes = count,
+                "COMMENT" => m.comments = count,
+                _ => m.shares = count,
+            }
+        }
+        Ok(m)
     }
 }
 

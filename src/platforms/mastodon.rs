@@ -39,7 +39,8 @@ impl Mastodon {
         if let Some(app) = self.apps.lock().unwrap_or_else(|e| e.into_inner()).get(instance).cloned() {
             return Ok(app);
         }
-        let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": [self.cfg.redirect_uri], "scopes": SCOPES, "website": "https://github.com/covalynce"});
+        // A string, not an array: Mastodon before 4.3 and Pleroma/Akkoma refuse arrays (422).
+        let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": self.cfg.redirect_uri, "scopes": SCOPES, "website": "https://github.com/covalynce"});
         let a = self.http.send(c.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
         if !a.ok() {
             return Err(self.error(&a));

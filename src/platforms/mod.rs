@@ -122,6 +122,10 @@ pub enum ErrorClass {
     Rejected,
     /// Access was revoked or lost: the person must reconnect.
     Disconnected,
+    /// The account is fine but this endpoint needs a permission the grant lacks (often one
+    /// the platform gives only to approved apps): what it reads is unavailable, the account
+    /// keeps publishing. Never a reason to mark it "reconnect needed".
+    MissingPermission,
     /// The request was sent but no answer came back: it may have been accepted. Never
     /// resend automatically.
     Unknown,
@@ -166,6 +170,10 @@ pub struct PlatformConfig {
     /// Mastodon: instances people type may be at private or loopback addresses, over http
     /// and on any port (`MASTODON_ALLOW_PRIVATE=1`, an admin's choice for a closed network).
     pub allow_private: bool,
+    /// LinkedIn: the app is approved for the Member Post Analytics product
+    /// (`LINKEDIN_MEMBER_ANALYTICS=1`): ask for `r_member_postAnalytics` and read member post
+    /// statistics through `memberCreatorPostAnalytics`.
+    pub member_analytics: bool,
 }
 
 impl std::fmt::Debug for PlatformConfig {

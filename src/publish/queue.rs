@@ -457,6 +457,13 @@ impl Publisher {
                     .unwrap_or_else(|| format!("Edit the post to meet {name}'s rules, then retry."));
                 Outcome::Failed { code: "rejected", message: e.message, guidance, reconnect: false }
             }
+            // The account still works; this kind of post needs a permission it was not given.
+            ErrorClass::MissingPermission => Outcome::Failed {
+                code: "missing_permission",
+                message: e.message,
+                guidance: format!("{name} needs a permission this connection lacks; reconnect the account and grant it, then retry."),
+                reconnect: false,
+            },
         }
     }
 

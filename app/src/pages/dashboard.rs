@@ -226,6 +226,14 @@ fn Dashboard(data: DashboardView, metric: Signal<Metric>) -> impl IntoView {
             </div>
             <Cards overview=s.overview.clone() />
         </section>
+        {(!s.unavailable.is_empty()).then(|| view! {
+            <section class="rounded-xl border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" role="note" data-testid="unavailable">
+                <h3 class="font-semibold">"Some numbers are not shared with Covalynce"</h3>
+                <ul class="mt-1 space-y-1">
+                    {s.unavailable.iter().map(|u| view! { <li><span class="font-medium">{u.platform.clone()}": "</span>{u.message.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
+        })}
         {body}
     }
 }

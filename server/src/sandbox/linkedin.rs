@@ -34,6 +34,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/upload/dms-uploads/{id}", put(upload))
         .route("/rest/posts", post(create_post))
         .route("/rest/socialActions/{urn}", get(social_actions))
+        .route("/rest/memberCreatorPostAnalytics", get(member_analytics))
 }
 
 /// LinkedIn's API envelope.
@@ -187,7 +188,7 @@ async fn token(State(sb): State<Sandbox>, Form(f): Form<HashMap<String, String>>
     let mut body = json!({
         "access_token": sb.issue_token(P, &account, Some(ttl)),
         "expires_in": ttl,
-        "scope": "email,openid,profile,w_member_social",
+        "scope": "email,openid,profile,w_member_social,r_member_postAnalytics",
         "token_type": "Bearer",
         "id_token": id_token(&account),
     });
@@ -377,17 +378,43 @@ async fn create_post(State(sb): State<Sandbox>, headers: HeaderMap, Json(body): 
     (StatusCode::CREATED, [("x-restli-id", urn.clone()), ("x-linkedin-id", urn)]).into_response()
 }
 
+/// `socialActions` on member posts needs `r_member_social`, a closed permission normal apps
+/// never get: LinkedIn answers 403 ACCESS_DENIED, as it does here.
 async fn social_actions(State(sb): State<Sandbox>, headers: HeaderMap, Path(urn): Path<String>) -> Response {
     if let Err(r) = rest_guard(&sb, &headers) {
         return *r;
     }
-    match sb.metrics_for(&urn) {
-        Some((_, likes, comments, _)) => Json(json!({
-            "target": urn,
-            "likesSummary": {"totalLikes": likes, "aggregatedTotalLikes": likes, "likedByCurrentUser": false},
-            "commentsSummary": {"totalFirstLevelComments": comments, "aggregatedTotalComments": comments},
-        }))
-        .into_response(),
-        None => api_error(StatusCode::NOT_FOUND, 0, "NOT_FOUND", &format!("Not found: {urn}")),
+    api_error(StatusCode::FORBIDDEN, 100, "ACCESS_DENIED", &format!("Not enough permissions to access: socialActions.GET.20250101 {urn}"))
+}
+
+/// Member Post Analytics: `?q=entity&entity=(share:<urn>)&queryType=…&aggregation=TOTAL`,
+/// one metric per request (the sandbox's app is approved for the product).
+async fn member_analytics(State(sb): State<Sandbox>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(r) = rest_guard(&sb, &headers) {
+        return *r;
     }
+    if q.get("q").map(String::as_str) != Some("entity") {
+        return api_error(StatusCode::BAD_REQUEST, 0, "ILLEGAL_ARGUMENT", "q must be entity");
+    }
+    let entity = q.get("entity").map(String::as_str).unwrap_or("");
+    let Some(urn) = entity.strip_prefix('(').and_then(|e| e.strip_suffix(')')).and_then(|e| e.split_once(':')).map(|(_, u)| u) else {
+        return api_error(StatusCode::BAD_REQUEST, 0, "ILLEGAL_ARGUMENT", "entity must be (share:<urn>) or (ugc:<urn>)");
+    };
+    let Some((views, likes, comments, shares)) = sb.metrics_for(urn) else {
+        return api_error(StatusCode::NOT_FOUND, 0, "NOT_FOUND", &format!("Not found: {urn}"));
+    };
+    let kind = q.get("queryType").map(String::as_str).unwrap_or("");
+    let count = match kind {
+        "IMPRESSION" => views + views / 3,
+        "MEMBERS_REACHED" => views,
+        "REACTION" => likes,
+        "COMMENT" => comments,
+        "RESHARE" => shares,
+        _ => return api_error(StatusCode::BAD_REQUEST, 0, "ILLEGAL_ARGUMENT", "unknown queryType"),
+    };
+    Json(json!({
+        "paging": {"start": 0, "count": 10, "links": []},
+        "elements": [{"count": count, "metricType": {"com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1": kind}}],
+    }))
+    .into_response()
 }

@@ -35,10 +35,15 @@ fn auth(sb: &Sandbox, headers: &HeaderMap) -> Result<super::Account, Box<Respons
 }
 
 async fn register_app(State(sb): State<Sandbox>, Json(b): Json<serde_json::Value>) -> Response {
+    // Mastodon before 4.3 and the Pleroma/Akkoma family take `redirect_uris` only as a
+    // string (several URIs separated by newlines) and refuse an array with 422.
+    let Some(redirect) = b["redirect_uris"].as_str() else {
+        return err(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed: Redirect URI must be an absolute URI.");
+    };
     let id = format!("mst-{}", uuid::Uuid::new_v4().simple());
     let secret = format!("sec-{}", uuid::Uuid::new_v4().simple());
     sb.lock().apps.insert(id.clone(), secret.clone());
-    Json(json!({"id": "563419", "name": b["client_name"], "client_id": id, "client_secret": secret, "client_secret_expires_at": 0, "redirect_uris": b["redirect_uris"], "scopes": ["read", "write"]})).into_response()
+    Json(json!({"id": "563419", "name": b["client_name"], "client_id": id, "client_secret": secret, "client_secret_expires_at": 0, "redirect_uri": redirect, "redirect_uris": redirect.lines().collect::<Vec<_>>(), "scopes": ["read", "write"]})).into_response()
 }
 
 async fn authorize_page(State(sb): State<Sandbox>, Query(q): Query<HashMap<String, String>>) -> Response {

@@ -318,6 +318,34 @@ async fn a_revoked_account_stops_its_pulls_until_it_is_reconnected() {
     assert_eq!(snapshots(&app, &xp).await, 2);
 }
 
+#[tokio::test]
+async fn a_withheld_read_permission_is_shown_as_unavailable_and_never_disconnects_the_account() {
+    let (app, _sbx) = setup(false, Duration::from_millis(100)).await;
+    let li = account(&app, "linkedin", "ada_li").await;
+    let first = posted(&app, &li, "Member post").await;
+    // LinkedIn answers 403 ACCESS_DENIED on socialActions: the account must stay healthy.
+    let r = app.state.analytics.sync_due().await.unwrap();
+    assert_eq!((r.pulled, r.stored, r.failed), (1, 0, 0), "{r:?}");
+    let (_, l) = get(&app, "/integrations/list").await;
+    assert_eq!(l["integrations"][0]["status"], "healthy", "{l}");
+    let row = sqlx::query("select error_class, next_sync_at from post_metrics where post_id = $1")
+        .bind(&first)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("error_class"), "missing_permission");
+    assert!(row.get::<i64, _>("next_sync_at") > covalynce::db::now_ms() + 6 * 24 * 3_600_000, "asked again in a week, not every minute");
+    // The dashboard says which permission would unlock the numbers.
+    let (s, v) = get(&app, "/api/dashboard/stats?range=7d").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["unavailable"][0]["platform"], "LinkedIn", "{v}");
+    assert!(v["unavailable"][0]["message"].as_str().unwrap().contains("r_member_postAnalytics"), "{v}");
+    let html = app.client.get(app.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Some numbers are not shared with Covalynce"), "the dashboard shows the notice");
+    // Publishing is not affected.
+    posted(&app, &li, "Still publishing").await;
+}
+
 fn day(d: NaiveDate, hour: u32) -> i64 {
     d.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap()).and_utc().timestamp_millis()
 }

@@ -73,13 +73,14 @@ impl Analytics {
     /// Everything the dashboard shows, its five queries run side by side.
     pub async fn stats(&self, user_id: &str, q: &StatsQuery) -> Result<Stats, AnalyticsError> {
         let b = Bounds::new(q);
-        let ((overview, platforms, has_connections), series, top_posts, has_posts) = tokio::try_join!(
+        let ((overview, platforms, has_connections), series, top_posts, has_posts, unavailable) = tokio::try_join!(
             self.breakdown(user_id, q, &b),
             self.series_in(user_id, q, &b),
             self.top_in(user_id, q, &b),
-            self.has_posts(user_id)
+            self.has_posts(user_id),
+            self.unavailable(user_id)
         )?;
-        Ok(Stats { range: range_info(q), overview, platforms, top_posts, series, has_connections, has_posts })
+        Ok(Stats { range: range_info(q), overview, platforms, top_posts, series, has_connections, has_posts, unavailable })
     }
 
     /// The overview cards and the per-platform table.
@@ -326,6 +327,22 @@ impl Analytics {
             .fetch_optional(self.db.pool())
             .await?
             .is_some())
+    }
+
+    /// Per platform, why some of its numbers never arrive (a read permission the platform
+    /// withholds), from the latest pulls.
+    pub(super) async fn unavailable(&self, user_id: &str) -> Result<Vec<Unavailable>, AnalyticsError> {
+        let rows = sqlx::query(
+            "select platform, max(last_error) as message from post_metrics
+             where user_id = $1 and error_class = 'missing_permission' group by platform order by platform",
+        )
+        .bind(user_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Unavailable { platform: name_of(&r.get::<String, _>("platform")).to_string(), message: r.get("message") })
+            .collect())
     }
 
     /// One post with its sibling publications (same draft, sent together) and every pull.

@@ -4,6 +4,9 @@
 use super::rollup::{add_gains, Key};
 use super::*;
 
+/// How long a metric the platform does not share with us waits before we ask again.
+const UNAVAILABLE_RECHECK_MS: i64 = 7 * 24 * 3_600_000;
+
 impl Analytics {
     /// Runs the sync worker until the process ends.
     pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
@@ -73,7 +76,7 @@ impl Analytics {
             report.pulled += 1;
             match pull {
                 Pull::Stored => report.stored += 1,
-                Pull::Empty => {}
+                Pull::Empty | Pull::Unavailable(_) => {}
                 Pull::Cooldown { .. } => {
                     report.failed += 1;
                     // The rest of this batch waits with the platform (cooldown() already moved
@@ -228,6 +231,7 @@ impl Analytics {
                 Pull::Reconnect(format!("{name} no longer lets us read this account ({}). Reconnect it in Sources.", e.message))
             }
             ErrorClass::Rejected => Pull::Refused(e.message),
+            ErrorClass::MissingPermission => Pull::Unavailable(e.message),
         }
     }
 
@@ -252,6 +256,10 @@ impl Analytics {
                 (if n >= self.cfg.max_failures { None } else { normal }, n, Some(message), Some("rejected"), None)
             }
             Pull::Gone(message) => (None, job.attempts, Some(message), Some("disconnected"), None),
+            // Asked again weekly: the admin may enable the permission, the person reconnect.
+            Pull::Unavailable(message) => {
+                (normal.map(|n| n.max(now + UNAVAILABLE_RECHECK_MS)), job.attempts, Some(message), Some("missing_permission"), None)
+            }
         };
         sqlx::query(
             "update post_metrics set next_sync_at = $1, attempts = $2, last_error = $3, error_class = $4,
@@ -512,7 +520,8 @@ impl Analytics {
             self.refresh_followers(user_id, conn).await?;
         }
         match pull {
-            Pull::Stored | Pull::Empty => self.post(user_id, post_id, tz, false).await,
+            // The post's page says which numbers are unavailable and why (its last error).
+            Pull::Stored | Pull::Empty | Pull::Unavailable(_) => self.post(user_id, post_id, tz, false).await,
             Pull::Cooldown { until, message } => {
                 Err(AnalyticsError::RateLimited { retry_after: ((until - now_ms()) / 1000).max(1) as u64, message })
             }
