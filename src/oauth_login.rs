@@ -65,7 +65,7 @@ impl ProviderConfig {
             LoginProvider::Facebook => Endpoints::Facebook {
                 dialog_base: "https://www.facebook.com".into(),
                 graph_base: "https://graph.facebook.com".into(),
-                version: "v21.0".into(),
+                version: crate::platforms::versions::GRAPH_VERSION.into(),
             },
             LoginProvider::Github => {
                 Endpoints::Github { auth_base: "https://github.com".into(), api_base: "https://api.github.com".into() }

@@ -240,6 +240,8 @@ pub struct SourcesData {
     pub connections: Vec<ConnectionView>,
     /// Platforms this server can connect (others need configuration).
     pub configured: Vec<String>,
+    /// Pinned platform API versions near their sunset: what to update, and by when.
+    pub api_warnings: Vec<String>,
 }
 
 #[server(prefix = "/sfn", endpoint = "list_connections", input = server_fn::codec::GetUrl)]
@@ -269,5 +271,7 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
         })
         .collect();
     let configured = st.connections.platforms().configured().into_iter().map(|p| p.as_str().to_string()).collect();
-    Ok(SourcesData { connections, configured })
+    let api_warnings =
+        covalynce::platforms::versions::sunset_warnings(chrono::Utc::now().date_naive()).into_iter().map(|w| w.message).collect();
+    Ok(SourcesData { connections, configured, api_warnings })
 }

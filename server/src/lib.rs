@@ -357,6 +357,8 @@ async fn health(State(st): State<AppState>) -> Response {
             "overdue": q.as_ref().map(|h| h.overdue),
             "in_flight": q.as_ref().map(|h| h.in_flight),
         },
+        // Pinned platform API versions within 60 days of their sunset (empty when none).
+        "api_versions": covalynce::platforms::versions::sunset_warnings(chrono::Utc::now().date_naive()),
     }));
     if ok {
         body.into_response()

@@ -6,6 +6,8 @@
 //!   moment with zero duplicates;
 //! - a replica whose clock runs 45 s ahead (`faketime`) is the only dispatcher, and still no
 //!   post leaves before its time (due times and leases follow the database's clock);
+//! - a server whose clock reads 15 September 2027 warns on `/health` that the pinned Graph
+//!   API version retires within 60 days (and not yet about LinkedIn's);
 //! - twenty refreshes of one X account (single-use rotating refresh tokens) at once across
 //!   three replicas reach X once, and the account stays healthy.
 
@@ -196,6 +198,28 @@ async fn twenty_concurrent_refreshes_on_three_replicas_make_one_platform_call() 
         .await
         .unwrap();
     assert_eq!(r["results"][0]["success"], true, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_warns_sixty_days_before_a_pinned_api_version_retires() {
+    let sandbox = start_sandbox().await;
+    let dir = tempfile_dir("sunset");
+    let db = format!("sqlite://{}/covalynce.db?mode=rwc", dir.display());
+    let server = start_server_skewed("@2027-09-15 12:00:00", free_port(), &dir, &db, &sandbox.base, &[]).await;
+    let h: serde_json::Value = client().get(format!("{}/health", server.base)).send().await.unwrap().json().await.unwrap();
+    let warnings = h["api_versions"].as_array().unwrap_or_else(|| panic!("{h}"));
+    assert_eq!(warnings.len(), 1, "only Graph v24.0 (8 Oct 2027) is within 60 days: {h}");
+    assert_eq!(warnings[0]["platform"], "Facebook and Instagram");
+    assert_eq!(warnings[0]["days_left"], 23, "{h}");
+    assert!(warnings[0]["message"].as_str().unwrap().contains("2027-10-08"), "{h}");
+
+    // On today's real clock nothing is close to its end, and the field is still there.
+    // (When this fails, a pinned version really is near its end: update versions.rs.)
+    let dir = tempfile_dir("sunset-now");
+    let db = format!("sqlite://{}/covalynce.db?mode=rwc", dir.display());
+    let now = start_server(free_port(), &dir, &db, &sandbox.base, &[]).await;
+    let h: serde_json::Value = client().get(format!("{}/health", now.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(h["api_versions"], serde_json::json!([]), "{h}");
 }
 
 fn tempfile_dir(tag: &str) -> std::path::PathBuf {

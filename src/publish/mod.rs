@@ -2,8 +2,10 @@
 //! job queue (`queue.rs`). Scheduling validates everything before anything is stored, so a
 //! batch goes in whole or not at all.
 
+mod attempts;
 mod queue;
 
+pub use attempts::Attempt;
 pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
@@ -43,6 +45,9 @@ pub struct Post {
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
+    /// Every request sent and what came of it (only on a single post's read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempt_log: Vec<Attempt>,
 }
 
 impl Post {
@@ -69,6 +74,7 @@ impl Post {
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
             published_at: opt(r, "published_at"),
+            attempt_log: vec![],
         }
     }
 }
@@ -386,7 +392,9 @@ impl Publisher {
     pub async fn get(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
         let row =
             sqlx::query("select * from posts where id = $1 and user_id = $2").bind(id).bind(user_id).fetch_optional(self.db.pool()).await?;
-        row.map(|r| Post::from_row(&r)).ok_or(PublishError::NotFound("That post"))
+        let mut post = row.map(|r| Post::from_row(&r)).ok_or(PublishError::NotFound("That post"))?;
+        post.attempt_log = self.attempt_log(id).await?;
+        Ok(post)
     }
 
     /// Oldest scheduled first within the range.
@@ -482,6 +490,7 @@ impl Publisher {
         .bind(&p.status)
         .execute(self.db.pool())
         .await?;
+        self.log_retry(id).await?;
         self.state.wake.notify_one();
         self.get(user_id, id).await
     }

@@ -14,6 +14,7 @@
 //! - Timing: the loop sleeps until the next due post (at most `poll`), and scheduling in
 //!   this process wakes it at once, so posts go out within a second of their time.
 
+use super::attempts::{summary, uncertain};
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::{now_ms, Backend};
 use crate::domain::PlatformId;
@@ -394,6 +395,7 @@ impl Publisher {
             Err(e) => return Outcome::Retry { after_ms: 1_000, message: e.to_string() },
         }
         let mut result = adapter.publish(&grant, &account, &content).await;
+        self.log_attempt(post, &result).await;
         if matches!(&result, Err(e) if e.class == ErrorClass::RefreshNeeded) {
             // A 401 means the platform did not take the post, so one resend is safe.
             match self.connections.refresh(&user, &conn_id).await {
@@ -401,6 +403,7 @@ impl Publisher {
                     Ok((_, g, _)) => {
                         grant = g;
                         result = adapter.publish(&grant, &account, &content).await;
+                        self.log_attempt(post, &result).await;
                     }
                     Err(_) => return reconnect(format!("{name} signed this account out.")),
                 },
@@ -410,11 +413,11 @@ impl Publisher {
         let _ = self.connections.touch(&conn_id).await;
         match result {
             Ok(p) => Outcome::Posted(p),
-            Err(e) => self.classify(post, e),
+            Err(e) => self.classify(post, e).await,
         }
     }
 
-    fn classify(&self, post: &Post, e: PlatformError) -> Outcome {
+    async fn classify(&self, post: &Post, e: PlatformError) -> Outcome {
         let name = pid_name(&post.platform);
         match e.class {
             ErrorClass::RetryLater { retry_after_secs } if post.attempts < self.cfg.max_attempts => {
@@ -430,16 +433,28 @@ impl Publisher {
                 };
                 Outcome::Retry { after_ms, message: e.message }
             }
-            ErrorClass::RetryLater { .. } => Outcome::Failed {
-                code: "retry_exhausted",
-                message: e.message,
-                guidance: format!("{name} kept failing after {} attempts. Retry later.", post.attempts),
-                reconnect: false,
-            },
+            // Out of attempts: if any of them went unanswered the post may be out there, so it
+            // is not "failed" (a retry of a failed post would send a second copy).
+            ErrorClass::RetryLater { .. } => {
+                let log = self.current_round(&post.id).await;
+                if uncertain(&log) {
+                    Outcome::Unconfirmed(format!("No attempt was confirmed, and one went unanswered: {}.", summary(&log)))
+                } else {
+                    Outcome::Failed {
+                        code: "retry_exhausted",
+                        message: format!("{name} did not take the post: {}.", summary(&log)),
+                        guidance: format!("{name} kept failing after {} attempts. Retry later.", post.attempts),
+                        reconnect: false,
+                    }
+                }
+            }
             // Asking again with the same idempotency key cannot post twice: it returns the
             // first post if the lost request created one.
             ErrorClass::Unknown if idempotent(post) && post.attempts < self.cfg.max_attempts => {
                 Outcome::Retry { after_ms: self.backoff_ms(post.attempts), message: e.message }
+            }
+            ErrorClass::Unknown if post.attempts > 1 => {
+                Outcome::Unconfirmed(format!("No attempt was confirmed: {}.", summary(&self.current_round(&post.id).await)))
             }
             ErrorClass::Unknown => Outcome::Unconfirmed(e.message),
             ErrorClass::Disconnected | ErrorClass::RefreshNeeded => Outcome::Failed {

@@ -23,13 +23,28 @@ pub fn SourcesPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading your accounts…"</p> }>
                     {move || data.get().map(|r| match r {
                         Err(e) => Either::Left(view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }),
-                        Ok(d) => Either::Right(view! { <Connected data=d.clone() /> <Wizard data=d.clone() /> <QuickConnect data=d /> }),
+                        Ok(d) => Either::Right(view! { <ApiWarnings warnings=d.api_warnings.clone() /> <Connected data=d.clone() /> <Wizard data=d.clone() /> <QuickConnect data=d /> }),
                     })}
                 </Suspense>
             </div>
             {move || connecting().map(|p| view! { <ConsentModal platform=p queue=query.read().get("queue").unwrap_or_default() /> })}
         </AppShell>
     }
+}
+
+/// A pinned platform API version is close to its sunset: say so before publishing breaks.
+#[component]
+fn ApiWarnings(warnings: Vec<String>) -> impl IntoView {
+    (!warnings.is_empty()).then(|| {
+        view! {
+            <div role="status" class="rounded-xl border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+                <p class="font-medium">"A platform API version is about to be retired"</p>
+                <ul class="mt-1 list-disc space-y-0.5 pl-5">
+                    {warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+                </ul>
+            </div>
+        }
+    })
 }
 
 fn brand_dot(info: &PlatformInfo, size: &str) -> impl IntoView {

@@ -57,7 +57,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// The oldest `LinkedIn-Version` the sandbox still serves (year, month).
-const OLDEST_ACTIVE_VERSION: (i32, i32) = (2025, 6);
+const OLDEST_ACTIVE_VERSION: (i32, i32) = (2025, 12);
 
 /// `/rest/*` needs a live `LinkedIn-Version` (YYYYMM, active for a year) and Rest.li 2.0:
 /// what LinkedIn answers when they are missing or stale.

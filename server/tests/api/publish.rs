@@ -358,6 +358,43 @@ async fn a_lost_answer_on_an_idempotent_platform_is_settled_by_asking_again() {
 }
 
 #[tokio::test]
+async fn retries_run_out_after_an_unanswered_attempt_as_unconfirmed_never_failed() {
+    let (app, sbx) = setup().await;
+    let m = account(&app, "mastodon", "ada_m").await;
+    // Attempt 1 gets no answer (the post may be out there); attempts 2–6 get 503 or 429.
+    let statuses = "/api/v1/statuses";
+    fault(&sbx, json!({"platform": "mastodon", "kind": "lost_response", "path": statuses, "method": "POST"})).await;
+    fault(&sbx, json!({"platform": "mastodon", "kind": "5xx", "count": 3, "status": 503, "path": statuses, "method": "POST"})).await;
+    fault(&sbx, json!({"platform": "mastodon", "kind": "429", "count": 2, "retry_after": 0, "path": statuses, "method": "POST"})).await;
+    let id = publish_one(&app, &m, "maybe out there").await;
+    let done = settle(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "unconfirmed", "an uncertain attempt is never turned into failed: {done}");
+    let msg = done["error_message"].as_str().unwrap();
+    assert!(msg.contains("attempt 1: no answer") && msg.contains("HTTP 503") && msg.contains("rate limited"), "{msg}");
+    let log = done["attempt_log"].as_array().unwrap();
+    let outcomes: Vec<_> = log.iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["no_answer", "unavailable", "unavailable", "unavailable", "rate_limited", "rate_limited"], "{done}");
+    assert_eq!(log[1]["http_status"], 503);
+
+    // Without an unanswered attempt, running out is "failed", and the message lists them all.
+    fault(&sbx, json!({"platform": "mastodon", "kind": "5xx", "count": 6, "status": 502, "path": statuses, "method": "POST"})).await;
+    let id = publish_one(&app, &m, "certainly not out there").await;
+    let done = settle(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!((done["status"].as_str(), done["error_code"].as_str()), (Some("failed"), Some("retry_exhausted")), "{done}");
+    assert_eq!(done["error_message"].as_str().unwrap().matches("HTTP 502").count(), 6, "{done}");
+    assert_eq!(ledger_count(&sbx, "certainly not out there"), 0);
+    // The person's retry starts a new round, marked in the log; it goes out once.
+    let (s, _) = call(&app, Method::POST, &format!("/api/posts/{id}/retry"), Some(json!({}))).await;
+    assert_eq!(s, 200);
+    let again = settle(&app, &id, Duration::from_secs(10)).await;
+    assert_eq!(again["status"], "posted", "{again}");
+    let log = again["attempt_log"].as_array().unwrap();
+    assert_eq!(log[log.len() - 2]["outcome"], "retry_requested");
+    assert_eq!(log[log.len() - 1]["outcome"], "posted");
+    assert_eq!(ledger_count(&sbx, "certainly not out there"), 1);
+}
+
+#[tokio::test]
 async fn health_reports_the_dispatcher_and_goes_unhealthy_when_it_stalls() {
     let app = spawn_app().await;
     let v: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();

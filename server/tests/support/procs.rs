@@ -67,7 +67,10 @@ pub async fn start_server(port: u16, data_dir: &std::path::Path, db_url: &str, s
     start_server_cmd(Command::new(bin()), port, data_dir, db_url, sandbox, env).await
 }
 
-/// A server process whose clock is off by `skew` (`+45s`, `-30s`), through Debian's `faketime`.
+/// A server process whose clock is off by `skew` (`+45s`, `-30s`, or `@2027-09-15 12:00:00`
+/// for a fixed start), through Debian's libfaketime. The library is preloaded into the server
+/// itself rather than run through the `faketime` wrapper, so `kill9` kills the server and
+/// leaves no orphan behind.
 pub async fn start_server_skewed(
     skew: &str,
     port: u16,
@@ -76,8 +79,12 @@ pub async fn start_server_skewed(
     sandbox: &str,
     env: &[(&str, &str)],
 ) -> Proc {
-    let mut cmd = Command::new("faketime");
-    cmd.args(["-f", skew, bin()]);
+    let lib = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("libfaketime (Debian package faketime, installed by scripts/install.sh)");
+    let mut cmd = Command::new(bin());
+    cmd.env("LD_PRELOAD", lib).env("FAKETIME", skew).env("FAKETIME_DONT_RESET", "1");
     start_server_cmd(cmd, port, data_dir, db_url, sandbox, env).await
 }
 

@@ -1,0 +1,147 @@
+//! The attempts log: every request sent for a post and what came of it, in order, plus a
+//! marker when the person retries. The end state reads it: once an attempt went unanswered
+//! the post may be on the platform, so running out of retries afterwards ends `unconfirmed`,
+//! never `failed` (a "Retry" of a failed post would send a second copy). Messages name
+//! what happened on each attempt instead of only the last one.
+
+use super::{Post, PublishError, Publisher};
+use crate::platforms::{ErrorClass, PlatformError, Published};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attempt {
+    /// The post's attempt number (0 for the person's "retry" marker).
+    pub attempt: i64,
+    /// UTC ms, by the database's clock.
+    pub at: i64,
+    /// `posted`, `no_answer`, `rate_limited`, `unavailable`, `rejected`, `unauthorized`,
+    /// `missing_permission`, or `retry_requested`.
+    pub outcome: String,
+    pub message: String,
+    pub http_status: Option<i64>,
+}
+
+/// What one platform answer was, as the log names it.
+fn kind(e: &PlatformError) -> &'static str {
+    match e.class {
+        ErrorClass::RetryLater { .. } if e.status == Some(429) => "rate_limited",
+        ErrorClass::RetryLater { retry_after_secs: Some(_) } => "rate_limited",
+        ErrorClass::RetryLater { .. } => "unavailable",
+        ErrorClass::Unknown => "no_answer",
+        ErrorClass::Rejected => "rejected",
+        ErrorClass::Disconnected | ErrorClass::RefreshNeeded => "unauthorized",
+        ErrorClass::MissingPermission => "missing_permission",
+    }
+}
+
+fn label(outcome: &str) -> &'static str {
+    match outcome {
+        "posted" => "posted",
+        "no_answer" => "no answer",
+        "rate_limited" => "rate limited",
+        "unavailable" => "platform unavailable",
+        "rejected" => "refused",
+        "unauthorized" => "not signed in",
+        "missing_permission" => "permission missing",
+        _ => "retried by you",
+    }
+}
+
+/// "attempt 1: no answer (timed out); attempt 2: platform unavailable, HTTP 503 (…)".
+pub(super) fn summary(log: &[Attempt]) -> String {
+    log.iter()
+        .filter(|a| a.outcome != "retry_requested")
+        .map(|a| {
+            let status = a.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
+            format!("attempt {}: {}{status} ({})", a.attempt, label(&a.outcome), a.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// True when an attempt since the last retry went unanswered: the post may be out there.
+pub(super) fn uncertain(log: &[Attempt]) -> bool {
+    log.iter().any(|a| a.outcome == "no_answer")
+}
+
+impl Publisher {
+    async fn log_row(&self, post_id: &str, attempt: i64, outcome: &str, message: &str, status: Option<i64>) -> Result<(), PublishError> {
+        // One worker holds a post at a time, so the next sequence number cannot race.
+        sqlx::query(
+            "insert into publish_attempts (post_id, seq, attempt, at, outcome, message, http_status)
+             values ($1, (select coalesce(max(seq), 0) + 1 from publish_attempts where post_id = $1), $2, $3, $4, $5, $6)",
+        )
+        .bind(post_id)
+        .bind(attempt)
+        .bind(self.db.now().await)
+        .bind(outcome)
+        .bind(message)
+        .bind(status)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Logs one request's result. A logging failure is reported, never fatal to the send.
+    pub(super) async fn log_attempt(&self, post: &Post, result: &Result<Published, PlatformError>) {
+        let (outcome, message, status) = match result {
+            Ok(p) => ("posted", p.url.clone(), None),
+            Err(e) => (kind(e), e.message.clone(), e.status.map(i64::from)),
+        };
+        if let Err(e) = self.log_row(&post.id, post.attempts, outcome, &message, status).await {
+            tracing::error!(post = %post.id, error = %e, "writing the attempts log failed");
+        }
+    }
+
+    /// The person retried: earlier attempts no longer decide the end state.
+    pub(super) async fn log_retry(&self, post_id: &str) -> Result<(), PublishError> {
+        self.log_row(post_id, 0, "retry_requested", "You asked to send it again.", None).await
+    }
+
+    /// The whole log of one post, oldest first.
+    pub async fn attempt_log(&self, post_id: &str) -> Result<Vec<Attempt>, PublishError> {
+        let rows = sqlx::query("select attempt, at, outcome, message, http_status from publish_attempts where post_id = $1 order by seq")
+            .bind(post_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Attempt {
+                attempt: r.get("attempt"),
+                at: r.get("at"),
+                outcome: r.get("outcome"),
+                message: r.get("message"),
+                http_status: crate::db::opt(r, "http_status"),
+            })
+            .collect())
+    }
+
+    /// The attempts since the person last retried (what the end state is judged on).
+    pub(super) async fn current_round(&self, post_id: &str) -> Vec<Attempt> {
+        let log = self.attempt_log(post_id).await.unwrap_or_default();
+        let start = log.iter().rposition(|a| a.outcome == "retry_requested").map_or(0, |i| i + 1);
+        log[start..].to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(attempt: i64, outcome: &str, status: Option<i64>) -> Attempt {
+        Attempt { attempt, at: 0, outcome: outcome.into(), message: "m".into(), http_status: status }
+    }
+
+    #[test]
+    fn the_summary_names_every_attempt() {
+        let log = [a(1, "no_answer", None), a(2, "unavailable", Some(503)), a(3, "rate_limited", Some(429))];
+        assert_eq!(
+            summary(&log),
+            "attempt 1: no answer (m); attempt 2: platform unavailable, HTTP 503 (m); attempt 3: rate limited, HTTP 429 (m)"
+        );
+        assert!(uncertain(&log));
+        assert!(!uncertain(&log[1..]));
+    }
+}
