@@ -4,7 +4,8 @@
 #   - unit tests, and the integration suite on SQLite and on PostgreSQL
 #     (TEST_DATABASE_URL, default postgres://127.0.0.1:5432/test; unreachable = failure)
 #   - the crash test (kill -9 while publishing), three replicas sharing one PostgreSQL and a
-#     replica whose clock runs 45 s ahead (faketime)
+#     replica whose clock runs 45 s ahead (faketime); graceful shutdown, per-account rate
+#     limits across replicas and a paused replica (server/tests/lifecycle.rs)
 #   - a short cargo-fuzz pass over the untrusted-input parsers (scripts/fuzz.sh)
 #   - Playwright end-to-end tests in Debian's Chromium, with and without JavaScript
 set -euo pipefail
@@ -41,6 +42,9 @@ TEST_DATABASE_URL="$PG_URL" cargo test -p server --test api
 
 step "crash and replica tests (real processes: kill -9 during dispatch on SQLite; three replicas on PostgreSQL)"
 TEST_DATABASE_URL="$PG_URL" cargo test -p server --test crash -- --nocapture
+
+step "queue lifecycle with real processes (SIGTERM with requests in flight, per-account 429 across replicas, a paused replica)"
+TEST_DATABASE_URL="$PG_URL" cargo test -p server --test lifecycle -- --nocapture
 
 step "fuzzing (a short pass: 20 s per target; longer runs: bash scripts/fuzz.sh 600)"
 bash scripts/fuzz.sh 20

@@ -218,6 +218,43 @@ pub async fn cancel_calendar_post(csrf: String, id: String) -> Result<(), Server
     Ok(())
 }
 
+/// One request sent for a post and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    /// The attempt's number; 0 marks the person's "retry".
+    pub attempt: i64,
+    /// Local "24 Nov 14:30:05", computed on the server.
+    pub when: String,
+    /// `posted`, `no_answer`, `rate_limited`, … (see `covalynce::publish::Attempt`).
+    pub outcome: String,
+    /// The outcome in words.
+    pub label: String,
+    pub message: String,
+    pub http_status: Option<i64>,
+}
+
+/// Every request sent for one of the person's posts, oldest first (the calendar's details).
+#[server(prefix = "/sfn", endpoint = "post_attempts", input = server_fn::codec::GetUrl)]
+pub async fn post_attempts(id: String) -> Result<Vec<AttemptView>, ServerFnError> {
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let post = st.publisher.get(&me.sub, &id).await.map_err(fail)?;
+    let tz = st.publisher.timezone(&me.sub).await;
+    Ok(post
+        .attempt_log
+        .into_iter()
+        .map(|a| AttemptView {
+            when: covalynce::utc_ms_to_local(&tz, a.at).map(|t| t.format("%-d %b %H:%M:%S").to_string()).unwrap_or_default(),
+            label: a.label().to_string(),
+            attempt: a.attempt,
+            outcome: a.outcome,
+            message: a.message,
+            http_status: a.http_status,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

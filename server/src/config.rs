@@ -43,7 +43,8 @@ pub struct Config {
     /// `GEMINI_TIMEOUT_SECS`, `S3_*` (files under `<DATA_DIR>/media` when no bucket is set).
     pub media: covalynce::media::MediaConfig,
     /// The publishing queue (`PUBLISH_LEASE_SECS`, `PUBLISH_POLL_MS`, `PUBLISH_MAX_ATTEMPTS`,
-    /// `PUBLISH_BACKOFF_MS`, `PUBLISH_MAX_IN_FLIGHT`, `PUBLISH_PER_PLATFORM`).
+    /// `PUBLISH_BACKOFF_MS`, `PUBLISH_MAX_IN_FLIGHT`, `PUBLISH_PER_PLATFORM`,
+    /// `SHUTDOWN_GRACE_SECS`).
     pub queue: covalynce::publish::QueueConfig,
     /// Run the publishing dispatcher in this process (`PUBLISH_WORKER=0` turns it off).
     pub publish_worker: bool,
@@ -320,6 +321,10 @@ fn queue_from_env() -> covalynce::publish::QueueConfig {
         max_in_flight: num("PUBLISH_MAX_IN_FLIGHT").map(|n| n as usize).unwrap_or(d.max_in_flight),
         per_platform: num("PUBLISH_PER_PLATFORM").map(|n| n as usize).unwrap_or(d.per_platform),
         stall_after: num("PUBLISH_STALL_SECS").map(Duration::from_secs).unwrap_or(d.stall_after),
+        // A request runs at most the platform timeout, so that is how long one may still be
+        // in flight after its sender's lease ran out.
+        send_horizon: num("PLATFORM_TIMEOUT_SECS").map(Duration::from_secs).unwrap_or(d.send_horizon),
+        shutdown_grace: num("SHUTDOWN_GRACE_SECS").map(Duration::from_secs).unwrap_or(d.shutdown_grace),
     }
 }
 

@@ -138,11 +138,21 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.
+    /// Serves until Ctrl-C / SIGTERM. Then the publishing queue stops claiming, puts back
+    /// what it had not sent and lets sent requests finish (`SHUTDOWN_GRACE_SECS`) while the
+    /// server still answers; then in-flight HTTP requests finish and the process exits.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let publisher = self.state.publisher.clone();
+        let stopped = async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new posts are claimed; posts already sent finish first");
+            let started = std::time::Instant::now();
+            match publisher.stop().await {
+                0 => tracing::info!(ms = started.elapsed().as_millis() as u64, "publishing queue stopped"),
+                n => tracing::warn!(still_sending = n, "grace period over; those posts' leases will settle them"),
+            }
+        };
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(stopped).await?;
         Ok(())
     }
 }

@@ -18,22 +18,6 @@ use support::procs::*;
 
 const PLATFORMS: [&str; 4] = ["x", "mastodon", "linkedin", "threads"];
 
-fn pg_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres://127.0.0.1:5432/test".into())
-}
-
-async fn fresh_pg(name: &str) -> String {
-    use sqlx::Connection;
-    let admin = pg_admin_url();
-    let mut c = sqlx::postgres::PgConnection::connect(&admin).await.expect("PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432/test)");
-    let db = format!("cov_crash_{name}_{}", std::process::id());
-    sqlx::query(&format!("drop database if exists {db}")).execute(&mut c).await.unwrap();
-    sqlx::query(&format!("create database {db}")).execute(&mut c).await.unwrap();
-    let mut u = url::Url::parse(&admin).unwrap();
-    u.set_path(&format!("/{db}"));
-    u.to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_dispatch_never_publishes_twice_or_loses_a_post() {
     let sandbox = start_sandbox().await;
@@ -220,10 +204,4 @@ async fn health_warns_sixty_days_before_a_pinned_api_version_retires() {
     let now = start_server(free_port(), &dir, &db, &sandbox.base, &[]).await;
     let h: serde_json::Value = client().get(format!("{}/health", now.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(h["api_versions"], serde_json::json!([]), "{h}");
-}
-
-fn tempfile_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("covalynce-{tag}-{}-{}", std::process::id(), now_ms()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }

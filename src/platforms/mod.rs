@@ -92,6 +92,24 @@ pub fn publish_is_idempotent(p: PlatformId) -> bool {
     matches!(p, PlatformId::Mastodon)
 }
 
+/// Whose requests a platform's publishing rate limit counts, so a 429 holds back only what
+/// it applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateScope {
+    /// One account's (X per user, Mastodon and Bluesky per account, LinkedIn per member,
+    /// Meta per Page / Instagram account, TikTok and Pinterest per user token).
+    Account,
+    /// The whole app's: YouTube's Data API quota belongs to the Google Cloud project.
+    App,
+}
+
+pub fn rate_limit_scope(p: PlatformId) -> RateScope {
+    match p {
+        PlatformId::Youtube => RateScope::App,
+        _ => RateScope::Account,
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Published {
     pub external_id: String,

@@ -36,6 +36,13 @@ fn kind(e: &PlatformError) -> &'static str {
     }
 }
 
+impl Attempt {
+    /// What happened, in words a person reads ("no answer", "rate limited", …).
+    pub fn label(&self) -> &'static str {
+        label(&self.outcome)
+    }
+}
+
 fn label(outcome: &str) -> &'static str {
     match outcome {
         "posted" => "posted",

@@ -9,8 +9,19 @@
 //!   not take it (connection refused, 5xx, 429 — honouring Retry-After); a 401 refreshes the
 //!   token once and sends again (a 401 means it was not accepted); unconfirmed when the
 //!   answer was lost; failed otherwise, with the platform's words and what to do.
+//! - Lease: a heartbeat keeps it from the claim on (also while the post waits for a
+//!   platform slot); a worker that finds it lost (it was paused past it and another process
+//!   took over) stops the send.
 //! - Recovery: a lease that runs out (the worker died) puts unsent rows back to `pending`
-//!   and turns sent ones into `unconfirmed`.
+//!   and turns sent ones into `unconfirmed`. On platforms with idempotency keys a sent post
+//!   is asked again, but only after `send_horizon` more, when a request the old holder may
+//!   still have had in flight is surely over: Mastodon does not de-duplicate two requests
+//!   with the same key that run at the same time.
+//! - Rate limits: a 429 holds back that account's posts (or the app's, where the platform
+//!   counts per app) until the platform's reset, in every process: the claim skips posts
+//!   under a cooldown stored in `rate_cooldowns`.
+//! - Shutdown (`stop`): no new claims; claimed posts not yet sent go back at once without
+//!   counting an attempt; requests in flight finish within the grace period.
 //! - Timing: the loop sleeps until the next due post (at most `poll`), and scheduling in
 //!   this process wakes it at once, so posts go out within a second of their time.
 
@@ -23,10 +34,10 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
@@ -44,6 +55,11 @@ pub struct QueueConfig {
     pub per_platform: usize,
     /// No loop tick for this long = the dispatcher is stalled (`/health` answers 503).
     pub stall_after: Duration,
+    /// How long a request to a platform may still be running after its sender's lease ran
+    /// out (the platform request timeout): a sent post is not asked again before that.
+    pub send_horizon: Duration,
+    /// On shutdown, how long requests already sent may take to finish and be recorded.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for QueueConfig {
@@ -56,6 +72,8 @@ impl Default for QueueConfig {
             max_in_flight: 64,
             per_platform: 16,
             stall_after: Duration::from_secs(10),
+            send_horizon: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }
@@ -66,9 +84,13 @@ pub(super) struct Shared {
     worker_id: String,
     last_tick: AtomicI64,
     in_flight: AtomicUsize,
-    /// Platform → no requests before this time (a 429 told us to wait).
+    /// Cooldown scope → no requests before this time: what this process learnt from a 429
+    /// (the claim reads every process's from the database).
     cooldown: Mutex<HashMap<String, i64>>,
     per_platform: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Set by `stop`: claim nothing more, send nothing not yet sent.
+    stopping: watch::Sender<bool>,
+    stopped: AtomicBool,
 }
 
 impl Shared {
@@ -80,6 +102,8 @@ impl Shared {
             in_flight: AtomicUsize::new(0),
             cooldown: Mutex::new(HashMap::new()),
             per_platform: Mutex::new(HashMap::new()),
+            stopping: watch::Sender::new(false),
+            stopped: AtomicBool::new(false),
         }
     }
 }
@@ -98,9 +122,19 @@ pub struct Health {
 const OVERDUE_AFTER_MS: i64 = 10_000;
 
 enum Outcome {
+    /// Not sent: back to the queue untouched (shutting down, or the account cools down).
+    Released,
     Posted(Published),
-    Retry { after_ms: i64, message: String },
-    Failed { code: &'static str, message: String, guidance: String, reconnect: bool },
+    Retry {
+        after_ms: i64,
+        message: String,
+    },
+    Failed {
+        code: &'static str,
+        message: String,
+        guidance: String,
+        reconnect: bool,
+    },
     Unconfirmed(String),
 }
 
@@ -111,7 +145,10 @@ impl Publisher {
         let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
         let sql = format!(
             "update posts set status = 'publishing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-             where id in (select id from posts where status = 'pending' and run_at <= $3 order by run_at limit $4 {lock})
+             where id in (select id from posts where status = 'pending' and run_at <= $3
+                          and not exists (select 1 from rate_cooldowns c where c.until_ms > $3
+                                          and (c.scope = posts.connection_id or c.scope = 'app:' || posts.platform))
+                          order by run_at limit $4 {lock})
              returning *"
         );
         let rows = sqlx::query(&sql)
@@ -136,31 +173,32 @@ impl Publisher {
         .execute(self.db.pool())
         .await?
         .rows_affected();
-        // Sent posts on a platform with idempotency keys are simply asked again.
+        // Sent posts on a platform with idempotency keys are asked again with the same key,
+        // once a request the old holder may have had in flight is surely over.
         let idempotent: Vec<String> = PlatformId::ALL
             .into_iter()
             .filter(|p| crate::platforms::publish_is_idempotent(*p))
             .map(|p| format!("'{}'", p.as_str()))
-            .collect();
-        if !idempotent.is_empty() {
-            sqlx::query(&format!(
-                "update posts set status = 'pending', run_at = $1, sending_at = null, lease_owner = null, lease_until = null, updated_at = $1
-                 where status = 'publishing' and lease_until < $1 and sending_at is not null and platform in ({})",
-                idempotent.join(", ")
-            ))
-            .bind(now)
-            .execute(self.db.pool())
-            .await?;
-        }
+            .chain(["''".to_string()])
+            .collect::<Vec<_>>();
+        let idempotent = idempotent.join(", ");
+        sqlx::query(&format!(
+            "update posts set status = 'pending', run_at = $1, sending_at = null, lease_owner = null, lease_until = null, updated_at = $1
+             where status = 'publishing' and lease_until < $2 and sending_at is not null and platform in ({idempotent})"
+        ))
+        .bind(now)
+        .bind(now - self.cfg.send_horizon.as_millis() as i64)
+        .execute(self.db.pool())
+        .await?;
         // The lease owner stays set: if that worker is merely slow, it may still record the
         // real outcome (see `record`).
-        let lost = sqlx::query(
+        let lost = sqlx::query(&format!(
             "update posts set status = 'unconfirmed', error_code = 'unknown', updated_at = $1,
                     error_message = 'The worker sending this post stopped before it heard back from the platform.',
                     guidance = 'It may have been published. Check the account before retrying.'
-             where status = 'publishing' and lease_until < $1 and sending_at is not null
-             returning *",
-        )
+             where status = 'publishing' and lease_until < $1 and sending_at is not null and platform not in ({idempotent})
+             returning *"
+        ))
         .bind(now)
         .fetch_all(self.db.pool())
         .await?;
@@ -195,7 +233,11 @@ impl Publisher {
     async fn run(self) {
         let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
         let mut last_recovery = 0i64;
+        let mut stopping = self.state.stopping.subscribe();
         loop {
+            if *stopping.borrow() {
+                return;
+            }
             let now = now_ms();
             self.state.last_tick.store(now, Ordering::Relaxed);
             if now - last_recovery > 2_000 {
@@ -237,7 +279,28 @@ impl Publisher {
                 Some(ms) => Duration::from_millis(ms.clamp(0, self.cfg.poll.as_millis() as i64) as u64),
                 None => self.cfg.poll,
             };
-            let _ = tokio::time::timeout(sleep, self.state.wake.notified()).await;
+            tokio::select! {
+                _ = tokio::time::timeout(sleep, self.state.wake.notified()) => {}
+                _ = stopping.changed() => {}
+            }
+        }
+    }
+
+    /// Graceful shutdown: the dispatcher claims nothing more, claimed posts not yet sent go
+    /// back to the queue at once (without counting an attempt), and requests already sent
+    /// get up to `shutdown_grace` to finish and be recorded. Returns how many were still
+    /// running when the grace period ended (their leases recover them).
+    pub async fn stop(&self) -> usize {
+        let grace = self.cfg.shutdown_grace;
+        self.state.stopped.store(true, Ordering::SeqCst);
+        self.state.stopping.send_replace(true);
+        let end = tokio::time::Instant::now() + grace;
+        loop {
+            let n = self.state.in_flight.load(Ordering::SeqCst);
+            if n == 0 || tokio::time::Instant::now() >= end {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -256,36 +319,69 @@ impl Publisher {
 
     /// One attempt at one claimed post, start to recorded outcome.
     pub async fn process(&self, post: Post) {
-        let slots = self.platform_slots(&post.platform);
-        let Ok(_permit) = slots.acquire().await else { return };
-        // A 429 from this platform told us to hold off: go back to the queue untouched.
-        let cool_until = self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).get(&post.platform).copied().unwrap_or(0);
-        if cool_until > now_ms() {
-            let _ = self.release(&post, cool_until).await;
-            return;
-        }
-        let heartbeat = self.heartbeat(&post);
-        let outcome = self.attempt(&post).await;
+        // The lease is kept alive from the claim on, including the wait for a platform slot.
+        let (lost_tx, mut lost) = watch::channel(false);
+        let heartbeat = self.heartbeat(&post, lost_tx);
+        let outcome = tokio::select! {
+            o = self.wait_then_attempt(&post) => Some(o),
+            // Another worker owns the post now: stop, even mid-request, and record nothing.
+            _ = lost.wait_for(|l| *l) => None,
+        };
         heartbeat.abort();
-        if let Err(e) = self.record(&post, outcome).await {
-            tracing::error!(post = %post.id, error = %e, "recording a publish outcome failed; the lease will recover it");
+        match outcome {
+            None => tracing::warn!(post = %post.id, "lost the lease on a post; stopped sending it"),
+            Some(Outcome::Released) => {}
+            Some(o) => {
+                if let Err(e) = self.record(&post, o).await {
+                    tracing::error!(post = %post.id, error = %e, "recording a publish outcome failed; the lease will recover it");
+                }
+            }
         }
     }
 
-    /// Keeps the lease alive while a slow upload runs.
-    fn heartbeat(&self, post: &Post) -> tokio::task::JoinHandle<()> {
+    /// Waits for a slot on the post's platform, then sends, unless the process is stopping
+    /// or the account is cooling down after a 429 (then the post goes back untouched).
+    async fn wait_then_attempt(&self, post: &Post) -> Outcome {
+        let slots = self.platform_slots(&post.platform);
+        let mut stopping = self.state.stopping.subscribe();
+        let permit = tokio::select! {
+            p = slots.acquire_owned() => p.ok(),
+            _ = stopping.wait_for(|s| *s) => None,
+        };
+        let cool_until = self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).get(&cooldown_scope(post)).copied().unwrap_or(0);
+        let now = self.db.now().await;
+        if permit.is_none() || self.state.stopped.load(Ordering::SeqCst) || cool_until > now {
+            if let Err(e) = self.release(post, cool_until.max(now)).await {
+                tracing::error!(post = %post.id, error = %e, "putting an unsent post back failed; its lease will");
+            }
+            return Outcome::Released;
+        }
+        self.attempt(post).await
+    }
+
+    /// Keeps the lease alive from the claim until the outcome is recorded. Finding it gone
+    /// (this process was paused past it and recovery handed the post on) sets `lost`. A post
+    /// recovery only marked unconfirmed stays ours: its real answer may still be recorded.
+    fn heartbeat(&self, post: &Post, lost: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
         let (db, id, owner, lease) = (self.db.clone(), post.id.clone(), self.state.worker_id.clone(), self.cfg.lease);
         tokio::spawn(async move {
             let mut t = tokio::time::interval(lease / 3);
             t.tick().await;
             loop {
                 t.tick().await;
-                let _ = sqlx::query("update posts set lease_until = $1 where id = $2 and lease_owner = $3 and status = 'publishing'")
-                    .bind(db.now().await + lease.as_millis() as i64)
-                    .bind(&id)
-                    .bind(&owner)
-                    .execute(db.pool())
-                    .await;
+                let r = sqlx::query(
+                    "update posts set lease_until = $1 where id = $2 and lease_owner = $3 and status in ('publishing', 'unconfirmed')",
+                )
+                .bind(db.now().await + lease.as_millis() as i64)
+                .bind(&id)
+                .bind(&owner)
+                .execute(db.pool())
+                .await;
+                // A database error says nothing about the lease; only "no such row of ours" does.
+                if r.is_ok_and(|r| r.rows_affected() == 0) {
+                    lost.send_replace(true);
+                    return;
+                }
             }
         })
     }
@@ -388,6 +484,11 @@ impl Publisher {
             display_name: conn.display_name.clone(),
             avatar_url: conn.avatar_url.clone(),
         };
+        // Shutting down: what has not left yet goes back to the queue instead.
+        if self.state.stopped.load(Ordering::SeqCst) {
+            let _ = self.release(post, self.db.now().await).await;
+            return Outcome::Released;
+        }
         match self.mark_sending(post).await {
             Ok(true) => {}
             // Someone else owns it now; leave it to them.
@@ -425,8 +526,8 @@ impl Publisher {
                 let after_ms = match retry_after_secs {
                     Some(s) => {
                         let wait = (s as i64) * 1000;
-                        // Everyone posting to this platform from this process waits too.
-                        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(post.platform.clone(), now_ms() + wait);
+                        // Every post of this account (or app) waits too, in every process.
+                        self.cool_down(post, wait).await;
                         wait.max(250)
                     }
                     None => backoff,
@@ -482,6 +583,25 @@ impl Publisher {
         }
     }
 
+    /// Holds back the post's scope for `wait_ms`, here and (through the claim) everywhere.
+    async fn cool_down(&self, post: &Post, wait_ms: i64) {
+        let scope = cooldown_scope(post);
+        let until = self.db.now().await + wait_ms;
+        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(scope.clone(), until);
+        let r = sqlx::query(
+            "insert into rate_cooldowns (scope, until_ms) values ($1, $2)
+             on conflict (scope) do update set until_ms = case when excluded.until_ms > rate_cooldowns.until_ms
+                                                              then excluded.until_ms else rate_cooldowns.until_ms end",
+        )
+        .bind(&scope)
+        .bind(until)
+        .execute(self.db.pool())
+        .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "storing a rate-limit cooldown failed; only this process honours it");
+        }
+    }
+
     /// base · 2^(attempt-1), capped at 15 min, ± 20 % so a burst of failures spreads out.
     fn backoff_ms(&self, attempt: i64) -> i64 {
         let base = self.cfg.backoff_base.as_millis() as i64;
@@ -506,6 +626,7 @@ impl Publisher {
         let owner = &self.state.worker_id;
         let mine = "id = $1 and lease_owner = $2 and status in ('publishing', 'unconfirmed')";
         let done = match &outcome {
+            Outcome::Released => 0,
             Outcome::Posted(p) => sqlx::query(&format!(
                 "update posts set status = 'posted', external_id = $3, external_url = $4, published_at = $5, updated_at = $5,
                         error_code = null, error_message = null, guidance = null, lease_owner = null, lease_until = null where {mine}"
@@ -585,6 +706,15 @@ impl Publisher {
             };
             self.emit(&user, event, &p).await;
         }
+    }
+}
+
+/// What a 429 on this post holds back: its account, or the whole app on platforms that
+/// count per app (see `platforms::rate_limit_scope`).
+fn cooldown_scope(post: &Post) -> String {
+    match PlatformId::parse(&post.platform).map(crate::platforms::rate_limit_scope) {
+        Ok(crate::platforms::RateScope::App) => format!("app:{}", post.platform),
+        _ => post.connection_id.clone().unwrap_or_else(|| format!("app:{}", post.platform)),
     }
 }
 

@@ -7,8 +7,10 @@
 //! from the server (the profile's zone); the browser only lays them out.
 
 use super::app::AppShell;
-use crate::components::{csrf, error_parts, toast, Spinner};
-use crate::schedule_api::{calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, step, CalPost, CalendarView};
+use crate::components::{csrf, error_parts, error_text, toast, Spinner};
+use crate::schedule_api::{
+    calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, post_attempts, step, CalPost, CalendarView,
+};
 use chrono::{Datelike, NaiveDate};
 use covalynce::{platform_info, PlatformId};
 use leptos::prelude::*;

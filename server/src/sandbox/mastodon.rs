@@ -2,12 +2,12 @@
 //! revoke, verify_credentials, async media (202 then 206/200), statuses with
 //! Idempotency-Key, status counts.
 
-use super::{account_for, consent_decision, consent_page, Sandbox};
+use super::{account_for, consent_decision, consent_page, Processing, Sandbox};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Extension, Form, Json, Router};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -120,7 +120,12 @@ async fn media_status(State(sb): State<Sandbox>, headers: HeaderMap, Path(id): P
     }
 }
 
-async fn status(State(sb): State<Sandbox>, headers: HeaderMap, Json(b): Json<serde_json::Value>) -> Response {
+async fn status(
+    State(sb): State<Sandbox>,
+    processing: Option<Extension<Processing>>,
+    headers: HeaderMap,
+    Json(b): Json<serde_json::Value>,
+) -> Response {
     let account = match auth(&sb, &headers) {
         Ok(a) => a,
         Err(r) => return *r,
@@ -128,6 +133,11 @@ async fn status(State(sb): State<Sandbox>, headers: HeaderMap, Json(b): Json<ser
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| format!("{}:{k}", account.id));
     if let Some(prev) = key.as_ref().and_then(|k| sb.lock().idempotency.get(k).cloned()) {
         return Json(prev).into_response();
+    }
+    // As on Mastodon, the key is stored only once the post exists: overlapping requests
+    // with the same key both get through this check.
+    if let Some(Extension(Processing(ms))) = processing {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
     let text = b["status"].as_str().unwrap_or("").to_string();
     let media = b["media_ids"].as_array().map(Vec::len).unwrap_or(0);

@@ -4,8 +4,9 @@
 //! published. `covalynce sandbox --port N` serves it alone; `serve --demo` mounts it at
 //! `/sandbox` and points every platform at it.
 //!
-//! Control API (JSON): `POST /_control/faults {platform, kind, count?, retry_after?, latency_ms?, path?, method?}`
-//! with kind `5xx | 429 | latency | lost_response`; `POST /_control/tokens {platform, action:
+//! Control API (JSON): `POST /_control/faults {platform, kind, count?, retry_after?, latency_ms?, path?, method?, account?}`
+//! with kind `5xx | 429 | latency | lost_response | slow_processing` (`account`: only requests
+//! made with that username's token); `POST /_control/tokens {platform, action:
 //! expire|revoke}`; `POST /_control/lifetime {platform, access_secs}`; `POST /_control/advance
 //! {secs}` (metrics grow with time); `GET /_control/ledger`; `POST /_control/reset`.
 
@@ -56,7 +57,24 @@ pub enum Fault {
     RateLimit(u64),
     Latency(u64),
     LostResponse,
+    /// The platform takes this long between checking the request and storing the post
+    /// (Mastodon stores an `Idempotency-Key` only once the post exists, so two requests with
+    /// the same key that overlap both post).
+    SlowProcessing(u64),
 }
+
+/// A fault waiting for the next request that matches its filters (empty = any).
+#[derive(Clone)]
+pub struct QueuedFault {
+    fault: Fault,
+    path: String,
+    method: String,
+    account: String,
+}
+
+/// How long the handler should take to process (see `Fault::SlowProcessing`).
+#[derive(Clone, Copy)]
+pub struct Processing(pub u64);
 
 #[derive(Clone)]
 pub struct Account {
@@ -99,7 +117,7 @@ pub struct Inner {
     pub media: HashMap<String, Media>,
     /// Platform → queued faults, each for the next request whose path ends with the filter
     /// and whose method matches (empty = any).
-    pub faults: HashMap<String, VecDeque<(Fault, String, String)>>,
+    pub faults: HashMap<String, VecDeque<QueuedFault>>,
     pub lifetimes: HashMap<String, u64>,
     pub clock_offset_ms: i64,
     /// Mastodon apps registered through /api/v1/apps: client_id → secret.
@@ -251,11 +269,16 @@ impl Sandbox {
         self.lock().media.get(id).map(|m| m.ready_at_ms <= now)
     }
 
-    fn next_fault(&self, platform: &str, method: &str, path: &str) -> Option<Fault> {
+    fn next_fault(&self, platform: &str, method: &str, path: &str, headers: &HeaderMap) -> Option<Fault> {
+        let username = self.bearer(platform, headers).map(|a| a.username).unwrap_or_default();
         let mut g = self.lock();
         let q = g.faults.get_mut(platform)?;
-        let i = q.iter().position(|(_, p, m)| path.ends_with(p.as_str()) && (m.is_empty() || m.eq_ignore_ascii_case(method)))?;
-        q.remove(i).map(|(f, _, _)| f)
+        let i = q.iter().position(|f| {
+            path.ends_with(f.path.as_str())
+                && (f.method.is_empty() || f.method.eq_ignore_ascii_case(method))
+                && (f.account.is_empty() || f.account == username)
+        })?;
+        q.remove(i).map(|f| f.fault)
     }
 }
 
@@ -327,7 +350,8 @@ fn rate_headers(platform: &str, retry_after: u64) -> Vec<(&'static str, String)>
 /// Applies the next queued fault of the platform this request is for.
 async fn faults(State(sb): State<Sandbox>, req: Request, next: Next) -> Response {
     let platform = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("").to_string();
-    match sb.next_fault(&platform, req.method().as_str(), req.uri().path()) {
+    let fault = sb.next_fault(&platform, req.method().as_str(), req.uri().path(), req.headers());
+    match fault {
         None => next.run(req).await,
         Some(Fault::Status(s)) => {
             let code = StatusCode::from_u16(s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -349,6 +373,11 @@ async fn faults(State(sb): State<Sandbox>, req: Request, next: Next) -> Response
             let _done = next.run(req).await;
             tokio::time::sleep(Duration::from_secs(120)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Some(Fault::SlowProcessing(ms)) => {
+            let mut req = req;
+            req.extensions_mut().insert(Processing(ms));
+            next.run(req).await
         }
     }
 }
@@ -372,6 +401,9 @@ struct FaultReq {
     path: Option<String>,
     #[serde(default)]
     method: Option<String>,
+    /// Only requests made with this username's token (a rate limit of one account).
+    #[serde(default)]
+    account: Option<String>,
 }
 
 async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Response {
@@ -380,10 +412,11 @@ async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Respon
         "429" => Fault::RateLimit(f.retry_after.unwrap_or(2)),
         "latency" => Fault::Latency(f.latency_ms.unwrap_or(500)),
         "lost_response" => Fault::LostResponse,
+        "slow_processing" => Fault::SlowProcessing(f.latency_ms.unwrap_or(500)),
         other => {
             return (
                 StatusCode::BAD_REQUEST,
-                Json(json!({"error": format!("unknown fault kind {other}; use 5xx, 429, latency or lost_response")})),
+                Json(json!({"error": format!("unknown fault kind {other}; use 5xx, 429, latency, lost_response or slow_processing")})),
             )
                 .into_response()
         }
@@ -391,7 +424,12 @@ async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Respon
     let mut g = sb.lock();
     let q = g.faults.entry(f.platform).or_default();
     for _ in 0..f.count.unwrap_or(1) {
-        q.push_back((fault.clone(), f.path.clone().unwrap_or_default(), f.method.clone().unwrap_or_default()));
+        q.push_back(QueuedFault {
+            fault: fault.clone(),
+            path: f.path.clone().unwrap_or_default(),
+            method: f.method.clone().unwrap_or_default(),
+            account: f.account.clone().unwrap_or_default(),
+        });
     }
     Json(json!({"queued": q.len()})).into_response()
 }

@@ -29,6 +29,23 @@ impl Proc {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+    /// Sends a signal by name (`TERM`, `STOP`, `CONT`) with `kill`, as an orchestrator would.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill").args(["-s", name, &self.pid().to_string()]).status().is_ok_and(|s| s.success());
+        assert!(ok, "kill -s {name} {}", self.pid());
+    }
+    /// Waits for the process to exit on its own; its exit status, or None if it is still
+    /// running after `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
 }
 
 impl Drop for Proc {
@@ -261,4 +278,28 @@ pub fn check_exactly_once(posts: &[Value], ledger: &[(String, String)]) -> (usiz
         }
     }
     (posted, unconfirmed, failed)
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres://127.0.0.1:5432/test".into())
+}
+
+/// A new, empty PostgreSQL database for one test; its URL.
+pub async fn fresh_pg(name: &str) -> String {
+    use sqlx::Connection;
+    let admin = pg_admin_url();
+    let mut c = sqlx::postgres::PgConnection::connect(&admin).await.expect("PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432/test)");
+    let db = format!("cov_crash_{name}_{}", std::process::id());
+    sqlx::query(&format!("drop database if exists {db}")).execute(&mut c).await.unwrap();
+    sqlx::query(&format!("create database {db}")).execute(&mut c).await.unwrap();
+    let mut u = url::Url::parse(&admin).unwrap();
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+/// A fresh data directory for one server process.
+pub fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("covalynce-{tag}-{}-{}", std::process::id(), now_ms()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

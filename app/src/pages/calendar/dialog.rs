@@ -51,6 +51,7 @@ pub(super) fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl Into
                     <p class="whitespace-pre-line text-sm text-slate-800">{post.text.clone()}</p>
                     {post.error_message.clone().filter(|_| !pending).map(|m| view! { <p class="rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-800">{m}</p> })}
                     {post.recurrence_id.is_some().then(|| view! { <p class="text-xs text-slate-500">"↻ Part of a repeating series."</p> })}
+                    <AttemptLog id=post.id.clone() />
                     <div class="flex flex-wrap gap-3 text-sm">
                         {post.draft_id.clone().map(|d| view! { <a href=format!("/editor?draft={d}") class="font-medium text-indigo-600 hover:underline">"Open draft"</a> })}
                         {post.external_url.clone().map(|u| view! { <a href=u target="_blank" rel="noopener" class="font-medium text-indigo-600 hover:underline">"View post ↗"</a> })}
@@ -72,5 +73,51 @@ pub(super) fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl Into
                 </div>
             </div>
         </div>
+    }
+}
+
+/// What happened on each request sent for the post (none yet: nothing shown).
+#[component]
+fn AttemptLog(id: String) -> impl IntoView {
+    let log = Resource::new(move || id.clone(), post_attempts);
+    view! {
+        <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Loading attempts…"</p> }>
+            {move || log.get().map(|r| match r {
+                Err(e) => view! { <p class="text-xs text-rose-700">{error_text(&e)}</p> }.into_any(),
+                Ok(list) if list.is_empty() => ().into_any(),
+                Ok(list) => {
+                    // Open when something went wrong; a clean first-time post stays folded.
+                    let open = list.iter().any(|a| a.outcome != "posted");
+                    let sent = list.iter().filter(|a| a.attempt > 0).count();
+                    view! {
+                    <details class="rounded-lg border border-slate-200 px-3 py-2 text-sm" data-testid="attempt-log" open=open>
+                        <summary class="cursor-pointer font-medium text-slate-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500/40">
+                            {format!("Attempts ({sent})")}
+                        </summary>
+                        <ol class="mt-2 space-y-1.5">
+                            {list.into_iter().map(|a| {
+                                let tone = match a.outcome.as_str() {
+                                    "posted" => "text-emerald-700",
+                                    "retry_requested" => "text-slate-600",
+                                    "no_answer" => "text-amber-700",
+                                    _ => "text-rose-700",
+                                };
+                                let head = if a.attempt > 0 { format!("Attempt {}", a.attempt) } else { "Retry".to_string() };
+                                let status = a.http_status.map(|s| format!(" · HTTP {s}")).unwrap_or_default();
+                                view! {
+                                    <li class="text-xs text-slate-700">
+                                        <span class="font-semibold">{head}</span>
+                                        " · "<span class=tone>{a.label}</span>{status}
+                                        <span class="text-slate-500">{format!(" · {}", a.when)}</span>
+                                        <p class="break-words text-slate-600">{a.message}</p>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                    </details>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }
