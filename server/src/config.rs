@@ -44,7 +44,7 @@ pub struct Config {
     pub media: covalynce::media::MediaConfig,
     /// The publishing queue (`PUBLISH_LEASE_SECS`, `PUBLISH_POLL_MS`, `PUBLISH_MAX_ATTEMPTS`,
     /// `PUBLISH_BACKOFF_MS`, `PUBLISH_MAX_IN_FLIGHT`, `PUBLISH_PER_PLATFORM`,
-    /// `SHUTDOWN_GRACE_SECS`).
+    /// `SHUTDOWN_GRACE_SECS`, `PUBLISH_RECONCILE_SECS`).
     pub queue: covalynce::publish::QueueConfig,
     /// Run the publishing dispatcher in this process (`PUBLISH_WORKER=0` turns it off).
     pub publish_worker: bool,
@@ -325,6 +325,7 @@ fn queue_from_env() -> covalynce::publish::QueueConfig {
         // in flight after its sender's lease ran out.
         send_horizon: num("PLATFORM_TIMEOUT_SECS").map(Duration::from_secs).unwrap_or(d.send_horizon),
         shutdown_grace: num("SHUTDOWN_GRACE_SECS").map(Duration::from_secs).unwrap_or(d.shutdown_grace),
+        reconcile_delay: num("PUBLISH_RECONCILE_SECS").map(Duration::from_secs).unwrap_or(d.reconcile_delay),
     }
 }
 

@@ -110,6 +110,14 @@ pub fn rate_limit_scope(p: PlatformId) -> RateScope {
     }
 }
 
+/// One of the account's own posts as the platform lists it (to settle a lost answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentPost {
+    pub external_id: String,
+    pub url: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Published {
     pub external_id: String,
@@ -266,6 +274,17 @@ pub trait Platform: Send + Sync {
     async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError>;
 
     async fn metrics(&self, grant: &Grant, account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError>;
+
+    /// The account's own posts made since `since_ms` (UTC ms), newest first: after a lost
+    /// answer, the queue looks for its post there. `None` = this platform cannot be asked.
+    async fn recent_posts(
+        &self,
+        _grant: &Grant,
+        _account: &AccountProfile,
+        _since_ms: i64,
+    ) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        Ok(None)
+    }
 
     /// The account's follower count, where the platform reports one (`None` = it does not).
     async fn followers(&self, _grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {

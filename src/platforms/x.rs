@@ -261,6 +261,34 @@ impl Platform for X {
         })
     }
 
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        let since =
+            chrono::DateTime::from_timestamp_millis(since_ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let req = self.http.client.get(self.cfg.api_url(&format!("/2/users/{}/tweets", account.external_id))).query(&[
+            ("start_time", since.as_str()),
+            ("max_results", "100"),
+            ("tweet.fields", "created_at"),
+        ]);
+        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let posts = a.json()["data"].as_array().cloned().unwrap_or_default();
+        Ok(Some(
+            posts
+                .iter()
+                .filter_map(|t| {
+                    let id = t["id"].as_str()?.to_string();
+                    Some(RecentPost {
+                        url: format!("https://x.com/{}/status/{id}", account.username),
+                        text: t["text"].as_str().unwrap_or_default().to_string(),
+                        external_id: id,
+                    })
+                })
+                .collect(),
+        ))
+    }
+
     async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
         let req = self.http.client.get(self.cfg.api_url("/2/users/me")).query(&[("user.fields", "public_metrics")]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;

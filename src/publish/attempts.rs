@@ -17,7 +17,8 @@ pub struct Attempt {
     /// UTC ms, by the database's clock.
     pub at: i64,
     /// `posted`, `no_answer`, `rate_limited`, `unavailable`, `rejected`, `unauthorized`,
-    /// `missing_permission`, or `retry_requested`.
+    /// `missing_permission`, `retry_requested`, or after a lost answer `found` / `not_found`
+    /// (the account's recent posts were read).
     pub outcome: String,
     pub message: String,
     pub http_status: Option<i64>,
@@ -52,6 +53,8 @@ fn label(outcome: &str) -> &'static str {
         "rejected" => "refused",
         "unauthorized" => "not signed in",
         "missing_permission" => "permission missing",
+        "found" => "found on the platform",
+        "not_found" => "not on the platform",
         _ => "retried by you",
     }
 }
@@ -59,7 +62,7 @@ fn label(outcome: &str) -> &'static str {
 /// "attempt 1: no answer (timed out); attempt 2: platform unavailable, HTTP 503 (…)".
 pub(super) fn summary(log: &[Attempt]) -> String {
     log.iter()
-        .filter(|a| a.outcome != "retry_requested")
+        .filter(|a| !matches!(a.outcome.as_str(), "retry_requested" | "not_found" | "found"))
         .map(|a| {
             let status = a.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
             format!("attempt {}: {}{status} ({})", a.attempt, label(&a.outcome), a.message)
@@ -74,7 +77,14 @@ pub(super) fn uncertain(log: &[Attempt]) -> bool {
 }
 
 impl Publisher {
-    async fn log_row(&self, post_id: &str, attempt: i64, outcome: &str, message: &str, status: Option<i64>) -> Result<(), PublishError> {
+    pub(super) async fn log_row(
+        &self,
+        post_id: &str,
+        attempt: i64,
+        outcome: &str,
+        message: &str,
+        status: Option<i64>,
+    ) -> Result<(), PublishError> {
         // One worker holds a post at a time, so the next sequence number cannot race.
         sqlx::query(
             "insert into publish_attempts (post_id, seq, attempt, at, outcome, message, http_status)
@@ -125,10 +135,11 @@ impl Publisher {
             .collect())
     }
 
-    /// The attempts since the person last retried (what the end state is judged on).
+    /// The attempts since the person last retried, or since the platform's list showed a
+    /// lost attempt never went out (what the end state is judged on).
     pub(super) async fn current_round(&self, post_id: &str) -> Vec<Attempt> {
         let log = self.attempt_log(post_id).await.unwrap_or_default();
-        let start = log.iter().rposition(|a| a.outcome == "retry_requested").map_or(0, |i| i + 1);
+        let start = log.iter().rposition(|a| matches!(a.outcome.as_str(), "retry_requested" | "not_found")).map_or(0, |i| i + 1);
         log[start..].to_vec()
     }
 }

@@ -4,6 +4,7 @@
 
 mod attempts;
 mod queue;
+mod reconcile;
 
 pub use attempts::Attempt;
 pub use queue::{Health, QueueConfig};

@@ -20,6 +20,8 @@
 //! - Rate limits: a 429 holds back that account's posts (or the app's, where the platform
 //!   counts per app) until the platform's reset, in every process: the claim skips posts
 //!   under a cooldown stored in `rate_cooldowns`.
+//! - Settling: unconfirmed posts are looked for among the account's recent posts on the
+//!   platform (`reconcile.rs`).
 //! - Shutdown (`stop`): no new claims; claimed posts not yet sent go back at once without
 //!   counting an attempt; requests in flight finish within the grace period.
 //! - Timing: the loop sleeps until the next due post (at most `poll`), and scheduling in
@@ -60,6 +62,9 @@ pub struct QueueConfig {
     pub send_horizon: Duration,
     /// On shutdown, how long requests already sent may take to finish and be recorded.
     pub shutdown_grace: Duration,
+    /// How long after a post became unconfirmed the queue looks for it among the account's
+    /// recent posts (see `reconcile.rs`), so a platform's lists have caught up.
+    pub reconcile_delay: Duration,
 }
 
 impl Default for QueueConfig {
@@ -74,6 +79,7 @@ impl Default for QueueConfig {
             stall_after: Duration::from_secs(10),
             send_horizon: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            reconcile_delay: Duration::from_secs(60),
         }
     }
 }
@@ -91,6 +97,8 @@ pub(super) struct Shared {
     /// Set by `stop`: claim nothing more, send nothing not yet sent.
     stopping: watch::Sender<bool>,
     stopped: AtomicBool,
+    /// A pass of `reconcile_unconfirmed` is running in this process.
+    reconciling: AtomicBool,
 }
 
 impl Shared {
@@ -104,6 +112,7 @@ impl Shared {
             per_platform: Mutex::new(HashMap::new()),
             stopping: watch::Sender::new(false),
             stopped: AtomicBool::new(false),
+            reconciling: AtomicBool::new(false),
         }
     }
 }
@@ -193,13 +202,14 @@ impl Publisher {
         // The lease owner stays set: if that worker is merely slow, it may still record the
         // real outcome (see `record`).
         let lost = sqlx::query(&format!(
-            "update posts set status = 'unconfirmed', error_code = 'unknown', updated_at = $1,
+            "update posts set status = 'unconfirmed', error_code = 'unknown', updated_at = $1, reconcile_after = $2,
                     error_message = 'The worker sending this post stopped before it heard back from the platform.',
                     guidance = 'It may have been published. Check the account before retrying.'
              where status = 'publishing' and lease_until < $1 and sending_at is not null and platform not in ({idempotent})
              returning *"
         ))
         .bind(now)
+        .bind(now + self.cfg.reconcile_delay.as_millis() as i64)
         .fetch_all(self.db.pool())
         .await?;
         for r in &lost {
@@ -247,6 +257,7 @@ impl Publisher {
                     Ok((requeued, unconfirmed)) => tracing::warn!(requeued, unconfirmed, "recovered posts from expired leases"),
                     Err(e) => tracing::error!(error = %e, "lease recovery failed"),
                 }
+                self.spawn_reconcile();
             }
             let free = slots.available_permits();
             let mut claimed = 0;
@@ -302,6 +313,23 @@ impl Publisher {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Looks for unconfirmed posts on their platforms, off the dispatch loop (platform calls
+    /// can be slow) and one pass at a time in this process.
+    fn spawn_reconcile(&self) {
+        if self.state.reconciling.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            match me.reconcile_unconfirmed(20).await {
+                Ok((0, 0)) => {}
+                Ok((found, resent)) => tracing::info!(found, resent, "settled unconfirmed posts with the platforms"),
+                Err(e) => tracing::error!(error = %e, "settling unconfirmed posts failed"),
+            }
+            me.state.reconciling.store(false, Ordering::SeqCst);
+        });
     }
 
     /// Milliseconds until the earliest pending post is due.
@@ -672,13 +700,15 @@ impl Publisher {
             }
             Outcome::Unconfirmed(message) if message.is_empty() => 0,
             Outcome::Unconfirmed(message) => sqlx::query(&format!(
-                "update posts set status = 'unconfirmed', error_code = 'unknown', error_message = $3, guidance = $4, lease_owner = null, lease_until = null, updated_at = $5 where {mine}"
+                "update posts set status = 'unconfirmed', error_code = 'unknown', error_message = $3, guidance = $4, lease_owner = null, lease_until = null,
+                        updated_at = $5, reconcile_after = $6 where {mine}"
             ))
             .bind(&post.id)
             .bind(owner)
             .bind(message)
             .bind(format!("It may have been published. Check your {} account before retrying.", pid_name(&post.platform)))
             .bind(now)
+            .bind(now + self.cfg.reconcile_delay.as_millis() as i64)
             .execute(self.db.pool())
             .await?
             .rows_affected(),

@@ -22,6 +22,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/xrpc/com.atproto.repo.uploadBlob", post(upload_blob))
         .route("/xrpc/com.atproto.repo.createRecord", post(create_record))
         .route("/xrpc/app.bsky.feed.getPosts", get(get_posts))
+        .route("/xrpc/com.atproto.repo.listRecords", get(list_records))
 }
 
 fn xrpc_error(status: StatusCode, error: &str, message: &str) -> Response {
@@ -123,4 +124,30 @@ async fn get_posts(State(sb): State<Sandbox>, headers: HeaderMap, Query(q): Quer
         .into_iter()
         .collect();
     Json(json!({"posts": posts})).into_response()
+}
+
+/// `com.atproto.repo.listRecords`: a repository's records of one collection, newest first,
+/// read from the PDS itself (so a record just written is already there).
+async fn list_records(State(sb): State<Sandbox>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(why) = sb.bearer(P, &headers) {
+        return auth_error(why);
+    }
+    let repo = q.get("repo").cloned().unwrap_or_default();
+    let Some(id) = repo.strip_prefix("did:plc:sbx") else {
+        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest", "Could not find repo");
+    };
+    if q.get("collection").map(String::as_str) != Some("app.bsky.feed.post") {
+        return Json(json!({"records": []})).into_response();
+    }
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50).clamp(1, 100);
+    let records: Vec<serde_json::Value> = sb
+        .posts_of(P, id, 0)
+        .into_iter()
+        .take(limit)
+        .map(|e| {
+            let at = chrono::DateTime::from_timestamp_millis(e.at_ms).unwrap_or_default();
+            json!({"uri": e.post_id, "cid": "bafyreisbxlist", "value": {"$type": "app.bsky.feed.post", "text": e.text, "createdAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}})
+        })
+        .collect();
+    Json(json!({"records": records})).into_response()
 }

@@ -240,6 +240,20 @@ impl Sandbox {
         });
     }
 
+    /// An account's posts on a platform since `since_ms`, newest first (the platforms'
+    /// "my recent posts" reads).
+    pub fn posts_of(&self, platform: &str, account_id: &str, since_ms: i64) -> Vec<LedgerEntry> {
+        let mut v: Vec<LedgerEntry> = self
+            .lock()
+            .ledger
+            .iter()
+            .filter(|e| e.platform == platform && e.account == account_id && e.at_ms >= since_ms)
+            .cloned()
+            .collect();
+        v.reverse();
+        v
+    }
+
     /// Metrics that grow with the post's age (deterministic per post id).
     pub fn metrics_for(&self, post_id: &str) -> Option<(i64, i64, i64, i64)> {
         let now = self.now_ms();

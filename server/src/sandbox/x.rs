@@ -24,6 +24,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/api/2/media/metadata", post(metadata))
         .route("/api/2/tweets", post(tweet))
         .route("/api/2/tweets/{id}", get(tweet_metrics))
+        .route("/api/2/users/{id}/tweets", get(user_tweets))
 }
 
 fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
@@ -174,4 +175,36 @@ async fn tweet_metrics(State(sb): State<Sandbox>, headers: HeaderMap, Path(id): 
         Some((views, likes, replies, reposts)) => Json(json!({"data": {"id": id, "text": "", "public_metrics": {"retweet_count": reposts, "reply_count": replies, "like_count": likes, "quote_count": 0, "bookmark_count": likes / 5, "impression_count": views}}})).into_response(),
         None => (StatusCode::OK, Json(json!({"errors": [{"title": "Not Found Error", "detail": format!("Could not find tweet with id: [{id}].")}]}))).into_response(),
     }
+}
+
+/// `GET /2/users/:id/tweets`: the user's own timeline, newest first (`start_time`,
+/// `max_results` 5–100), as X answers it.
+async fn user_tweets(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let account = match sb.bearer(P, &headers) {
+        Ok(a) => a,
+        Err(why) => return unauthorized(why),
+    };
+    if account.id != id {
+        return problem(StatusCode::FORBIDDEN, "Forbidden", "You can only read your own timeline in the sandbox.");
+    }
+    let since = q.get("start_time").and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map_or(0, |t| t.timestamp_millis());
+    let max: usize = q.get("max_results").and_then(|m| m.parse().ok()).unwrap_or(10).clamp(5, 100);
+    let data: Vec<serde_json::Value> = sb
+        .posts_of(P, &id, since)
+        .into_iter()
+        .take(max)
+        .map(|e| {
+            let at = chrono::DateTime::from_timestamp_millis(e.at_ms).unwrap_or_default();
+            json!({"id": e.post_id, "text": e.text, "created_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "edit_history_tweet_ids": [e.post_id]})
+        })
+        .collect();
+    if data.is_empty() {
+        return Json(json!({"meta": {"result_count": 0}})).into_response();
+    }
+    Json(json!({"meta": {"result_count": data.len()}, "data": data})).into_response()
 }

@@ -20,6 +20,7 @@ mod platforms_linkedin_pinterest;
 mod platforms_meta;
 mod platforms_video;
 mod publish;
+mod reconcile;
 mod scheduling;
 mod sources;
 mod webhooks;

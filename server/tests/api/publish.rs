@@ -11,18 +11,25 @@ use server::config::sandbox_platform;
 use std::time::{Duration, Instant};
 
 async fn setup() -> (TestApp, Sbx) {
+    setup_with(|_| {}).await
+}
+
+/// Every platform at a fresh sandbox, 2 s platform timeout, a signed-in user; `extra`
+/// adjusts the config further.
+pub(crate) async fn setup_with(extra: impl FnOnce(&mut server::config::Config)) -> (TestApp, Sbx) {
     let sbx = start_sandbox().await;
     let base = sbx.base.clone();
     let app = spawn_app_with(move |c| {
         c.platforms = PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, &base, &c.base_url))).collect();
         c.platform_timeout = Duration::from_secs(2);
+        extra(c);
     })
     .await;
     user(&app).await;
     (app, sbx)
 }
 
-async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = app.client.request(method, app.url(path));
     req = match body {
         Some(b) => req.json(&b),
@@ -34,13 +41,13 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 }
 
 /// Connects `p` as `username` and returns the connection id.
-async fn account(app: &TestApp, p: &str, username: &str) -> String {
+pub(crate) async fn account(app: &TestApp, p: &str, username: &str) -> String {
     connect(app, p, username, |u| u).await;
     let (_, v) = call(app, Method::GET, "/integrations/list", None).await;
     v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == p).unwrap()["id"].as_str().unwrap().to_string()
 }
 
-async fn fault(sbx: &Sbx, body: Value) {
+pub(crate) async fn fault(sbx: &Sbx, body: Value) {
     let r = reqwest::Client::new().post(format!("{}/_control/faults", sbx.base)).json(&body).send().await.unwrap();
     assert!(r.status().is_success());
 }
@@ -50,12 +57,12 @@ async fn control(sbx: &Sbx, path: &str, body: Value) {
     assert!(r.status().is_success(), "{path}");
 }
 
-fn ledger_count(sbx: &Sbx, text: &str) -> usize {
+pub(crate) fn ledger_count(sbx: &Sbx, text: &str) -> usize {
     sbx.sandbox.ledger().iter().filter(|e| e.text == text).count()
 }
 
 /// Polls a post until it leaves pending/publishing (or the deadline passes).
-async fn settle(app: &TestApp, id: &str, within: Duration) -> Value {
+pub(crate) async fn settle(app: &TestApp, id: &str, within: Duration) -> Value {
     let end = Instant::now() + within;
     loop {
         let (_, p) = call(app, Method::GET, &format!("/api/posts/{id}"), None).await;
@@ -66,7 +73,7 @@ async fn settle(app: &TestApp, id: &str, within: Duration) -> Value {
     }
 }
 
-async fn publish_one(app: &TestApp, conn: &str, text: &str) -> String {
+pub(crate) async fn publish_one(app: &TestApp, conn: &str, text: &str) -> String {
     let (s, v) = call(app, Method::POST, "/api/posts/publish", Some(json!({"connection_ids": [conn], "text": text}))).await;
     assert_eq!(s, 201, "{v}");
     v["posts"][0]["id"].as_str().unwrap().to_string()
