@@ -64,6 +64,17 @@ pub struct PostView {
     pub when: String,
 }
 
+/// What a TikTok account may choose for a post right now (from TikTok's `creator_info`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TiktokCreatorView {
+    pub nickname: String,
+    /// (TikTok's value, the words to show), in TikTok's order.
+    pub privacy: Vec<(String, String)>,
+    pub comment_disabled: bool,
+    /// False until TikTok audits this app: only private posts.
+    pub audited: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratedView {
     pub variants: BTreeMap<String, String>,
@@ -390,6 +401,7 @@ pub async fn publish_draft(
     accounts: String,
     when: String,
     fold: String,
+    tiktok: Option<covalynce::domain::TiktokSettings>,
 ) -> Result<Vec<PostView>, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
@@ -400,6 +412,7 @@ pub async fn publish_draft(
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
         scheduled_at: at,
+        tiktok,
         ..Default::default()
     };
     let posts = st.publisher.publish(&me.sub, Some(&d), req).await.map_err(publish_err)?;
@@ -428,4 +441,40 @@ pub async fn batch_status(batch: String) -> Result<Vec<PostView>, ServerFnError>
     let q = covalynce::publish::PostQuery { batch_id: Some(batch), ..Default::default() };
     let posts = st.publisher.list(&me.sub, &q).await.map_err(publish_err)?;
     Ok(post_views(&st, &me.sub, posts).await)
+}
+
+/// The choices one of the person's TikTok accounts has right now (asked of TikTok each time
+/// the publish dialog needs them, as TikTok's guidelines require).
+#[server(prefix = "/sfn", endpoint = "tiktok_creator", input = server_fn::codec::GetUrl)]
+pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, ServerFnError> {
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let (conn, grant, _) =
+        st.connections.grant(&me.sub, &connection).await.map_err(|_| fail(404, "That TikTok account was not found.".into()))?;
+    let adapter = st.connections.platforms().get(conn.platform).ok_or_else(|| fail(422, "TikTok is not set up on this server.".into()))?;
+    let account = covalynce::platforms::AccountProfile {
+        external_id: conn.external_id.clone(),
+        username: conn.username.clone(),
+        display_name: conn.display_name.clone(),
+        avatar_url: conn.avatar_url.clone(),
+    };
+    let o = adapter
+        .creator_options(&grant, &account)
+        .await
+        .map_err(|e| fail(502, format!("TikTok did not say what this account may post: {e}")))?
+        .ok_or_else(|| fail(422, "Only TikTok accounts have these choices.".into()))?;
+    Ok(TiktokCreatorView {
+        nickname: if o.nickname.is_empty() { conn.display_name } else { o.nickname },
+        privacy: o
+            .privacy_levels
+            .into_iter()
+            .map(|l| {
+                let label = covalynce::domain::TiktokSettings::privacy_label(&l).to_string();
+                (l, label)
+            })
+            .collect(),
+        comment_disabled: o.comment_disabled,
+        audited: o.audited,
+    })
 }

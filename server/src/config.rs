@@ -156,6 +156,8 @@ pub fn production_bases(p: PlatformId) -> (&'static str, &'static str, &'static 
 fn token_base(p: PlatformId) -> Option<&'static str> {
     match p {
         PlatformId::Youtube => Some("https://oauth2.googleapis.com"),
+        // Bluesky has no token host: its `token_base` is the PLC directory for DID documents.
+        PlatformId::Bluesky => Some("https://plc.directory"),
         _ => None,
     }
 }
@@ -185,6 +187,7 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         token_base: var(&format!("{k}_TOKEN_BASE")).unwrap_or_else(|| token_base(p).unwrap_or(api).into()),
         allow_private: p == PlatformId::Mastodon && flag("MASTODON_ALLOW_PRIVATE"),
         member_analytics: p == PlatformId::Linkedin && flag("LINKEDIN_MEMBER_ANALYTICS"),
+        audited: p == PlatformId::Tiktok && flag("TIKTOK_AUDITED"),
     })
 }
 
@@ -201,10 +204,15 @@ pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformCon
         redirect_uri: platform_redirect(base_url, p),
         auth_base,
         upload_base: if p == PlatformId::X { api_base.clone() } else { format!("{root}/upload") },
-        token_base: api_base.clone(),
+        // Bluesky has no token host; its `token_base` is the PLC directory (the sandbox's).
+        token_base: if p == PlatformId::Bluesky { format!("{root}/plc") } else { api_base.clone() },
         api_base,
-        allow_private: false,
+        // Bluesky reaches the PDS a DID document names, and linked pages for link cards,
+        // through the guarded client: in the sandbox those are local addresses.
+        allow_private: p == PlatformId::Bluesky,
         member_analytics: false,
+        // The sandbox plays an audited TikTok app, so every privacy level can be tried.
+        audited: true,
     }
 }
 

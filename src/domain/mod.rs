@@ -10,6 +10,7 @@ mod profile;
 mod recurrence;
 mod template;
 mod text;
+mod tiktok;
 mod troubleshoot;
 mod when;
 
@@ -22,6 +23,7 @@ pub use profile::{DisplayName, Timezone};
 pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES, WEEKDAYS};
 pub use template::{placeholders, render, TemplateError, RENDER_MAX_CHARS, TEMPLATE_MAX_CHARS};
 pub use text::{check_length, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
+pub use tiktok::{TiktokSettings, TIKTOK_PRIVACY};
 pub use troubleshoot::{diagnose, Diagnosis};
 pub use when::{local_to_utc_ms, parse_local, utc_ms_to_local, Fold};
 

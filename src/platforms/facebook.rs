@@ -248,6 +248,41 @@ pub(super) fn insight_values(v: &Value) -> HashMap<String, i64> {
     out
 }
 
+/// A Graph timestamp → Unix ms. Meta writes ISO 8601 with a colon-less offset
+/// (`2024-05-01T09:30:00+0000`), which RFC 3339 parsing refuses; both are taken.
+pub(super) fn graph_time_ms(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(t))
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// The account's own posts from a Graph list `{data: [...]}` (Facebook `/{page}/posts`,
+/// Instagram `/{ig-user}/media`, Threads `/me/threads`): those made since `since_ms` by
+/// `time_field` (kept when it is missing or unreadable), with the text in `text_field` and the
+/// web link in `link_field`, or `fallback_url` where there is none (as `publish` does).
+pub(super) fn graph_recent(
+    v: &Value,
+    since_ms: i64,
+    [time_field, text_field, link_field]: [&str; 3],
+    fallback_url: impl Fn(&str) -> String,
+) -> Vec<RecentPost> {
+    v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p[time_field].as_str().and_then(graph_time_ms).is_none_or(|t| t >= since_ms))
+        .filter_map(|p| {
+            let id = p["id"].as_str().filter(|id| !id.is_empty())?.to_string();
+            Some(RecentPost {
+                url: web_url(p[link_field].as_str()).unwrap_or_else(|| fallback_url(&id)),
+                text: p[text_field].as_str().unwrap_or_default().to_string(),
+                external_id: id,
+            })
+        })
+        .collect()
+}
+
 /// Unix ms `secs` from now.
 pub(super) fn in_secs(secs: Option<i64>) -> Option<i64> {
     secs.filter(|s| *s > 0).map(|s| chrono::Utc::now().timestamp_millis() + s * 1000)
@@ -510,6 +545,22 @@ impl Platform for Facebook {
         Ok(Published { external_id: id, url })
     }
 
+    /// The Page's own posts since then (`/{page-id}/posts`, Page token; `pages_read_engagement`).
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        let since = since_ms.div_euclid(1000).to_string();
+        let req = self.http.client.get(self.graph(&format!("/{}/posts", account.external_id))).query(&[
+            ("fields", "id,message,permalink_url,created_time"),
+            ("since", since.as_str()),
+            ("limit", "50"),
+        ]);
+        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.err(&a));
+        }
+        let fields = ["created_time", "message", "permalink_url"];
+        Ok(Some(graph_recent(&a.json(), since_ms, fields, |id| format!("https://www.facebook.com/{id}"))))
+    }
+
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
         // Counters need only pages_read_engagement.
         let a = self
@@ -554,5 +605,16 @@ impl Platform for Facebook {
             }
         }
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_timestamps_with_a_colonless_offset_are_read() {
+        assert_eq!(graph_time_ms("2024-05-01T09:30:00+0000"), Some(1_714_555_800_000));
+        assert_eq!(graph_time_ms("2024-05-01T11:30:00+02:00"), Some(1_714_555_800_000));
     }
 }

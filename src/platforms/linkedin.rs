@@ -52,6 +52,24 @@ pub fn escape_little_text(text: &str) -> String {
     out
 }
 
+/// "Little text" as the Posts API returns it → plain text: each backslash escape resolved.
+fn unescape_little_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Why a member's posts cannot be listed: the Posts API's author finder needs `r_member_social`
+/// for member authors, which LinkedIn grants only to approved partners (403 otherwise).
+const NO_MEMBER_POSTS: &str = "LinkedIn lists a member's posts only to apps approved for the permission r_member_social; \
+    the post stays unconfirmed for you to check.";
+
 /// Path segment encoding for URNs (`urn:li:share:1` → `urn%3Ali%3Ashare%3A1`), as Rest.li 2.0 wants.
 fn encode_urn(urn: &str) -> String {
     url::form_urlencoded::byte_serialize(urn.as_bytes()).collect()
@@ -291,6 +309,40 @@ impl Platform for Linkedin {
         Ok(Published { url: format!("https://www.linkedin.com/feed/update/{urn}"), external_id: urn })
     }
 
+    /// The member's own posts (`GET /rest/posts?q=author`, the Posts API's author finder), by
+    /// last change, newest first. LinkedIn serves it for member authors only with
+    /// `r_member_social`: its 403 means "cannot be asked", never "reconnect".
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        let author = encode_urn(&format!("urn:li:person:{}", account.external_id));
+        let path = format!("/rest/posts?author={author}&q=author&count=50&sortBy=LAST_MODIFIED");
+        let req = self.rest(self.http.client.get(self.cfg.api_url(&path)), grant).header("X-RestLi-Method", "FINDER");
+        let a = self.http.send(req).await?;
+        if a.status == 403 {
+            return Err(PlatformError::new(ErrorClass::MissingPermission, NO_MEMBER_POSTS, Some(403)));
+        }
+        if !a.ok() {
+            return Err(self.error(&a));
+        }
+        let v = a.json();
+        Ok(Some(
+            v["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                // Sorted by last change: an older post edited since is not one of ours.
+                .filter(|p| p["createdAt"].as_i64().or_else(|| p["publishedAt"].as_i64()).is_none_or(|t| t >= since_ms))
+                .filter_map(|p| {
+                    let urn = p["id"].as_str().filter(|u| !u.is_empty())?.to_string();
+                    Some(RecentPost {
+                        url: format!("https://www.linkedin.com/feed/update/{urn}"),
+                        text: unescape_little_text(p["commentary"].as_str().unwrap_or_default()),
+                        external_id: urn,
+                    })
+                })
+                .collect(),
+        ))
+    }
+
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
         if self.cfg.member_analytics {
             if !grant.scopes.iter().any(|s| s == MEMBER_ANALYTICS_SCOPE) {
@@ -366,6 +418,12 @@ mod tests {
         assert_eq!(escape_little_text("Hi (all) @team #1 a_b"), r"Hi \(all\) \@team \#1 a\_b");
         assert_eq!(escape_little_text(r"back\slash"), r"back\\slash");
         assert_eq!(escape_little_text("plain, text: ok!"), "plain, text: ok!");
+    }
+
+    #[test]
+    fn little_text_from_linkedin_reads_back_as_what_was_posted() {
+        let text = r"Hi (all) @team #1 a_b \ back\slash";
+        assert_eq!(unescape_little_text(&escape_little_text(text)), text);
     }
 
     #[test]

@@ -83,6 +83,22 @@ pub struct PostContent {
     pub title: Option<String>,
     /// Same key = same post, on platforms that honour one (see `publish_is_idempotent`).
     pub idempotency_key: Option<String>,
+    /// TikTok: who sees it and what others may do, as the person chose (TikTok has no default).
+    pub tiktok: Option<crate::domain::TiktokSettings>,
+}
+
+/// What an account may choose for a post right now (TikTok's `creator_info`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatorOptions {
+    pub nickname: String,
+    /// Privacy levels allowed now, in the platform's words (`SELF_ONLY`, …).
+    pub privacy_levels: Vec<String>,
+    pub comment_disabled: bool,
+    pub duet_disabled: bool,
+    pub stitch_disabled: bool,
+    pub max_video_secs: Option<i64>,
+    /// False for an app the platform has not audited: only private posts are possible.
+    pub audited: bool,
 }
 
 /// Platforms whose publish call takes an idempotency key (Mastodon's `Idempotency-Key`, kept
@@ -200,6 +216,9 @@ pub struct PlatformConfig {
     /// (`LINKEDIN_MEMBER_ANALYTICS=1`): ask for `r_member_postAnalytics` and read member post
     /// statistics through `memberCreatorPostAnalytics`.
     pub member_analytics: bool,
+    /// TikTok: the app passed TikTok's audit (`TIKTOK_AUDITED=1`). Until then TikTok only
+    /// lets it post privately (`SELF_ONLY`), so that is the only choice offered.
+    pub audited: bool,
 }
 
 impl std::fmt::Debug for PlatformConfig {
@@ -283,6 +302,11 @@ pub trait Platform: Send + Sync {
         _account: &AccountProfile,
         _since_ms: i64,
     ) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        Ok(None)
+    }
+
+    /// The choices this account has for a post right now (TikTok); `None` = nothing to choose.
+    async fn creator_options(&self, _grant: &Grant, _account: &AccountProfile) -> Result<Option<CreatorOptions>, PlatformError> {
         Ok(None)
     }
 

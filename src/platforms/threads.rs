@@ -2,7 +2,7 @@
 //! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::facebook::{graph_error, graph_ok, in_secs, insight_values, publish_container, Containers};
+use super::facebook::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers};
 use super::http::Answer;
 use super::versions::THREADS_VERSION;
 use super::*;
@@ -25,6 +25,8 @@ const SCOPES: [&str; 3] = ["threads_basic", "threads_content_publish", "threads_
 const MAX_ITEMS: usize = 20;
 /// Meta refreshes only tokens at least this old.
 const REFRESH_MIN_AGE_MS: i64 = 24 * 3_600_000;
+/// The earliest `since` the Threads API takes (2023-07-05, its launch); earlier is an error.
+const EARLIEST_SINCE: i64 = 1_688_540_400;
 
 impl Threads {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
@@ -182,6 +184,22 @@ impl Platform for Threads {
         .await?;
         let url = permalink.unwrap_or_else(|| format!("https://www.threads.net/@{}", account.username));
         Ok(Published { external_id: id, url })
+    }
+
+    /// The profile's own posts since then (`/me/threads`, `threads_basic`), newest first.
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+        let since = since_ms.div_euclid(1000).max(EARLIEST_SINCE).to_string();
+        let req = self.http.client.get(self.api("/me/threads")).query(&[
+            ("fields", "id,text,permalink,timestamp"),
+            ("since", since.as_str()),
+            ("limit", "50"),
+        ]);
+        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
+        if !a.ok() {
+            return Err(self.err(&a));
+        }
+        let profile = format!("https://www.threads.net/@{}", account.username);
+        Ok(Some(graph_recent(&a.json(), since_ms, ["timestamp", "text", "permalink"], |_| profile.clone())))
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {

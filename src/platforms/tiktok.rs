@@ -32,9 +32,6 @@ const PHOTO_TITLE_MAX: usize = 90;
 /// How long to wait for TikTok to finish processing before handing back "unknown".
 const PUBLISH_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Visibility in order of preference; unaudited apps are offered SELF_ONLY only.
-const PRIVACY_PREFERENCE: [&str; 4] = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"];
-
 impl TikTok {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
         Self { cfg, http }
@@ -98,6 +95,28 @@ impl TikTok {
             expires_at: v["expires_in"].as_i64().map(|s| chrono::Utc::now().timestamp_millis() + s * 1000),
             scopes: v["scope"].as_str().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
             extra: json!({"open_id": v["open_id"], "refresh_expires_in": v["refresh_expires_in"]}),
+        })
+    }
+
+    /// `creator_info/query`: what this creator may choose now. An unaudited app may only
+    /// post privately, whatever TikTok lists.
+    async fn creator_info(&self, grant: &Grant) -> Result<CreatorOptions, PlatformError> {
+        let c = self.post_json(grant, "/v2/post/publish/creator_info/query/", &json!({})).await?;
+        let mut privacy_levels: Vec<String> = c["privacy_level_options"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        if !self.cfg.audited {
+            privacy_levels.retain(|l| l == "SELF_ONLY");
+        }
+        Ok(CreatorOptions {
+            nickname: c["creator_nickname"].as_str().unwrap_or_default().to_string(),
+            privacy_levels,
+            comment_disabled: c["comment_disabled"].as_bool().unwrap_or(false),
+            duet_disabled: c["duet_disabled"].as_bool().unwrap_or(false),
+            stitch_disabled: c["stitch_disabled"].as_bool().unwrap_or(false),
+            max_video_secs: c["max_video_post_duration_sec"].as_i64(),
+            audited: self.cfg.audited,
         })
     }
 
@@ -297,28 +316,36 @@ impl Platform for TikTok {
             return Err(PlatformError::rejected("The video file is empty."));
         }
 
-        // Mandatory before a direct post: which visibilities and interactions this creator
-        // allows right now (a private account or an unaudited app narrows them).
-        let creator = self.post_json(grant, "/v2/post/publish/creator_info/query/", &json!({})).await?;
-        let offered: Vec<&str> =
-            creator["privacy_level_options"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        let privacy = PRIVACY_PREFERENCE
-            .iter()
-            .find(|p| offered.contains(p))
-            .or_else(|| offered.first())
-            .ok_or_else(|| PlatformError::rejected("TikTok currently lets this account post with no visibility at all."))?
-            .to_string();
-        let comments_off = creator["comment_disabled"].as_bool().unwrap_or(false);
+        // Mandatory before a direct post: what this creator allows right now (a private
+        // account or an unaudited app narrows it). The person's choice must be among it.
+        let creator = self.creator_info(grant).await?;
+        let chosen = post
+            .tiktok
+            .as_ref()
+            .ok_or_else(|| PlatformError::rejected("Choose who can see this TikTok post (TikTok asks each time), then retry."))?;
+        if !creator.privacy_levels.contains(&chosen.privacy_level) {
+            let allowed: Vec<&str> = creator.privacy_levels.iter().map(|l| crate::domain::TiktokSettings::privacy_label(l)).collect();
+            let why = if creator.audited { "" } else { " Until TikTok audits this app, posts can only be private (Only me)." };
+            return Err(PlatformError::rejected(format!(
+                "TikTok does not allow \"{}\" for this account now; choose one of: {}.{why}",
+                crate::domain::TiktokSettings::privacy_label(&chosen.privacy_level),
+                allowed.join(", ")
+            )));
+        }
+        let privacy = chosen.privacy_level.clone();
+        let comments_off = creator.comment_disabled || !chosen.allow_comments;
+        let disclosure = json!({"brand_organic_toggle": chosen.your_brand, "brand_content_toggle": chosen.branded_content});
 
         let (publish_id, kind) = match video {
             Some(v) => {
-                let post_info = json!({
+                let mut post_info = json!({
                     "title": post.text, "privacy_level": privacy,
-                    "disable_duet": creator["duet_disabled"].as_bool().unwrap_or(false),
+                    "disable_duet": creator.duet_disabled || !chosen.allow_duet,
                     "disable_comment": comments_off,
-                    "disable_stitch": creator["stitch_disabled"].as_bool().unwrap_or(false),
+                    "disable_stitch": creator.stitch_disabled || !chosen.allow_stitch,
                     "video_cover_timestamp_ms": 1000,
                 });
+                merge(&mut post_info, &disclosure);
                 (self.upload_video(grant, post_info, v).await?, "video")
             }
             None => {
@@ -330,9 +357,11 @@ impl Platform for TikTok {
                     .chars()
                     .take(PHOTO_TITLE_MAX)
                     .collect();
+                let mut post_info = json!({"title": title, "description": post.text, "privacy_level": privacy,
+                                           "disable_comment": comments_off, "auto_add_music": true});
+                merge(&mut post_info, &disclosure);
                 let body = json!({
-                    "post_info": {"title": title, "description": post.text, "privacy_level": privacy,
-                                  "disable_comment": comments_off, "auto_add_music": true},
+                    "post_info": post_info,
                     "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0, "photo_images": photo_urls},
                     "post_mode": "DIRECT_POST",
                     "media_type": "PHOTO",
@@ -349,6 +378,10 @@ impl Platform for TikTok {
             // Accepted, but the public id comes after moderation: link the profile meanwhile.
             None => Ok(Published { url: format!("https://www.tiktok.com/@{}", account.username), external_id: publish_id }),
         }
+    }
+
+    async fn creator_options(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<CreatorOptions>, PlatformError> {
+        self.creator_info(grant).await.map(Some)
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
@@ -390,6 +423,13 @@ impl Platform for TikTok {
             shares: v["share_count"].as_i64(),
             saves: None,
         })
+    }
+}
+
+/// Adds `extra`'s fields to the object `v`.
+fn merge(v: &mut Value, extra: &Value) {
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }
 

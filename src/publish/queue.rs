@@ -465,7 +465,13 @@ impl Publisher {
             images.push(file);
         }
         // The post id as the idempotency key: every attempt at this post is the same post.
-        Ok(PostContent { text: post.body.clone(), images, title: post.title.clone(), idempotency_key: Some(post.id.clone()) })
+        Ok(PostContent {
+            text: post.body.clone(),
+            images,
+            title: post.title.clone(),
+            idempotency_key: Some(post.id.clone()),
+            tiktok: post.tiktok.clone(),
+        })
     }
 
     async fn attempt(&self, post: &Post) -> Outcome {

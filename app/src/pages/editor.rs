@@ -6,8 +6,9 @@ use super::app::AppShell;
 use crate::components::{csrf, error_parts, error_text, textarea_text, toast, Spinner};
 use crate::compose_api::{
     apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
-    restore_version, save_draft, AccountOption, DraftView, EditorInit, PostView, VersionView,
+    restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
+use covalynce::domain::TiktokSettings;
 use covalynce::{check_length, platform_info, PlatformId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

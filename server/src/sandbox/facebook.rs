@@ -2,7 +2,8 @@
 //! GET token endpoint with `fb_exchange_token` (short-lived → 60-day user token), `/me/accounts`
 //! with two Pages per person and their non-expiring Page tokens, feed posts, photos (published,
 //! or unpublished then attached to a feed post), counters and insights, `/me/permissions`
-//! (read and revoke), and the Graph error envelope with real codes. Also the Graph plumbing
+//! (read and revoke), the Page's own posts (`/{page}/posts`), and the Graph error envelope
+//! with real codes. Also the Graph plumbing
 //! the Instagram and Threads sandboxes share.
 
 use super::{consent_decision, consent_page, Account, Sandbox, CLIENT_ID, CLIENT_SECRET};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Sandbox> {
         .route(&format!("/{v}/me/accounts"), get(accounts))
         .route(&format!("/{v}/me/permissions"), get(|sb, r| permissions(sb, r, P, FB_SCOPES)).delete(|sb, r| revoke(sb, r, P)))
         .route(&format!("/{v}/{{id}}/feed"), post(feed))
+        .route(&format!("/{v}/{{id}}/posts"), get(page_posts))
         .route(&format!("/{v}/{{id}}/photos"), post(photos))
         .route(&format!("/{v}/{{id}}/insights"), get(insights))
         .route(&format!("/{v}/{{id}}"), get(node))
@@ -189,6 +191,46 @@ pub(super) fn new_id(prefix: &str, total_digits: usize) -> String {
     let n = uuid::Uuid::new_v4().as_u128();
     let rest = total_digits.saturating_sub(prefix.len());
     format!("{prefix}{:0rest$}", n % 10u128.pow(rest as u32))
+}
+
+/// A time as Graph writes it: ISO 8601 with a colon-less offset (`2024-05-01T09:30:00+0000`).
+pub(super) fn graph_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%z").to_string()
+}
+
+/// A list's `since` (Unix seconds; Graph also takes `strtotime` phrases, the sandbox does not)
+/// → ms, 0 when absent.
+pub(super) fn graph_since(r: &GraphReq) -> Result<i64, Box<Response>> {
+    match r.get("since") {
+        "" => Ok(0),
+        s => s
+            .parse::<i64>()
+            .map(|secs| secs * 1000)
+            .map_err(|_| Box::new(bad_param(&format!("(#100) Param since must be a valid Unix timestamp, not '{s}'")))),
+    }
+}
+
+/// A Graph list answer: `{data, paging}` with at most `limit` items (25 unless asked, 100 at
+/// most), each cut to the requested `fields` (the id always stays).
+pub(super) fn graph_list(r: &GraphReq, items: Vec<Value>) -> Response {
+    let limit = r.get("limit").parse::<usize>().unwrap_or(25).clamp(1, 100);
+    let fields: Vec<&str> = r.get("fields").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let data: Vec<Value> = items
+        .into_iter()
+        .take(limit)
+        .map(|mut v| {
+            if let Value::Object(m) = &mut v {
+                if !fields.is_empty() {
+                    m.retain(|k, _| k == "id" || fields.contains(&k.as_str()));
+                }
+            }
+            v
+        })
+        .collect();
+    if data.is_empty() {
+        return Json(json!({"data": []})).into_response();
+    }
+    Json(json!({"data": data, "paging": {"cursors": {"before": "QVFIUmJl", "after": "QVFIUmFm"}}})).into_response()
 }
 
 /// Meta's permission dialog: the requested scopes, described.
@@ -390,6 +432,34 @@ async fn feed(State(sb): State<Sandbox>, Path(page_id): Path<String>, r: GraphRe
 fn permalink(post_id: &str) -> String {
     let (page, post) = post_id.split_once('_').unwrap_or((post_id, post_id));
     format!("https://www.facebook.com/{page}/posts/{post}")
+}
+
+/// `GET /{page-id}/posts`: the Page's own posts, newest first, since `since`, with the
+/// message (left out when the post has none), permalink and creation time.
+async fn page_posts(State(sb): State<Sandbox>, Path(page_id): Path<String>, r: GraphReq) -> Response {
+    let page = match page_auth(&sb, &r, &page_id) {
+        Ok(a) => a,
+        Err(e) => return *e,
+    };
+    let since = match graph_since(&r) {
+        Ok(s) => s,
+        Err(e) => return *e,
+    };
+    let items = sb
+        .posts_of(P, &page.id, since)
+        .into_iter()
+        .map(|e| {
+            let mut v = json!({
+                "id": e.post_id, "created_time": graph_time(e.at_ms), "permalink_url": permalink(&e.post_id),
+                "status_type": if e.images > 0 { "added_photos" } else { "mobile_status_update" }, "is_published": true,
+            });
+            if !e.text.is_empty() {
+                v["message"] = json!(e.text);
+            }
+            v
+        })
+        .collect();
+    graph_list(&r, items)
 }
 
 async fn photos(State(sb): State<Sandbox>, Path(page_id): Path<String>, r: GraphReq) -> Response {

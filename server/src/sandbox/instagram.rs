@@ -1,12 +1,13 @@
 //! Instagram API with Facebook Login in the sandbox (contracts §4): the Facebook dialog and
 //! token endpoints, Pages with a linked `instagram_business_account` (the second Page has
 //! none), the professional profile, media containers that process asynchronously
-//! (`status_code` IN_PROGRESS → FINISHED), carousels, `media_publish`, permalinks, insights
-//! and counters, in the Graph error envelope (9004 media download, 9007 not ready, 190 …).
+//! (`status_code` IN_PROGRESS → FINISHED), carousels, `media_publish`, the account's media
+//! (`GET /{ig-user}/media`), permalinks, insights and counters, in the Graph error envelope
+//! (9004 media download, 9007 not ready, 190 …).
 
 use super::facebook::{
-    auth, bad_param, dialog_decide, dialog_page, digits_of, graph_err, is_page, new_id, no_object, object, pages_of, permissions,
-    put_object, revoke, token, GraphReq,
+    auth, bad_param, dialog_decide, dialog_page, digits_of, graph_err, graph_list, graph_time, is_page, new_id, no_object, object,
+    pages_of, permissions, put_object, revoke, token, GraphReq,
 };
 use super::{Account, Sandbox};
 use axum::extract::{Path, State};
@@ -39,7 +40,7 @@ pub fn routes() -> Router<Sandbox> {
         .route(&format!("/{v}/oauth/access_token"), get(|sb, r| token(sb, r, P)))
         .route(&format!("/{v}/me/accounts"), get(accounts))
         .route(&format!("/{v}/me/permissions"), get(|sb, r| permissions(sb, r, P, IG_SCOPES)).delete(|sb, r| revoke(sb, r, P)))
-        .route(&format!("/{v}/{{id}}/media"), post(create_container))
+        .route(&format!("/{v}/{{id}}/media"), post(create_container).get(list_media))
         .route(&format!("/{v}/{{id}}/media_publish"), post(publish))
         .route(&format!("/{v}/{{id}}/insights"), get(insights))
         .route(&format!("/{v}/{{id}}"), get(node))
@@ -194,6 +195,33 @@ async fn publish(State(sb): State<Sandbox>, Path(ig_id): Path<String>, r: GraphR
     );
     sb.record(P, &ig, &media_id, &caption, images);
     Json(json!({"id": media_id})).into_response()
+}
+
+/// `GET /{ig-user-id}/media`: the account's published media, newest first, in the requested
+/// fields (the caption is left out when there is none).
+async fn list_media(State(sb): State<Sandbox>, Path(ig_id): Path<String>, r: GraphReq) -> Response {
+    let ig = match owner_auth(&sb, &r, &ig_id) {
+        Ok(a) => a,
+        Err(e) => return *e,
+    };
+    let items = sb
+        .posts_of(P, &ig.id, 0)
+        .into_iter()
+        .map(|e| {
+            let shortcode = object(&sb, &e.post_id).and_then(|m| m["shortcode"].as_str().map(str::to_string)).unwrap_or_default();
+            let (_, likes, comments, _) = sb.metrics_for(&e.post_id).unwrap_or_default();
+            let mut v = json!({
+                "id": e.post_id, "media_type": if e.images > 1 { "CAROUSEL_ALBUM" } else { "IMAGE" }, "media_product_type": "FEED",
+                "permalink": format!("https://www.instagram.com/p/{shortcode}/"), "shortcode": shortcode,
+                "timestamp": graph_time(e.at_ms), "username": ig.username, "like_count": likes, "comments_count": comments,
+            });
+            if !e.text.is_empty() {
+                v["caption"] = json!(e.text);
+            }
+            v
+        })
+        .collect();
+    graph_list(&r, items)
 }
 
 async fn insights(State(sb): State<Sandbox>, Path(id): Path<String>, r: GraphReq) -> Response {

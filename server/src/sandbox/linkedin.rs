@@ -2,7 +2,8 @@
 //! checks the client id and secret in the form and issues 60-day tokens without a refresh
 //! token (as for normal apps; partner refresh tokens are honoured if present, non-rotating),
 //! revoke, OIDC userinfo, and the versioned `/rest/*` API (Posts, Images with a separate
-//! upload URL, socialActions) with LinkedIn's error envelope and header checks.
+//! upload URL, the author finder, socialActions) with LinkedIn's error envelope and header
+//! checks.
 
 use super::{consent_decision, consent_page, Account, Sandbox, CLIENT_ID, CLIENT_SECRET};
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -32,7 +33,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/v2/userinfo", get(userinfo))
         .route("/rest/images", post(images_action))
         .route("/upload/dms-uploads/{id}", put(upload))
-        .route("/rest/posts", post(create_post))
+        .route("/rest/posts", post(create_post).get(find_posts))
         .route("/rest/socialActions/{urn}", get(social_actions))
         .route("/rest/memberCreatorPostAnalytics", get(member_analytics))
 }
@@ -376,6 +377,59 @@ async fn create_post(State(sb): State<Sandbox>, headers: HeaderMap, Json(body): 
     let urn = format!("urn:li:share:{}", 7_200_000_000_000_000_000u64 + rand::random::<u32>() as u64);
     sb.record(P, &account, &urn, &text, ids.len());
     (StatusCode::CREATED, [("x-restli-id", urn.clone()), ("x-linkedin-id", urn)]).into_response()
+}
+
+/// Plain text → "little text", as LinkedIn stores and returns `commentary`.
+fn escaped(text: &str) -> String {
+    text.chars().flat_map(|c| RESERVED.contains(&c).then_some('\\').into_iter().chain([c])).collect()
+}
+
+/// `GET /rest/posts?q=author&author={urn}&count&start&sortBy`: the member's own posts, newest
+/// first, `commentary` in little text. LinkedIn answers this finder for a member author only
+/// to apps approved for `r_member_social`; the sandbox's app is (as it is for Member Post
+/// Analytics), so it answers for the token's own member and refuses anyone else's posts.
+async fn find_posts(State(sb): State<Sandbox>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let account = match rest_guard(&sb, &headers) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let method = headers.get("x-restli-method").and_then(|v| v.to_str().ok()).unwrap_or("FINDER");
+    if !method.eq_ignore_ascii_case("FINDER") || q.get("q").map(String::as_str) != Some("author") {
+        return api_error(StatusCode::BAD_REQUEST, 0, "ILLEGAL_ARGUMENT", "Unsupported finder; use q=author with X-RestLi-Method: FINDER");
+    }
+    let author = format!("urn:li:person:{}", account.id);
+    if q.get("author") != Some(&author) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            100,
+            "ACCESS_DENIED",
+            &format!(
+                "Not enough permissions to access: partnerApiPostsExternal.FINDER-author.{}",
+                headers.get("linkedin-version").and_then(|v| v.to_str().ok()).unwrap_or("")
+            ),
+        );
+    }
+    if !matches!(q.get("sortBy").map(String::as_str), None | Some("LAST_MODIFIED" | "CREATED")) {
+        return api_error(StatusCode::BAD_REQUEST, 0, "ILLEGAL_ARGUMENT", "sortBy must be LAST_MODIFIED or CREATED");
+    }
+    let number = |k: &str, default: usize| q.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(default);
+    let (start, count) = (number("start", 0), number("count", 10).clamp(1, 100));
+    let posts = sb.posts_of(P, &account.id, 0);
+    let total = posts.len();
+    let elements: Vec<Value> = posts
+        .into_iter()
+        .skip(start)
+        .take(count)
+        .map(|e| {
+            json!({
+                "id": e.post_id, "author": author, "commentary": escaped(&e.text), "visibility": "PUBLIC",
+                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+                "lifecycleState": "PUBLISHED", "lifecycleStateInfo": {"isEditedByAuthor": false}, "isReshareDisabledByAuthor": false,
+                "createdAt": e.at_ms, "publishedAt": e.at_ms, "lastModifiedAt": e.at_ms,
+            })
+        })
+        .collect();
+    Json(json!({"paging": {"start": start, "count": count, "links": [], "total": total}, "elements": elements})).into_response()
 }
 
 /// `socialActions` on member posts needs `r_member_social`, a closed permission normal apps

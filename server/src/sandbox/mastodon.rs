@@ -1,6 +1,6 @@
 //! A Mastodon instance in the sandbox: app registration, authorize page, token (no expiry),
 //! revoke, verify_credentials, async media (202 then 206/200), statuses with
-//! Idempotency-Key, status counts.
+//! Idempotency-Key, status counts, and an account's statuses with HTML `content`.
 
 use super::{account_for, consent_decision, consent_page, Processing, Sandbox};
 use axum::extract::{Multipart, Path, Query, State};
@@ -24,6 +24,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/api/v1/media/{id}", get(media_status))
         .route("/api/v1/statuses", post(status))
         .route("/api/v1/statuses/{id}", get(status_get))
+        .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
 }
 
 fn err(status: StatusCode, msg: &str) -> Response {
@@ -167,4 +168,73 @@ async fn status_get(State(sb): State<Sandbox>, headers: HeaderMap, Path(id): Pat
         }
         None => err(StatusCode::NOT_FOUND, "Record not found"),
     }
+}
+
+/// Text → HTML the way Mastodon renders a plain-text status: escaped, a `<p>` per paragraph,
+/// `<br />` per line break, links wrapped with the scheme (and a long tail) in invisible spans.
+fn rendered(text: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;");
+    let link = |url: &str| {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+        let shown: String = rest.chars().take(30).collect();
+        let hidden: String = rest.chars().skip(30).collect();
+        let class = if hidden.is_empty() { "" } else { "ellipsis" };
+        format!(
+            r#"<a href="{}" rel="nofollow noopener" translate="no" target="_blank"><span class="invisible">{scheme}://</span><span class="{class}">{}</span><span class="invisible">{}</span></a>"#,
+            esc(url),
+            esc(&shown),
+            esc(&hidden)
+        )
+    };
+    let line = |l: &str| {
+        l.split(' ')
+            .map(|w| if w.starts_with("https://") || w.starts_with("http://") { link(w) } else { esc(w) })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    text.split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", p.split('\n').map(line).collect::<Vec<_>>().join("<br />")))
+        .collect()
+}
+
+/// `GET /api/v1/accounts/:id/statuses?limit` (20 by default, 40 at most; `exclude_reblogs`
+/// changes nothing here, the sandbox has no reblogs): the account's statuses, newest first.
+/// The sandbox knows an account through its tokens, so it lists the caller's own.
+async fn account_statuses(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let caller = match auth(&sb, &headers) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    if id != caller.id {
+        return err(StatusCode::NOT_FOUND, "Record not found");
+    }
+    let a = account_for(P, &caller.username);
+    let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(20).clamp(1, 40);
+    let account = json!({"id": caller.id, "username": a.username, "acct": a.username, "display_name": caller.display_name,
+                         "url": format!("https://mastodon.example/@{}", a.username)});
+    let statuses: Vec<serde_json::Value> = sb
+        .posts_of(P, &caller.id, 0)
+        .into_iter()
+        .take(limit)
+        .map(|e| {
+            let at = chrono::DateTime::from_timestamp_millis(e.at_ms).unwrap_or_default();
+            let (_, likes, replies, reblogs) = sb.metrics_for(&e.post_id).unwrap_or_default();
+            json!({
+                "id": e.post_id, "created_at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "in_reply_to_id": null, "in_reply_to_account_id": null, "sensitive": false, "spoiler_text": "", "visibility": "public",
+                "language": "en", "uri": format!("https://mastodon.example/users/{}/statuses/{}", a.username, e.post_id),
+                "url": format!("https://mastodon.example/@{}/{}", a.username, e.post_id),
+                "replies_count": replies, "reblogs_count": reblogs, "favourites_count": likes, "edited_at": null,
+                "content": rendered(&e.text), "reblog": null, "account": account,
+                "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": null, "poll": null,
+            })
+        })
+        .collect();
+    Json(statuses).into_response()
 }

@@ -6,7 +6,9 @@
 //!
 //! Control API (JSON): `POST /_control/faults {platform, kind, count?, retry_after?, latency_ms?, path?, method?, account?}`
 //! with kind `5xx | 429 | latency | lost_response | slow_processing` (`account`: only requests
-//! made with that username's token); `POST /_control/tokens {platform, action:
+//! made with that username's token); `POST /_control/chaos {platform, rate, path?, method?}`
+//! gives each matching request that probability of a 503, a 429, a lost answer or a hang
+//! past any client timeout (one of the four at random; `rate` 0 stops it); `POST /_control/tokens {platform, action:
 //! expire|revoke}`; `POST /_control/lifetime {platform, access_secs}`; `POST /_control/advance
 //! {secs}` (metrics grow with time); `GET /_control/ledger`; `POST /_control/reset`.
 
@@ -118,6 +120,8 @@ pub struct Inner {
     /// Platform → queued faults, each for the next request whose path ends with the filter
     /// and whose method matches (empty = any).
     pub faults: HashMap<String, VecDeque<QueuedFault>>,
+    /// Platform → standing random faults: (probability, path filter, method filter).
+    pub chaos: HashMap<String, (f64, String, String)>,
     pub lifetimes: HashMap<String, u64>,
     pub clock_offset_ms: i64,
     /// Mastodon apps registered through /api/v1/apps: client_id → secret.
@@ -286,13 +290,20 @@ impl Sandbox {
     fn next_fault(&self, platform: &str, method: &str, path: &str, headers: &HeaderMap) -> Option<Fault> {
         let username = self.bearer(platform, headers).map(|a| a.username).unwrap_or_default();
         let mut g = self.lock();
-        let q = g.faults.get_mut(platform)?;
-        let i = q.iter().position(|f| {
-            path.ends_with(f.path.as_str())
-                && (f.method.is_empty() || f.method.eq_ignore_ascii_case(method))
-                && (f.account.is_empty() || f.account == username)
-        })?;
-        q.remove(i).map(|f| f.fault)
+        let matches = |p: &str, m: &str| path.ends_with(p) && (m.is_empty() || m.eq_ignore_ascii_case(method));
+        if let Some(q) = g.faults.get_mut(platform) {
+            if let Some(i) = q.iter().position(|f| matches(&f.path, &f.method) && (f.account.is_empty() || f.account == username)) {
+                return q.remove(i).map(|f| f.fault);
+            }
+        }
+        let (rate, p, m) = g.chaos.get(platform)?;
+        (matches(p, m) && rand::random::<f64>() < *rate).then(|| match rand::random::<u8>() % 4 {
+            0 => Fault::Status(503),
+            1 => Fault::RateLimit(1),
+            2 => Fault::LostResponse,
+            // Hangs until the client gives up; the request is dropped before it is handled.
+            _ => Fault::Latency(600_000),
+        })
     }
 }
 
@@ -449,6 +460,29 @@ async fn add_fault(State(sb): State<Sandbox>, Json(f): Json<FaultReq>) -> Respon
 }
 
 #[derive(Deserialize)]
+struct ChaosReq {
+    platform: String,
+    rate: f64,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+}
+
+async fn chaos(State(sb): State<Sandbox>, Json(c): Json<ChaosReq>) -> Response {
+    if !(0.0..=1.0).contains(&c.rate) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "rate is a probability from 0 to 1"}))).into_response();
+    }
+    let mut g = sb.lock();
+    if c.rate == 0.0 {
+        g.chaos.remove(&c.platform);
+    } else {
+        g.chaos.insert(c.platform, (c.rate, c.path.unwrap_or_default(), c.method.unwrap_or_default()));
+    }
+    Json(json!({"ok": true})).into_response()
+}
+
+#[derive(Deserialize)]
 struct TokenReq {
     platform: String,
     action: String,
@@ -582,6 +616,7 @@ pub fn router(sb: Sandbox) -> Router {
         .nest("/tiktok", tiktok::routes())
         .layer(axum::middleware::from_fn_with_state(sb.clone(), faults))
         .route("/_control/faults", post(add_fault))
+        .route("/_control/chaos", post(chaos))
         .route("/_control/tokens", post(token_control))
         .route("/_control/lifetime", post(lifetime))
         .route("/_control/advance", post(advance))

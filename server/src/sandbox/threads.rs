@@ -2,11 +2,12 @@
 //! scopes, no PKCE), `POST /oauth/access_token` (1-hour token), `th_exchange_token` (60 days),
 //! `th_refresh_token` (token at least a day old and unexpired; the new token replaces the old),
 //! the profile, TEXT/IMAGE/CAROUSEL containers (`status` IN_PROGRESS → FINISHED, or ERROR
-//! with `error_message`), `threads_publish`, permalinks and insights, in the Graph envelope.
+//! with `error_message`), `threads_publish`, the profile's posts (`GET /{user}/threads`),
+//! permalinks and insights, in the Graph envelope.
 
 use super::facebook::{
-    auth, auth_token, bad_param, dialog_decide, dialog_page, graph_err, new_id, no_object, object, put_object, GraphReq, LONG_TTL,
-    SHORT_TTL,
+    auth, auth_token, bad_param, dialog_decide, dialog_page, graph_err, graph_list, graph_since, graph_time, new_id, no_object, object,
+    put_object, GraphReq, LONG_TTL, SHORT_TTL,
 };
 use super::instagram::{container_ready, unreachable};
 use super::{Account, Sandbox, CLIENT_ID, CLIENT_SECRET};
@@ -23,6 +24,8 @@ const P: &str = "threads";
 const PROCESSING_MS: i64 = 600;
 /// Threads refreshes only tokens at least a day old.
 const REFRESH_MIN_AGE_MS: i64 = 24 * 3_600_000;
+/// The earliest `since` Threads takes (2023-07-05, its launch), in ms.
+const EARLIEST_SINCE_MS: i64 = 1_688_540_400_000;
 
 const TH_SCOPES: &[(&str, &str)] = &[
     ("threads_basic", "your Threads profile and posts"),
@@ -39,7 +42,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/access_token", get(exchange))
         .route("/refresh_access_token", get(refresh))
         .route(&format!("/{v}/me"), get(me))
-        .route(&format!("/{v}/{{id}}/threads"), post(create_container))
+        .route(&format!("/{v}/{{id}}/threads"), post(create_container).get(list_threads))
         .route(&format!("/{v}/{{id}}/threads_publish"), post(publish))
         .route(&format!("/{v}/{{id}}/insights"), get(insights))
         .route(&format!("/{v}/{{id}}"), get(node))
@@ -227,6 +230,44 @@ async fn publish(State(sb): State<Sandbox>, Path(user_id): Path<String>, r: Grap
     );
     sb.record(P, &a, &media_id, &text, images);
     Json(json!({"id": media_id})).into_response()
+}
+
+/// `GET /{user}/threads` (or `/me/threads`): the profile's posts, newest first, since `since`
+/// (which may not be before Threads launched), in the requested fields.
+async fn list_threads(State(sb): State<Sandbox>, Path(user_id): Path<String>, r: GraphReq) -> Response {
+    let a = match owner_auth(&sb, &r, &user_id) {
+        Ok(a) => a,
+        Err(e) => return *e,
+    };
+    let since = match graph_since(&r) {
+        Ok(s) => s,
+        Err(e) => return *e,
+    };
+    if since != 0 && since < EARLIEST_SINCE_MS {
+        return bad_param("(#100) Param since must be at or after 1688540400");
+    }
+    let items = sb
+        .posts_of(P, &a.id, since)
+        .into_iter()
+        .map(|e| {
+            let shortcode = object(&sb, &e.post_id).and_then(|m| m["shortcode"].as_str().map(str::to_string)).unwrap_or_default();
+            let media_type = match e.images {
+                0 => "TEXT_POST",
+                1 => "IMAGE",
+                _ => "CAROUSEL_ALBUM",
+            };
+            let mut v = json!({
+                "id": e.post_id, "media_product_type": "THREADS", "media_type": media_type,
+                "permalink": format!("https://www.threads.net/@{}/post/{shortcode}", a.username),
+                "owner": {"id": a.id}, "username": a.username, "timestamp": graph_time(e.at_ms), "shortcode": shortcode, "is_quote_post": false,
+            });
+            if !e.text.is_empty() {
+                v["text"] = json!(e.text);
+            }
+            v
+        })
+        .collect();
+    graph_list(&r, items)
 }
 
 async fn insights(State(sb): State<Sandbox>, Path(id): Path<String>, r: GraphReq) -> Response {

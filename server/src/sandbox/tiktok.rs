@@ -223,6 +223,9 @@ fn refusal(sb: &Sandbox, a: &Account, info: &Value, caption_max: usize) -> Optio
     if info["title"].as_str().unwrap_or("").encode_utf16().count() > caption_max {
         return Some(api_error(StatusCode::BAD_REQUEST, "invalid_params", &format!("The title exceeds {caption_max} characters.")));
     }
+    if info["brand_content_toggle"].as_bool() == Some(true) && privacy == "SELF_ONLY" {
+        return Some(api_error(StatusCode::BAD_REQUEST, "invalid_params", "Branded content cannot be posted with SELF_ONLY visibility."));
+    }
     let day_ago = sb.now_ms() - 86_400_000;
     if sb.lock().ledger.iter().filter(|e| e.platform == P && e.account == a.id && e.at_ms > day_ago).count() >= DAILY_POSTS {
         return Some(api_error(
@@ -231,6 +234,8 @@ fn refusal(sb: &Sandbox, a: &Account, info: &Value, caption_max: usize) -> Optio
             "The daily post cap from the API is reached for the current user.",
         ));
     }
+    // Kept so tests can see what the app asked for (privacy, interactions, disclosure).
+    sb.lock().idempotency.insert("tiktok:last_post_info".into(), info.clone());
     None
 }
 

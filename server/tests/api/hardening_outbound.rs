@@ -161,7 +161,7 @@ fn adapters(base: &str, allow_private: bool) -> Platforms {
         upload_base: base.into(),
         token_base: base.into(),
         allow_private: allow_private && p == PlatformId::Mastodon,
-        member_analytics: false,
+        ..Default::default()
     };
     let configs: HashMap<_, _> = PlatformId::ALL.into_iter().map(|p| (p, cfg(p))).collect();
     Platforms::new(configs, Http::new(Duration::from_secs(5)))

@@ -4,6 +4,7 @@
 mod ai;
 mod analytics;
 mod auth_api;
+mod bluesky;
 mod connection_tools;
 mod drafts;
 mod fake_idp;
@@ -21,6 +22,8 @@ mod platforms_meta;
 mod platforms_video;
 mod publish;
 mod reconcile;
+mod reconcile_more;
 mod scheduling;
 mod sources;
+mod tiktok;
 mod webhooks;

@@ -159,16 +159,10 @@ async fn linkedin_publishes_text_and_images_and_reads_reactions() {
     let p1 = li.publish(&grant, &account, &text(words)).await.unwrap();
     assert!(p1.external_id.starts_with("urn:li:share:"), "{p1:?}");
     assert_eq!(p1.url, format!("https://www.linkedin.com/feed/update/{}", p1.external_id));
-    let one = li
-        .publish(&grant, &account, &PostContent { text: "One picture".into(), images: vec![png()], title: None, idempotency_key: None })
-        .await
-        .unwrap();
+    let one =
+        li.publish(&grant, &account, &PostContent { text: "One picture".into(), images: vec![png()], ..Default::default() }).await.unwrap();
     let two = li
-        .publish(
-            &grant,
-            &account,
-            &PostContent { text: "Two pictures".into(), images: vec![png(), inline_png()], title: None, idempotency_key: None },
-        )
+        .publish(&grant, &account, &PostContent { text: "Two pictures".into(), images: vec![png(), inline_png()], ..Default::default() })
         .await
         .unwrap();
     let posts = ledger(&sbx, "linkedin");
@@ -362,8 +356,7 @@ async fn pinterest_pins_need_an_image_and_report_impressions_and_saves() {
             &PostContent {
                 text: "Autumn palette\nFive colours for cosy rooms https://example.com/palette".into(),
                 images: vec![png()],
-                title: None,
-                idempotency_key: None,
+                ..Default::default()
             },
         )
         .await
@@ -378,7 +371,7 @@ async fn pinterest_pins_need_an_image_and_report_impressions_and_saves() {
                 text: "Two uploads".into(),
                 images: vec![inline_png(), inline_png()],
                 title: Some("A carousel".into()),
-                idempotency_key: None,
+                ..Default::default()
             },
         )
         .await
@@ -399,7 +392,7 @@ async fn pinterest_pins_need_an_image_and_report_impressions_and_saves() {
     connect(&app, "pinterest", "noboards_yet", |u| u).await;
     let (bare, bare_grant, _) = connection_where(&app, &uid, |c| c["username"] == "noboards_yet").await;
     let e = pin
-        .publish(&bare_grant, &bare, &PostContent { text: "Homeless".into(), images: vec![png()], title: None, idempotency_key: None })
+        .publish(&bare_grant, &bare, &PostContent { text: "Homeless".into(), images: vec![png()], ..Default::default() })
         .await
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected);
@@ -413,7 +406,7 @@ async fn pinterest_error_classes_are_recognised() {
     connect(&app, "pinterest", "faulty", |u| u).await;
     let (account, grant, _) = connection(&app, &uid, "pinterest").await;
     let pin = impatient(&app, &sbx, PlatformId::Pinterest);
-    let post = |t: &str| PostContent { text: t.to_string(), images: vec![png()], title: None, idempotency_key: None };
+    let post = |t: &str| PostContent { text: t.to_string(), images: vec![png()], ..Default::default() };
 
     // The board lookup goes through; the Pin creation itself is rate limited.
     control(&sbx, "faults", json!({"platform": "pinterest", "kind": "latency", "latency_ms": 1})).await;

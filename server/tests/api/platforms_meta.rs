@@ -39,7 +39,7 @@ fn text(t: &str) -> PostContent {
 }
 
 fn with_images(t: &str, images: Vec<MediaFile>) -> PostContent {
-    PostContent { text: t.to_string(), images, title: None, idempotency_key: None }
+    PostContent { text: t.to_string(), images, ..Default::default() }
 }
 
 fn unpublished_png() -> MediaFile {

@@ -19,7 +19,7 @@ fn mp4() -> MediaFile {
 }
 
 /// The one connection of `p`: adapter, grant and the account to publish as.
-async fn handle(app: &TestApp, uid: &str, p: PlatformId) -> (Arc<dyn Platform>, Grant, AccountProfile) {
+pub(crate) async fn handle(app: &TestApp, uid: &str, p: PlatformId) -> (Arc<dyn Platform>, Grant, AccountProfile) {
     let c = list(app).await.into_iter().find(|c| c["provider"] == p.as_str()).expect("connected");
     let (conn, grant, _) = app.state.connections.grant(uid, c["id"].as_str().unwrap()).await.unwrap();
     let adapter = app.state.connections.platforms().get(p).expect("adapter configured");
@@ -43,8 +43,19 @@ async fn authorize_query(app: &TestApp, p: &str) -> HashMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
+/// TikTok: public, everything allowed (the person's choice; TikTok has no default).
+fn everyone() -> covalynce::domain::TiktokSettings {
+    covalynce::domain::TiktokSettings {
+        privacy_level: "PUBLIC_TO_EVERYONE".into(),
+        allow_comments: true,
+        allow_duet: true,
+        allow_stitch: true,
+        ..Default::default()
+    }
+}
+
 fn video_post(text: &str) -> PostContent {
-    PostContent { text: text.into(), images: vec![mp4()], title: None, idempotency_key: None }
+    PostContent { text: text.into(), images: vec![mp4()], tiktok: Some(everyone()), ..Default::default() }
 }
 
 #[tokio::test]
@@ -176,7 +187,7 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
 
     let (yt, grant, account) = handle(&app, &uid, PlatformId::Youtube).await;
     let text_only = PostContent { text: "Just words".into(), ..Default::default() };
-    let image_only = PostContent { text: "A chart".into(), images: vec![png()], title: None, idempotency_key: None };
+    let image_only = PostContent { text: "A chart".into(), images: vec![png()], ..Default::default() };
     for post in [&text_only, &image_only] {
         let e = yt.publish(&grant, &account, post).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Rejected);
@@ -192,7 +203,7 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
     let mut unpublished = png();
     unpublished.url = None;
     let e = tt
-        .publish(&grant, &account, &PostContent { text: "Photos".into(), images: vec![unpublished], title: None, idempotency_key: None })
+        .publish(&grant, &account, &PostContent { text: "Photos".into(), images: vec![unpublished], ..Default::default() })
         .await
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected);
@@ -201,7 +212,7 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
         .publish(
             &grant,
             &account,
-            &PostContent { text: "Two charts".into(), images: vec![png(), png()], title: None, idempotency_key: None },
+            &PostContent { text: "Two charts".into(), images: vec![png(), png()], tiktok: Some(everyone()), ..Default::default() },
         )
         .await
         .unwrap();

@@ -73,9 +73,12 @@ async fn a_timeout_before_the_platform_saw_the_post_is_sent_again_once() {
 #[tokio::test]
 async fn a_platform_that_cannot_be_asked_leaves_the_post_unconfirmed() {
     let (app, sbx) = setup().await;
-    let li = account(&app, "linkedin", "ada_li").await;
-    fault(&sbx, json!({"platform": "linkedin", "kind": "lost_response", "path": "/rest/posts", "method": "POST"})).await;
-    let id = publish_one(&app, &li, "ask the person").await;
+    let pin = account(&app, "pinterest", "ada_pin").await;
+    fault(&sbx, json!({"platform": "pinterest", "kind": "lost_response", "path": "/v5/pins", "method": "POST"})).await;
+    let body = json!({"connection_ids": [pin], "text": "ask the person", "image_url": "https://cdn.example/pin.png"});
+    let (s, v) = call(&app, Method::POST, "/api/posts/publish", Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["posts"][0]["id"].as_str().unwrap().to_string();
     let done = settle(&app, &id, Duration::from_secs(10)).await;
     assert_eq!(done["status"], "unconfirmed", "{done}");
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -261,7 +261,7 @@ async fn publish_text_and_images_then_read_metrics_on_each_platform() {
             .publish(
                 &grant,
                 &account,
-                &PostContent { text: format!("{text} with a picture"), images: vec![png(), png()], title: None, idempotency_key: None },
+                &PostContent { text: format!("{text} with a picture"), images: vec![png(), png()], ..Default::default() },
             )
             .await
             .unwrap();

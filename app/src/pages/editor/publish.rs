@@ -34,6 +34,12 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
     let error = RwSignal::new(None::<String>);
     let posts = RwSignal::new(None::<Vec<PostView>>);
     let timezone = StoredValue::new(data.timezone.clone());
+    let tiktok = RwSignal::new(TiktokSettings::default());
+    // The chosen TikTok account (the first, when there are several).
+    let tiktok_account = Memo::new(move |_| {
+        let ids = chosen.get();
+        accounts.with_value(|a| a.iter().find(|x| x.platform == "tiktok" && ids.contains(&x.id)).map(|x| x.id.clone()))
+    });
 
     // Polls the batch until every publication has an outcome (or the dialog closes).
     fn poll(batch: String, posts: RwSignal<Option<Vec<PostView>>>, open: RwSignal<bool>) {
@@ -64,6 +70,11 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             error.set(Some("Choose at least one account.".into()));
             return;
         }
+        let tt = tiktok_account.get_untracked().map(|_| tiktok.get_untracked());
+        if let Some(Err(e)) = tt.as_ref().map(TiktokSettings::validate) {
+            error.set(Some(e.message));
+            return;
+        }
         busy.set(true);
         error.set(None);
         let m = mode.get_untracked();
@@ -84,7 +95,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             let sent = if m == "queue" {
                 queue_draft(csrf(), draft, ids.join(",")).await
             } else {
-                publish_draft(csrf(), draft, ids.join(","), at, f).await
+                publish_draft(csrf(), draft, ids.join(","), at, f, tt).await
             };
             match sent {
                 Ok(list) => {
@@ -207,6 +218,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                                     </fieldset>
                                 }.into_any()
                             }}
+                            {move || tiktok_account.get().map(|id| view! { <TiktokChoices connection=id settings=tiktok /> })}
                             <fieldset class="space-y-2">
                                 <legend class="mb-1 text-sm font-semibold text-slate-900">"When"</legend>
                                 <label class="flex items-center gap-2 text-sm text-slate-700">
@@ -268,5 +280,82 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                 }}
             </div>
         </div>
+    }
+}
+
+/// TikTok's Direct Post choices, asked of TikTok for the chosen account: who can see it (no
+/// default, as TikTok requires), comments, and the commercial-content disclosure.
+#[component]
+fn TiktokChoices(connection: String, settings: RwSignal<TiktokSettings>) -> impl IntoView {
+    let creator = Resource::new(move || connection.clone(), tiktok_creator);
+    let disclose = RwSignal::new(settings.with_untracked(|s| s.your_brand || s.branded_content));
+    let check = "h-4 w-4 rounded border-slate-300 text-indigo-600 focus:ring-indigo-500";
+    view! {
+        <fieldset class="space-y-3 rounded-xl border border-slate-200 px-4 py-3" data-testid="tiktok-choices">
+            <legend class="px-1 text-sm font-semibold text-slate-900">"TikTok"</legend>
+            <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Asking TikTok what this account can post…"</p> }>
+                {move || creator.get().map(|r| match r {
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                    Ok(c) => view! {
+                        <p class="text-xs text-slate-500">{format!("Posting as {}", c.nickname)}</p>
+                        <div>
+                            <label for="tiktok-privacy" class="mb-1 block text-sm font-medium text-slate-700">"Who can see this post"</label>
+                            <select id="tiktok-privacy" class=INPUT required=true data-testid="tiktok-privacy"
+                                on:change=move |ev| { let v = event_target_value(&ev); settings.update(|s| s.privacy_level = v); }>
+                                <option value="" selected=move || settings.with(|s| s.privacy_level.is_empty())>"Choose…"</option>
+                                {c.privacy.into_iter().map(|(value, label)| {
+                                    let (v1, v2) = (value.clone(), value.clone());
+                                    // TikTok does not allow branded content to be private.
+                                    let blocked = move || v2 == "SELF_ONLY" && settings.with(|s| s.branded_content);
+                                    view! { <option value=value selected=move || settings.with(|s| s.privacy_level == v1) disabled=blocked>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                            {(!c.audited).then(|| view! {
+                                <p class="mt-1 text-xs text-amber-800">"TikTok has not audited this app yet, so its posts can only be private (Only me)."</p>
+                            })}
+                        </div>
+                        <label class="flex items-center gap-2 text-sm text-slate-700">
+                            <input type="checkbox" class=check disabled=c.comment_disabled
+                                prop:checked=move || settings.with(|s| s.allow_comments)
+                                on:change=move |ev| { let on = event_target_checked(&ev); settings.update(|s| s.allow_comments = on); } />
+                            "Allow comments"
+                            {c.comment_disabled.then(|| view! { <span class="text-xs text-slate-500">"(off in this account's TikTok settings)"</span> })}
+                        </label>
+                        <div class="space-y-2">
+                            <label class="flex items-center gap-2 text-sm text-slate-700">
+                                <input type="checkbox" class=check data-testid="tiktok-disclose" prop:checked=move || disclose.get()
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        disclose.set(on);
+                                        if !on { settings.update(|s| { s.your_brand = false; s.branded_content = false; }); }
+                                    } />
+                                "This post promotes a brand, product or service"
+                            </label>
+                            <Show when=move || disclose.get()>
+                                <div class="space-y-1.5 pl-6">
+                                    <label class="flex items-start gap-2 text-sm text-slate-700">
+                                        <input type="checkbox" class=format!("mt-0.5 {check}") prop:checked=move || settings.with(|s| s.your_brand)
+                                            on:change=move |ev| { let on = event_target_checked(&ev); settings.update(|s| s.your_brand = on); } />
+                                        <span>"Your brand"<span class="block text-xs text-slate-500">"You are promoting yourself or your own business. Labelled \"Promotional content\"."</span></span>
+                                    </label>
+                                    <label class="flex items-start gap-2 text-sm text-slate-700">
+                                        <input type="checkbox" class=format!("mt-0.5 {check}") prop:checked=move || settings.with(|s| s.branded_content)
+                                            on:change=move |ev| { let on = event_target_checked(&ev); settings.update(|s| s.branded_content = on); } />
+                                        <span>"Branded content"<span class="block text-xs text-slate-500">"You are promoting another brand or a third party. Labelled \"Paid partnership\"; it cannot be private."</span></span>
+                                    </label>
+                                </div>
+                            </Show>
+                        </div>
+                        <p class="text-xs text-slate-500">
+                            {move || if settings.with(|s| s.branded_content) {
+                                "By posting, you agree to TikTok's Branded Content Policy and Music Usage Confirmation."
+                            } else {
+                                "By posting, you agree to TikTok's Music Usage Confirmation."
+                            }}
+                        </p>
+                    }.into_any(),
+                })}
+            </Transition>
+        </fieldset>
     }
 }
