@@ -412,7 +412,7 @@ pub async fn publish_draft(
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
         scheduled_at: at,
-        tiktok,
+        options: covalynce::domain::PostOptions { tiktok },
         ..Default::default()
     };
     let posts = st.publisher.publish(&me.sub, Some(&d), req).await.map_err(publish_err)?;

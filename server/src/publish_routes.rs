@@ -82,9 +82,9 @@ pub struct PublishBody {
     image_url: Option<String>,
     #[serde(default)]
     title: Option<String>,
-    /// Required when a TikTok account is among `connection_ids`.
-    #[serde(default)]
-    tiktok: Option<covalynce::domain::TiktokSettings>,
+    /// Per-network choices (`tiktok`: required when a TikTok account is among the accounts).
+    #[serde(flatten)]
+    options: covalynce::domain::PostOptions,
     #[serde(flatten)]
     when: When,
 }
@@ -102,7 +102,7 @@ async fn publish_inner(st: &AppState, uid: &str, b: PublishBody) -> Result<(Stat
         image_url: b.image_url,
         title: b.title,
         scheduled_at: at,
-        tiktok: b.tiktok,
+        options: b.options,
     };
     let posts = st.publisher.publish(uid, draft.as_ref(), req).await?;
     let batch = posts.first().map(|p| p.batch_id.clone()).unwrap_or_default();
@@ -129,8 +129,8 @@ pub struct ContentPublishBody {
     connection_ids: Vec<String>,
     #[serde(default)]
     schedule_time: Option<Value>,
-    #[serde(default)]
-    tiktok: Option<covalynce::domain::TiktokSettings>,
+    #[serde(flatten)]
+    options: covalynce::domain::PostOptions,
 }
 
 /// `POST /api/content/publish` (seed 004): a library item to platforms or accounts.
@@ -164,7 +164,7 @@ pub async fn content_publish(
         variants: HashMap::new(),
         image_url: None,
         title: None,
-        tiktok: b.tiktok,
+        options: b.options,
         when: When { scheduled_at: b.schedule_time, ..Default::default() },
     };
     publish_inner(&st, &uid, body).await

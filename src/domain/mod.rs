@@ -6,6 +6,7 @@ mod compose;
 mod email;
 mod password;
 mod platform;
+mod post_options;
 mod profile;
 mod recurrence;
 mod template;
@@ -19,6 +20,7 @@ pub use compose::{builtin_variants, fit_to_limit, hashtags, idea_vars, limit_hin
 pub use email::Email;
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use platform::{LoginProvider, PlatformId};
+pub use post_options::PostOptions;
 pub use profile::{DisplayName, Timezone};
 pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES, WEEKDAYS};
 pub use template::{placeholders, render, TemplateError, RENDER_MAX_CHARS, TEMPLATE_MAX_CHARS};

@@ -83,8 +83,8 @@ pub struct PostContent {
     pub title: Option<String>,
     /// Same key = same post, on platforms that honour one (see `publish_is_idempotent`).
     pub idempotency_key: Option<String>,
-    /// TikTok: who sees it and what others may do, as the person chose (TikTok has no default).
-    pub tiktok: Option<crate::domain::TiktokSettings>,
+    /// The person's per-network choices (TikTok: who sees it and what others may do).
+    pub options: crate::domain::PostOptions,
 }
 
 /// What an account may choose for a post right now (TikTok's `creator_info`).

@@ -320,6 +320,7 @@ impl Platform for TikTok {
         // account or an unaudited app narrows it). The person's choice must be among it.
         let creator = self.creator_info(grant).await?;
         let chosen = post
+            .options
             .tiktok
             .as_ref()
             .ok_or_else(|| PlatformError::rejected("Choose who can see this TikTok post (TikTok asks each time), then retry."))?;

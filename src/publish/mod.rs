@@ -11,7 +11,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length, platform_info, DomainError, PlatformId, TiktokSettings};
+use crate::domain::{check_length, platform_info, DomainError, PlatformId, PostOptions};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -46,9 +46,9 @@ pub struct Post {
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
-    /// TikTok: the person's choices for this post.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tiktok: Option<TiktokSettings>,
+    /// The person's per-network choices for this post (`tiktok`, …).
+    #[serde(flatten)]
+    pub options: PostOptions,
     /// Every request sent and what came of it (only on a single post's read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempt_log: Vec<Attempt>,
@@ -78,7 +78,7 @@ impl Post {
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
             published_at: opt(r, "published_at"),
-            tiktok: opt::<String>(r, "tiktok_settings").and_then(|j| serde_json::from_str(&j).ok()),
+            options: opt::<String>(r, "platform_options").and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
             attempt_log: vec![],
         }
     }
@@ -112,9 +112,9 @@ pub struct NewPost {
     pub scheduled_at: Option<i64>,
     #[serde(default)]
     pub recurrence_id: Option<String>,
-    /// Required for a TikTok account (TikTok has no default privacy level).
-    #[serde(default)]
-    pub tiktok: Option<TiktokSettings>,
+    /// Per-network choices (TikTok's are required for a TikTok account).
+    #[serde(flatten)]
+    pub options: PostOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,9 +177,10 @@ pub struct PublishRequest {
     /// UTC ms; `None` = now.
     #[serde(default)]
     pub scheduled_at: Option<i64>,
-    /// The choices for TikTok accounts among `connection_ids` (required when there is one).
-    #[serde(default)]
-    pub tiktok: Option<TiktokSettings>,
+    /// Per-network choices for the accounts among `connection_ids` (`tiktok` is required
+    /// when there is a TikTok account).
+    #[serde(flatten)]
+    pub options: PostOptions,
 }
 
 /// Filters for listing posts.
@@ -278,9 +279,7 @@ impl Publisher {
             if c.over() {
                 return Err(invalid("over_limit", format!("The {name} post is {} over its limit of {}.", -c.remaining, c.limit)));
             }
-            if conn.platform == PlatformId::Tiktok {
-                it.tiktok.clone().unwrap_or_default().validate()?;
-            }
+            it.options.validate_for(conn.platform)?;
             if limits.requires_media && it.image_url.is_none() {
                 return Err(invalid("media_required", format!("{name} only publishes posts with an image or video. Add one first.")));
             }
@@ -314,7 +313,7 @@ impl Publisher {
         for ((conn, text, at), it) in rows.iter().zip(&items) {
             let id = uuid::Uuid::new_v4().to_string();
             sqlx::query(
-                "insert into posts (id, user_id, batch_id, draft_id, connection_id, platform, account_name, body, title, image_url, status, scheduled_at, run_at, recurrence_id, created_at, updated_at, tiktok_settings)
+                "insert into posts (id, user_id, batch_id, draft_id, connection_id, platform, account_name, body, title, image_url, status, scheduled_at, run_at, recurrence_id, created_at, updated_at, platform_options)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $13, $14)",
             )
             .bind(&id)
@@ -330,7 +329,7 @@ impl Publisher {
             .bind(*at)
             .bind(it.recurrence_id.as_deref())
             .bind(now)
-            .bind(it.tiktok.as_ref().filter(|_| conn.platform == PlatformId::Tiktok).and_then(|t| serde_json::to_string(t).ok()))
+            .bind(Some(it.options.only_for(conn.platform)).filter(|o| !o.is_empty()).and_then(|o| serde_json::to_string(&o).ok()))
             .execute(&mut *tx)
             .await?;
             ids.push(id);
@@ -376,7 +375,7 @@ impl Publisher {
                 draft_id: draft.map(|d| d.id.clone()),
                 scheduled_at: req.scheduled_at,
                 recurrence_id: None,
-                tiktok: req.tiktok.clone(),
+                options: req.options.clone(),
             });
         }
         self.schedule(user_id, items).await

@@ -470,7 +470,7 @@ impl Publisher {
             images,
             title: post.title.clone(),
             idempotency_key: Some(post.id.clone()),
-            tiktok: post.tiktok.clone(),
+            options: post.options.clone(),
         })
     }
 

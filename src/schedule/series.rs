@@ -118,7 +118,7 @@ impl Scheduler {
                     draft_id: input.draft_id.clone(),
                     scheduled_at: Some(*at),
                     recurrence_id: Some(id.clone()),
-                    tiktok: None,
+                    options: Default::default(),
                 });
             }
         }

@@ -230,7 +230,7 @@ impl Scheduler {
                 draft_id: item.draft_id,
                 scheduled_at: Some(at),
                 recurrence_id: None,
-                tiktok: None,
+                options: Default::default(),
             });
         }
         self.publisher.schedule(user_id, posts).await

@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use crate::sources::{app_with_sandbox, connect, flash, list, png, user, Sbx};
+use covalynce::domain::PostOptions;
 use covalynce::platforms::{AccountProfile, ErrorClass, Grant, MediaFile, Platform, PostContent};
 use covalynce::PlatformId;
 use serde_json::json;
@@ -55,7 +56,7 @@ fn everyone() -> covalynce::domain::TiktokSettings {
 }
 
 fn video_post(text: &str) -> PostContent {
-    PostContent { text: text.into(), images: vec![mp4()], tiktok: Some(everyone()), ..Default::default() }
+    PostContent { text: text.into(), images: vec![mp4()], options: PostOptions { tiktok: Some(everyone()) }, ..Default::default() }
 }
 
 #[tokio::test]
@@ -212,7 +213,12 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
         .publish(
             &grant,
             &account,
-            &PostContent { text: "Two charts".into(), images: vec![png(), png()], tiktok: Some(everyone()), ..Default::default() },
+            &PostContent {
+                text: "Two charts".into(),
+                images: vec![png(), png()],
+                options: PostOptions { tiktok: Some(everyone()) },
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

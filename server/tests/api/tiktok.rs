@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use crate::platforms_video::handle;
 use crate::sources::{app_with_sandbox, connect, png, user, Sbx};
-use covalynce::domain::TiktokSettings;
+use covalynce::domain::{PostOptions, TiktokSettings};
 use covalynce::platforms::{ErrorClass, PostContent};
 use covalynce::PlatformId;
 use serde_json::json;
@@ -54,8 +54,12 @@ async fn the_persons_choices_reach_tiktok_and_a_level_tiktok_does_not_offer_is_r
     assert_eq!(opts.privacy_levels, ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]);
     assert!(opts.audited && opts.stitch_disabled, "{opts:?}");
 
-    let photos =
-        |t: TiktokSettings| PostContent { text: "Two charts".into(), images: vec![png(), png()], tiktok: Some(t), ..Default::default() };
+    let photos = |t: TiktokSettings| PostContent {
+        text: "Two charts".into(),
+        images: vec![png(), png()],
+        options: PostOptions { tiktok: Some(t) },
+        ..Default::default()
+    };
     let chosen =
         TiktokSettings { allow_comments: false, allow_duet: true, allow_stitch: true, your_brand: true, ..choice("MUTUAL_FOLLOW_FRIENDS") };
     tt.publish(&grant, &account, &photos(chosen)).await.unwrap();
@@ -67,7 +71,8 @@ async fn the_persons_choices_reach_tiktok_and_a_level_tiktok_does_not_offer_is_r
     let e = tt.publish(&grant, &account, &photos(choice("FOLLOWER_OF_CREATOR"))).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected);
     assert!(e.message.contains("Followers") && e.message.contains("Everyone, Friends, Only me"), "{}", e.message);
-    let e = tt.publish(&grant, &account, &PostContent { tiktok: None, ..photos(choice("SELF_ONLY")) }).await.unwrap_err();
+    let e =
+        tt.publish(&grant, &account, &PostContent { options: PostOptions::default(), ..photos(choice("SELF_ONLY")) }).await.unwrap_err();
     assert!(e.message.contains("Choose who can see"), "{}", e.message);
     assert_eq!(sbx.sandbox.ledger().len(), 1, "refused posts never reached TikTok");
 }
@@ -92,7 +97,12 @@ async fn an_unaudited_app_offers_only_private_posts_and_says_why() {
     let (tt, grant, account) = handle(&app, &uid, PlatformId::Tiktok).await;
     let opts = tt.creator_options(&grant, &account).await.unwrap().unwrap();
     assert_eq!((opts.privacy_levels.as_slice(), opts.audited), (["SELF_ONLY".to_string()].as_slice(), false));
-    let post = |p: &str| PostContent { text: "Hello".into(), images: vec![png()], tiktok: Some(choice(p)), ..Default::default() };
+    let post = |p: &str| PostContent {
+        text: "Hello".into(),
+        images: vec![png()],
+        options: PostOptions { tiktok: Some(choice(p)) },
+        ..Default::default()
+    };
     let e = tt.publish(&grant, &account, &post("PUBLIC_TO_EVERYONE")).await.unwrap_err();
     assert!(e.message.contains("Until TikTok audits this app, posts can only be private"), "{}", e.message);
     tt.publish(&grant, &account, &post("SELF_ONLY")).await.unwrap();

@@ -1,0 +1,32 @@
+//! Per-network choices for one post, beyond its text and media (TikTok's privacy and
+//! disclosure today). One type carries them from the API and the editor to storage (one JSON
+//! column, `posts.platform_options`) and to the adapters; each network reads its own part.
+
+use super::{DomainError, PlatformId, TiktokSettings};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostOptions {
+    /// Required for TikTok (it has no default privacy level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiktok: Option<TiktokSettings>,
+}
+
+impl PostOptions {
+    /// The choices a post to `p` must carry, checked before anything is stored.
+    pub fn validate_for(&self, p: PlatformId) -> Result<(), DomainError> {
+        match p {
+            PlatformId::Tiktok => self.tiktok.clone().unwrap_or_default().validate(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Only the part `p` reads (what is stored with that network's post).
+    pub fn only_for(&self, p: PlatformId) -> PostOptions {
+        PostOptions { tiktok: self.tiktok.clone().filter(|_| p == PlatformId::Tiktok) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == PostOptions::default()
+    }
+}
