@@ -29,12 +29,17 @@ export async function signUp(page: Page, name: string, tag: string) {
 
 /** Connects X as `username` through the sandbox's consent screen, as a person would. */
 export async function connectX(page: Page, username: string) {
+  await connectPlatform(page, 'X (Twitter)', 'X', username);
+}
+
+/** Connects a platform through Sources and the sandbox's consent screen. */
+export async function connectPlatform(page: Page, name: string, short: string, username: string) {
   await page.goto('/sources');
   await hydrated(page);
-  await page.getByRole('link', { name: 'Connect X (Twitter)' }).click();
+  await page.getByRole('link', { name: `Connect ${name}` }).click();
   const modal = page.getByRole('dialog');
   await modal.getByLabel(/I allow Covalynce/).check();
-  await modal.getByRole('button', { name: /Continue to X/ }).click();
+  await modal.getByRole('button', { name: new RegExp(`Continue to ${short}`) }).click();
   await page.getByLabel('Sign in to the sandbox as').fill(username);
   await page.getByRole('button', { name: 'Authorize app' }).click();
   await expect(page).toHaveURL(/\/sources$/);
