@@ -402,6 +402,7 @@ pub async fn publish_draft(
     when: String,
     fold: String,
     tiktok: Option<covalynce::domain::TiktokSettings>,
+    youtube: Option<covalynce::domain::YoutubeSettings>,
 ) -> Result<Vec<PostView>, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
@@ -412,7 +413,7 @@ pub async fn publish_draft(
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
         scheduled_at: at,
-        options: covalynce::domain::PostOptions { tiktok },
+        options: covalynce::domain::PostOptions { tiktok, youtube },
         ..Default::default()
     };
     let posts = st.publisher.publish(&me.sub, Some(&d), req).await.map_err(publish_err)?;

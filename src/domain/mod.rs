@@ -14,6 +14,7 @@ mod text;
 mod tiktok;
 mod troubleshoot;
 mod when;
+mod youtube;
 
 pub use catalog::*;
 pub use compose::{builtin_variants, fit_to_limit, hashtags, idea_vars, limit_hint, title_from, tone, PLACEHOLDERS};
@@ -28,6 +29,7 @@ pub use text::{check_length, count_as, x_weighted_length, LengthCheck, X_URL_LEN
 pub use tiktok::{TiktokSettings, TIKTOK_PRIVACY};
 pub use troubleshoot::{diagnose, Diagnosis};
 pub use when::{local_to_utc_ms, parse_local, utc_ms_to_local, Fold};
+pub use youtube::{YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_DEFAULT_CATEGORY, YOUTUBE_PRIVACY};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,9 @@
 //! Per-network choices for one post, beyond its text and media (TikTok's privacy and
-//! disclosure today). One type carries them from the API and the editor to storage (one JSON
-//! column, `posts.platform_options`) and to the adapters; each network reads its own part.
+//! disclosure, YouTube's privacy, made-for-kids and category). One type carries them from the
+//! API and the editor to storage (one JSON column, `posts.platform_options`) and to the
+//! adapters; each network reads its own part.
 
-use super::{DomainError, PlatformId, TiktokSettings};
+use super::{DomainError, PlatformId, TiktokSettings, YoutubeSettings};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,6 +11,9 @@ pub struct PostOptions {
     /// Required for TikTok (it has no default privacy level).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiktok: Option<TiktokSettings>,
+    /// Required for YouTube (privacy and made-for-kids have no default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub youtube: Option<YoutubeSettings>,
 }
 
 impl PostOptions {
@@ -17,13 +21,17 @@ impl PostOptions {
     pub fn validate_for(&self, p: PlatformId) -> Result<(), DomainError> {
         match p {
             PlatformId::Tiktok => self.tiktok.clone().unwrap_or_default().validate(),
+            PlatformId::Youtube => self.youtube.clone().unwrap_or_default().validate(),
             _ => Ok(()),
         }
     }
 
     /// Only the part `p` reads (what is stored with that network's post).
     pub fn only_for(&self, p: PlatformId) -> PostOptions {
-        PostOptions { tiktok: self.tiktok.clone().filter(|_| p == PlatformId::Tiktok) }
+        PostOptions {
+            tiktok: self.tiktok.clone().filter(|_| p == PlatformId::Tiktok),
+            youtube: self.youtube.clone().filter(|_| p == PlatformId::Youtube),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

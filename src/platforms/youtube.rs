@@ -27,6 +27,11 @@ const DESCRIPTION_MAX_BYTES: usize = 5000;
 
 const VIDEO_ONLY: &str = "YouTube posts are videos: attach a video";
 
+/// YouTube refuses titles and descriptions containing `<` or `>`.
+fn strip_angle_brackets(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '<' | '>')).collect()
+}
+
 impl YouTube {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
         Self { cfg, http }
@@ -86,14 +91,28 @@ impl YouTube {
         })
     }
 
-    /// The title YouTube shows: the post's own title, else the text's first line, cut at
-    /// 100 characters (longer titles are refused with `invalidTitle`).
+    /// The title YouTube shows: the post's own title, else the text's first line, without
+    /// `<` and `>` (the API refuses them) and cut at 100 characters (else `invalidTitle`).
     fn title(post: &PostContent) -> Option<String> {
-        if let Some(t) = post.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            return Some(t.to_string());
+        let own = post.title.as_deref().map(strip_angle_brackets);
+        let t =
+            own.filter(|t| !t.trim().is_empty()).or_else(|| post.text.lines().map(strip_angle_brackets).find(|l| !l.trim().is_empty()))?;
+        let cut: String = t.trim().chars().take(TITLE_MAX_CHARS).collect();
+        Some(cut.trim_end().to_string())
+    }
+
+    /// The description: the text without `<` and `>`, cut at 5,000 bytes on a character
+    /// boundary (else `invalidDescription`).
+    fn description(text: &str) -> String {
+        let mut d = strip_angle_brackets(text);
+        if d.len() > DESCRIPTION_MAX_BYTES {
+            let mut end = DESCRIPTION_MAX_BYTES;
+            while !d.is_char_boundary(end) {
+                end -= 1;
+            }
+            d.truncate(end);
         }
-        let first = post.text.lines().map(str::trim).find(|l| !l.is_empty())?;
-        Some(first.chars().take(TITLE_MAX_CHARS).collect())
+        d
     }
 
     /// Uploads time out on size, not the shared 30-second budget: at least 2 minutes, plus
@@ -270,16 +289,21 @@ impl Platform for YouTube {
         let Some(title) = Self::title(post) else {
             return Err(PlatformError::rejected("YouTube videos need a title: add a title or some text."));
         };
-        if post.text.len() > DESCRIPTION_MAX_BYTES {
-            return Err(PlatformError::rejected(format!(
-                "YouTube descriptions are limited to {DESCRIPTION_MAX_BYTES} bytes; this one has {}.",
-                post.text.len()
-            )));
-        }
+        let Some(chosen) = post.options.youtube.as_ref() else {
+            return Err(PlatformError::rejected(
+                "Choose the YouTube privacy and say whether the video is made for kids (YouTube requires it), then retry.",
+            ));
+        };
+        // Privacy and made-for-kids have no default; the category is YouTube's to judge
+        // (`invalidCategoryId`), as its assignable list can change.
+        let (Some(kids), false) = (chosen.made_for_kids, chosen.privacy_status.is_empty()) else {
+            return Err(PlatformError::rejected(
+                "Choose the YouTube privacy and say whether the video is made for kids (YouTube requires it), then retry.",
+            ));
+        };
         let meta = json!({
-            // categoryId 22 = "People & Blogs", YouTube's own default for uploads.
-            "snippet": {"title": title, "description": post.text, "categoryId": "22"},
-            "status": {"privacyStatus": "public", "selfDeclaredMadeForKids": false},
+            "snippet": {"title": title, "description": Self::description(&post.text), "categoryId": chosen.category()},
+            "status": {"privacyStatus": chosen.privacy_status, "selfDeclaredMadeForKids": kids},
         });
         let upload = format!("{}/youtube/v3/videos", self.cfg.upload_base.trim_end_matches('/'));
         let a = self
@@ -368,5 +392,26 @@ mod tests {
         let titled = PostContent { title: Some(" Launch ".into()), text: "body".into(), ..Default::default() };
         assert_eq!(YouTube::title(&titled).as_deref(), Some("Launch"));
         assert_eq!(YouTube::title(&PostContent::default()), None);
+    }
+
+    #[test]
+    fn title_and_description_lose_angle_brackets_and_are_cut_at_the_limits() {
+        let own = PostContent { title: Some(format!("<b>{}</b>", "x".repeat(120))), text: "a <tag> b".into(), ..Default::default() };
+        let t = YouTube::title(&own).unwrap();
+        assert!(!t.contains(['<', '>']), "{t}");
+        assert!(t.starts_with("bxxx") && t.chars().count() == 100, "{t}");
+        // A title of only brackets falls back to the text.
+        let only = PostContent { title: Some("<>".into()), text: "<Hi> there".into(), ..Default::default() };
+        assert_eq!(YouTube::title(&only).as_deref(), Some("Hi there"));
+
+        assert_eq!(YouTube::description("1 < 2 > 0"), "1  2  0");
+        // 4,999 ASCII bytes then a 2-byte character: the cut never splits it.
+        let long = format!("{}é{}", "a".repeat(4999), "<b>".repeat(10));
+        let d = YouTube::description(&long);
+        assert_eq!(d.len(), 4999);
+        assert!(d.is_char_boundary(d.len()));
+        let exact = "é".repeat(2600);
+        assert_eq!(YouTube::description(&exact).len(), 5000);
+        assert_eq!(YouTube::description("short"), "short");
     }
 }

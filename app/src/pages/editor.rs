@@ -8,7 +8,7 @@ use crate::compose_api::{
     apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
     restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
-use covalynce::domain::TiktokSettings;
+use covalynce::domain::{TiktokSettings, YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_PRIVACY};
 use covalynce::{check_length, platform_info, PlatformId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -240,6 +240,9 @@ struct Session {
     display_name: String,
     title: String,
     description: String,
+    category: String,
+    privacy: String,
+    made_for_kids: bool,
     length: Option<usize>,
     received: Vec<u8>,
 }
@@ -285,6 +288,28 @@ async fn start_upload(
     if description.len() > 5000 || description.contains(['<', '>']) {
         return google_error(StatusCode::BAD_REQUEST, "invalidDescription", "The request metadata specifies an invalid video description.");
     }
+    let st = &meta["status"];
+    let privacy = st["privacyStatus"].as_str().unwrap_or("");
+    if !["public", "unlisted", "private"].contains(&privacy) {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "invalidVideoMetadata",
+            "The request metadata must specify status.privacyStatus (public, unlisted or private).",
+        );
+    }
+    if !st["selfDeclaredMadeForKids"].is_boolean() {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "invalidVideoMetadata",
+            "The request metadata must specify status.selfDeclaredMadeForKids.",
+        );
+    }
+    let category = meta["snippet"]["categoryId"].as_str().unwrap_or("22").to_string();
+    if !covalynce::domain::YOUTUBE_CATEGORIES.iter().any(|(id, _)| *id == category) {
+        return google_error(StatusCode::BAD_REQUEST, "invalidCategoryId", "The request metadata specifies an invalid video category.");
+    }
+    // Kept so tests can see what the app sent (title, description, category, privacy, kids).
+    sb.lock().idempotency.insert("youtube:last_video".into(), json!({"snippet": meta["snippet"], "status": meta["status"]}));
     let upload_id = format!("ADPycd{}", uuid::Uuid::new_v4().simple());
     let session = Session {
         account_id: account.id,
@@ -292,6 +317,9 @@ async fn start_upload(
         display_name: account.display_name,
         title,
         description,
+        category,
+        privacy: privacy.to_string(),
+        made_for_kids: st["selfDeclaredMadeForKids"].as_bool().unwrap_or(false),
         length: header("x-upload-content-length").parse().ok(),
         received: vec![],
     };
@@ -359,11 +387,11 @@ async fn put_bytes(
     Json(json!({
         "kind": "youtube#video", "etag": "sandbox-etag", "id": id,
         "snippet": {"publishedAt": published, "channelId": channel_id(&account), "title": s.title, "description": s.description,
-                    "channelTitle": account.display_name, "categoryId": "22", "liveBroadcastContent": "none",
+                    "channelTitle": account.display_name, "categoryId": s.category, "liveBroadcastContent": "none",
                     "thumbnails": {"default": {"url": format!("https://i.ytimg.com/vi/{id}/default.jpg"), "width": 120, "height": 90}},
                     "localized": {"title": s.title, "description": s.description}},
-        "status": {"uploadStatus": "uploaded", "privacyStatus": "public", "license": "youtube", "embeddable": true,
-                   "publicStatsViewable": true, "selfDeclaredMadeForKids": false},
+        "status": {"uploadStatus": "uploaded", "privacyStatus": s.privacy, "license": "youtube", "embeddable": true,
+                   "publicStatsViewable": true, "selfDeclaredMadeForKids": s.made_for_kids},
     }))
     .into_response()
 }

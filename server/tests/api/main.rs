@@ -27,3 +27,4 @@ mod scheduling;
 mod sources;
 mod tiktok;
 mod webhooks;
+mod youtube_options;

@@ -56,7 +56,13 @@ fn everyone() -> covalynce::domain::TiktokSettings {
 }
 
 fn video_post(text: &str) -> PostContent {
-    PostContent { text: text.into(), images: vec![mp4()], options: PostOptions { tiktok: Some(everyone()) }, ..Default::default() }
+    let options = PostOptions { tiktok: Some(everyone()), youtube: Some(public_not_for_kids()) };
+    PostContent { text: text.into(), images: vec![mp4()], options, ..Default::default() }
+}
+
+/// YouTube: public, not made for kids, People & Blogs (privacy and kids have no default).
+pub fn public_not_for_kids() -> covalynce::domain::YoutubeSettings {
+    covalynce::domain::YoutubeSettings { privacy_status: "public".into(), made_for_kids: Some(false), category_id: "22".into() }
 }
 
 #[tokio::test]
@@ -216,7 +222,7 @@ async fn youtube_takes_only_videos_and_tiktok_photos_need_public_links() {
             &PostContent {
                 text: "Two charts".into(),
                 images: vec![png(), png()],
-                options: PostOptions { tiktok: Some(everyone()) },
+                options: PostOptions { tiktok: Some(everyone()), ..Default::default() },
                 ..Default::default()
             },
         )
@@ -251,7 +257,11 @@ async fn each_error_class_is_recognised_on_both_platforms() {
 
         // Content the platform itself refuses, in its own words.
         let (bad, words) = match p {
-            PlatformId::Youtube => (PostContent { title: Some("Launch <live>".into()), ..video_post("desc") }, "invalid video title"),
+            PlatformId::Youtube => {
+                let mut post = video_post("desc");
+                post.options.youtube = Some(covalynce::domain::YoutubeSettings { category_id: "99".into(), ..public_not_for_kids() });
+                (post, "invalid video category")
+            }
             _ => (video_post(&"too long ".repeat(300)), "exceeds 2200"),
         };
         let e = adapter.publish(&grant, &account, &bad).await.unwrap_err();

@@ -57,7 +57,7 @@ async fn the_persons_choices_reach_tiktok_and_a_level_tiktok_does_not_offer_is_r
     let photos = |t: TiktokSettings| PostContent {
         text: "Two charts".into(),
         images: vec![png(), png()],
-        options: PostOptions { tiktok: Some(t) },
+        options: PostOptions { tiktok: Some(t), ..Default::default() },
         ..Default::default()
     };
     let chosen =
@@ -100,7 +100,7 @@ async fn an_unaudited_app_offers_only_private_posts_and_says_why() {
     let post = |p: &str| PostContent {
         text: "Hello".into(),
         images: vec![png()],
-        options: PostOptions { tiktok: Some(choice(p)) },
+        options: PostOptions { tiktok: Some(choice(p)), ..Default::default() },
         ..Default::default()
     };
     let e = tt.publish(&grant, &account, &post("PUBLIC_TO_EVERYONE")).await.unwrap_err();

@@ -41,6 +41,13 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
         accounts.with_value(|a| a.iter().find(|x| x.platform == "tiktok" && ids.contains(&x.id)).map(|x| x.id.clone()))
     });
 
+    let youtube = RwSignal::new(YoutubeSettings::default());
+    // The chosen YouTube account (the first, when there are several).
+    let youtube_account = Memo::new(move |_| {
+        let ids = chosen.get();
+        accounts.with_value(|a| a.iter().find(|x| x.platform == "youtube" && ids.contains(&x.id)).map(|x| x.id.clone()))
+    });
+
     // Polls the batch until every publication has an outcome (or the dialog closes).
     fn poll(batch: String, posts: RwSignal<Option<Vec<PostView>>>, open: RwSignal<bool>) {
         set_timeout(
@@ -75,6 +82,11 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             error.set(Some(e.message));
             return;
         }
+        let yt = youtube_account.get_untracked().map(|_| youtube.get_untracked());
+        if let Some(Err(e)) = yt.as_ref().map(YoutubeSettings::validate) {
+            error.set(Some(e.message));
+            return;
+        }
         busy.set(true);
         error.set(None);
         let m = mode.get_untracked();
@@ -95,7 +107,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             let sent = if m == "queue" {
                 queue_draft(csrf(), draft, ids.join(",")).await
             } else {
-                publish_draft(csrf(), draft, ids.join(","), at, f, tt).await
+                publish_draft(csrf(), draft, ids.join(","), at, f, tt, yt).await
             };
             match sent {
                 Ok(list) => {
@@ -219,6 +231,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                                 }.into_any()
                             }}
                             {move || tiktok_account.get().map(|id| view! { <TiktokChoices connection=id settings=tiktok /> })}
+                            {move || youtube_account.get().map(|_| view! { <YoutubeChoices settings=youtube /> })}
                             <fieldset class="space-y-2">
                                 <legend class="mb-1 text-sm font-semibold text-slate-900">"When"</legend>
                                 <label class="flex items-center gap-2 text-sm text-slate-700">
@@ -356,6 +369,53 @@ fn TiktokChoices(connection: String, settings: RwSignal<TiktokSettings>) -> impl
                     }.into_any(),
                 })}
             </Transition>
+        </fieldset>
+    }
+}
+
+/// YouTube's upload choices: who can see the video and whether it is made for kids (neither
+/// has a default: YouTube requires the made-for-kids answer under COPPA), and its category.
+#[component]
+fn YoutubeChoices(settings: RwSignal<YoutubeSettings>) -> impl IntoView {
+    let radio = "h-4 w-4 border-slate-300 text-indigo-600 focus:ring-indigo-500";
+    let kids = move |answer: bool, label: &'static str, testid: &'static str| {
+        view! {
+            <label class="flex items-center gap-2 text-sm text-slate-700">
+                <input type="radio" name="youtube-kids" class=radio required=true data-testid=testid
+                    prop:checked=move || settings.with(|s| s.made_for_kids == Some(answer))
+                    on:change=move |_| settings.update(|s| s.made_for_kids = Some(answer)) />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="space-y-3 rounded-xl border border-slate-200 px-4 py-3" data-testid="youtube-choices">
+            <legend class="px-1 text-sm font-semibold text-slate-900">"YouTube"</legend>
+            <div>
+                <label for="youtube-privacy" class="mb-1 block text-sm font-medium text-slate-700">"Who can see this video"</label>
+                <select id="youtube-privacy" class=INPUT required=true data-testid="youtube-privacy"
+                    on:change=move |ev| { let v = event_target_value(&ev); settings.update(|s| s.privacy_status = v); }>
+                    <option value="" selected=move || settings.with(|s| s.privacy_status.is_empty())>"Choose…"</option>
+                    {YOUTUBE_PRIVACY.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=move || settings.with(|s| s.privacy_status == value)>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <fieldset class="space-y-1.5">
+                <legend class="mb-1 text-sm font-medium text-slate-700">"Is this video made for kids? (required)"</legend>
+                {kids(true, "Yes, it's made for kids", "youtube-kids-yes")}
+                {kids(false, "No, it's not made for kids", "youtube-kids-no")}
+                <p class="text-xs text-slate-500">"YouTube requires this answer for every video (COPPA)."</p>
+            </fieldset>
+            <div>
+                <label for="youtube-category" class="mb-1 block text-sm font-medium text-slate-700">"Category"</label>
+                <select id="youtube-category" class=INPUT data-testid="youtube-category"
+                    on:change=move |ev| { let v = event_target_value(&ev); settings.update(|s| s.category_id = v); }>
+                    {YOUTUBE_CATEGORIES.into_iter().map(|(id, name)| view! {
+                        <option value=id selected=move || settings.with(|s| s.category() == id)>{name}</option>
+                    }).collect_view()}
+                </select>
+            </div>
         </fieldset>
     }
 }
