@@ -333,6 +333,18 @@ impl Connections {
     }
 
     /// The decrypted grant (server-side use only).
+    /// The most characters a post to this connection may have (see `platforms::text_limit`);
+    /// the grant is only opened where the server sets its own limit.
+    pub async fn text_limit(&self, user_id: &str, c: &Connection) -> u32 {
+        match c.platform {
+            PlatformId::Mastodon => match self.grant(user_id, &c.id).await {
+                Ok((_, g, _)) => crate::platforms::text_limit(c.platform, &g),
+                Err(_) => crate::domain::platform_info(c.platform).limits.text_max,
+            },
+            p => crate::domain::platform_info(p).limits.text_max,
+        }
+    }
+
     pub async fn grant(&self, user_id: &str, id: &str) -> Result<(Connection, Grant, String), ConnectError> {
         let row = sqlx::query(&format!("select {COLS}, grant_enc from social_accounts where id = $1 and user_id = $2"))
             .bind(id)

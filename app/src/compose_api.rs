@@ -47,6 +47,8 @@ pub struct AccountOption {
     pub username: String,
     pub display_name: String,
     pub healthy: bool,
+    /// The most characters this account takes (a Mastodon server sets its own).
+    pub text_limit: u32,
 }
 
 /// One publication as the publish dialog shows it.
@@ -73,6 +75,15 @@ pub struct TiktokCreatorView {
     pub comment_disabled: bool,
     /// False until TikTok audits this app: only private posts.
     pub audited: bool,
+}
+
+/// A Pinterest account's boards, and the one its last post went to (preselected).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinterestBoardsView {
+    /// (board id, board name), in Pinterest's order.
+    pub boards: Vec<(String, String)>,
+    /// The board of this account's most recent post that named one.
+    pub last_board: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,16 +229,17 @@ pub async fn editor_data(draft: Option<String>) -> Result<EditorInit, ServerFnEr
     let conns = st.connections.list(&me.sub).await.map_err(|e| fail(500, e.to_string()))?;
     let mut connected: Vec<String> = conns.iter().map(|c| c.platform.as_str().to_string()).collect();
     connected.dedup();
-    let accounts = conns
-        .into_iter()
-        .map(|c| AccountOption {
+    let mut accounts = Vec::with_capacity(conns.len());
+    for c in conns {
+        accounts.push(AccountOption {
+            text_limit: st.connections.text_limit(&me.sub, &c).await,
             id: c.id,
             platform: c.platform.as_str().into(),
             healthy: c.status != "reconnect_needed",
             username: c.username,
             display_name: c.display_name,
-        })
-        .collect();
+        });
+    }
     let tz = st.publisher.timezone(&me.sub).await;
     let default_when = covalynce::utc_ms_to_local(&tz, covalynce::db::now_ms() + 3_600_000)
         .map(|t| t.format("%Y-%m-%dT%H:00").to_string())
@@ -393,7 +405,7 @@ pub async fn test_ai_key(csrf: String) -> Result<KeyTestView, ServerFnError> {
 
 /// Publishes the draft to the chosen accounts (`accounts` comma-separated), now (`when`
 /// empty) or at a local time `YYYY-MM-DDTHH:MM` in the profile's zone. Errors are
-/// `code|message`.
+/// `code|message`. `options` carries each network's choices (TikTok, YouTube, Pinterest).
 #[server(prefix = "/sfn", endpoint = "publish_draft")]
 pub async fn publish_draft(
     csrf: String,
@@ -401,8 +413,7 @@ pub async fn publish_draft(
     accounts: String,
     when: String,
     fold: String,
-    tiktok: Option<covalynce::domain::TiktokSettings>,
-    youtube: Option<covalynce::domain::YoutubeSettings>,
+    options: covalynce::domain::PostOptions,
 ) -> Result<Vec<PostView>, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
@@ -413,7 +424,7 @@ pub async fn publish_draft(
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
         scheduled_at: at,
-        options: covalynce::domain::PostOptions { tiktok, youtube },
+        options,
         ..Default::default()
     };
     let posts = st.publisher.publish(&me.sub, Some(&d), req).await.map_err(publish_err)?;
@@ -478,4 +489,30 @@ pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, Ser
         comment_disabled: o.comment_disabled,
         audited: o.audited,
     })
+}
+
+/// The boards one of the person's Pinterest accounts can pin to (asked of Pinterest each time),
+/// and the board its last post went to.
+#[server(prefix = "/sfn", endpoint = "pinterest_boards", input = server_fn::codec::GetUrl)]
+pub async fn pinterest_boards(connection: String) -> Result<PinterestBoardsView, ServerFnError> {
+    use self::ssr::*;
+    use crate::api::ssr::require_user;
+    let (st, me) = require_user()?;
+    let (conn, grant, _) =
+        st.connections.grant(&me.sub, &connection).await.map_err(|_| fail(404, "That Pinterest account was not found.".into()))?;
+    let adapter =
+        st.connections.platforms().get(conn.platform).ok_or_else(|| fail(422, "Pinterest is not set up on this server.".into()))?;
+    let account = covalynce::platforms::AccountProfile {
+        external_id: conn.external_id.clone(),
+        username: conn.username.clone(),
+        display_name: conn.display_name.clone(),
+        avatar_url: conn.avatar_url.clone(),
+    };
+    let boards = adapter
+        .boards(&grant, &account)
+        .await
+        .map_err(|e| fail(502, format!("Pinterest did not list this account's boards: {e}")))?
+        .ok_or_else(|| fail(422, "Only Pinterest accounts have boards.".into()))?;
+    let last = st.publisher.last_options(&me.sub, &conn.id).await.map_err(publish_err)?;
+    Ok(PinterestBoardsView { boards: boards.into_iter().map(|b| (b.id, b.name)).collect(), last_board: last.pinterest.map(|p| p.board_id) })
 }

@@ -57,17 +57,6 @@ async fn bare_loop(sandbox: &str, n: usize) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn bluesky_account(c: &reqwest::Client, base: &str, handle: &str) -> String {
-    let r = c
-        .post(format!("{base}/integrations/bluesky/connect"))
-        .json(&json!({"identifier": handle, "app_password": server::sandbox::APP_PASSWORD, "consent": true}))
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
-    v["integrations"][0]["id"].as_str().unwrap().to_string()
-}
-
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()

@@ -1,9 +1,9 @@
 //! Per-network choices for one post, beyond its text and media (TikTok's privacy and
-//! disclosure, YouTube's privacy, made-for-kids and category). One type carries them from the
-//! API and the editor to storage (one JSON column, `posts.platform_options`) and to the
-//! adapters; each network reads its own part.
+//! disclosure, YouTube's privacy, made-for-kids and category, Pinterest's board). One type
+//! carries them from the API and the editor to storage (one JSON column,
+//! `posts.platform_options`) and to the adapters; each network reads its own part.
 
-use super::{DomainError, PlatformId, TiktokSettings, YoutubeSettings};
+use super::{DomainError, PinterestSettings, PlatformId, TiktokSettings, YoutubeSettings};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +14,9 @@ pub struct PostOptions {
     /// Required for YouTube (privacy and made-for-kids have no default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub youtube: Option<YoutubeSettings>,
+    /// Optional for Pinterest: without it the Pin goes to the account's first board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinterest: Option<PinterestSettings>,
 }
 
 impl PostOptions {
@@ -22,6 +25,7 @@ impl PostOptions {
         match p {
             PlatformId::Tiktok => self.tiktok.clone().unwrap_or_default().validate(),
             PlatformId::Youtube => self.youtube.clone().unwrap_or_default().validate(),
+            PlatformId::Pinterest => self.pinterest.as_ref().map_or(Ok(()), PinterestSettings::validate),
             _ => Ok(()),
         }
     }
@@ -31,6 +35,7 @@ impl PostOptions {
         PostOptions {
             tiktok: self.tiktok.clone().filter(|_| p == PlatformId::Tiktok),
             youtube: self.youtube.clone().filter(|_| p == PlatformId::Youtube),
+            pinterest: self.pinterest.clone().filter(|_| p == PlatformId::Pinterest),
         }
     }
 

@@ -74,9 +74,13 @@ impl LengthCheck {
 }
 
 pub fn check_length(platform: PlatformId, text: &str) -> LengthCheck {
-    let limits = &platform_info(platform).limits;
-    let count = count_as(limits.counting, text);
-    LengthCheck { count, limit: limits.text_max, remaining: limits.text_max as i64 - count as i64 }
+    check_length_within(platform, text, platform_info(platform).limits.text_max)
+}
+
+/// The same count against an account's own limit (a Mastodon server's `max_characters`).
+pub fn check_length_within(platform: PlatformId, text: &str, limit: u32) -> LengthCheck {
+    let count = count_as(platform_info(platform).limits.counting, text);
+    LengthCheck { count, limit, remaining: limit as i64 - count as i64 }
 }
 
 #[cfg(test)]

@@ -33,6 +33,30 @@ impl Mastodon {
         self.http.guarded(instance, self.cfg.allow_private).await
     }
 
+    /// The server's own limits from `/api/v2/instance` (Mastodon 4.0+), else `/api/v1/instance`:
+    /// `{max_characters, max_media_attachments, image_size_limit}`. None when it says nothing.
+    async fn instance_limits(&self, base: &str) -> Option<Value> {
+        let c = self.client(base).await.ok()?;
+        for path in ["/api/v2/instance", "/api/v1/instance"] {
+            let Ok(a) = self.http.send(c.get(format!("{base}{path}"))).await else { continue };
+            if !a.ok() {
+                continue;
+            }
+            let v = a.json();
+            // v2 and v1 (3.x) both carry `configuration`; older v1 only `max_toot_chars` (Pleroma too).
+            let conf = &v["configuration"];
+            let chars = conf["statuses"]["max_characters"].as_u64().or_else(|| v["max_toot_chars"].as_u64());
+            let media = conf["statuses"]["max_media_attachments"].as_u64();
+            let image = conf["media_attachments"]["image_size_limit"].as_u64();
+            if chars.is_none() && media.is_none() && image.is_none() {
+                continue;
+            }
+            let limits = json!({"max_characters": chars, "max_media_attachments": media, "image_size_limit": image});
+            return Some(limits);
+        }
+        None
+    }
+
     async fn app_for(&self, instance: &str) -> Result<(String, String), PlatformError> {
         // Checked before the cache: the name may point elsewhere than when it was registered.
         let c = self.client(instance).await?;
@@ -234,6 +258,11 @@ impl Platform for Mastodon {
         let v = a.json();
         let host = url::Url::parse(&Self::instance(grant)).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
         let username = v["username"].as_str().unwrap_or_default();
+        // Each server sets its own limits; kept with the grant so scheduling checks them.
+        let mut grant = grant.clone();
+        if let Some(limits) = self.instance_limits(&base).await {
+            grant.extra["limits"] = limits;
+        }
         Ok(vec![(
             AccountProfile {
                 external_id: v["id"].as_str().unwrap_or_default().into(),
@@ -241,7 +270,7 @@ impl Platform for Mastodon {
                 display_name: v["display_name"].as_str().filter(|s| !s.is_empty()).unwrap_or(username).into(),
                 avatar_url: web_url(v["avatar"].as_str()),
             },
-            grant.clone(),
+            grant,
         )])
     }
 

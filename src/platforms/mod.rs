@@ -101,11 +101,29 @@ pub struct CreatorOptions {
     pub audited: bool,
 }
 
+/// A place a post can go inside one account (a Pinterest board).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    pub id: String,
+    pub name: String,
+}
+
 /// Platforms whose publish call takes an idempotency key (Mastodon's `Idempotency-Key`, kept
 /// for an hour): sending the same post again with the same key returns the first post instead
 /// of a second one, so a lost answer can be settled by asking again.
 pub fn publish_is_idempotent(p: PlatformId) -> bool {
     matches!(p, PlatformId::Mastodon)
+}
+
+/// The most characters a post to this account may have: the server's own limit where the
+/// platform lets each server choose (Mastodon's `max_characters`, read at connect), else the
+/// platform's.
+pub fn text_limit(p: PlatformId, grant: &Grant) -> u32 {
+    let own = grant.extra["limits"]["max_characters"].as_u64().filter(|n| (1..=1_000_000).contains(n));
+    match (p, own) {
+        (PlatformId::Mastodon, Some(n)) => n as u32,
+        _ => crate::domain::platform_info(p).limits.text_max,
+    }
 }
 
 /// Whose requests a platform's publishing rate limit counts, so a 429 holds back only what
@@ -307,6 +325,11 @@ pub trait Platform: Send + Sync {
 
     /// The choices this account has for a post right now (TikTok); `None` = nothing to choose.
     async fn creator_options(&self, _grant: &Grant, _account: &AccountProfile) -> Result<Option<CreatorOptions>, PlatformError> {
+        Ok(None)
+    }
+
+    /// The boards this account can post to (Pinterest); `None` = the platform has none.
+    async fn boards(&self, _grant: &Grant, _account: &AccountProfile) -> Result<Option<Vec<Board>>, PlatformError> {
         Ok(None)
     }
 

@@ -23,6 +23,8 @@ pub struct Pinterest {
 const SCOPES: [&str; 4] = ["user_accounts:read", "boards:read", "pins:write", "pins:read"];
 /// Pinterest caps Pin titles at 100 characters.
 const TITLE_MAX: usize = 100;
+/// At most this many boards are listed (Pinterest pages them by 250 at most).
+const BOARDS_MAX: usize = 250;
 /// Alt text limit on a Pin.
 const ALT_MAX: usize = 500;
 
@@ -208,7 +210,11 @@ impl Platform for Pinterest {
     async fn publish(&self, grant: &Grant, _account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError> {
         // Checked before any call: an image-less Pin cannot exist.
         let media_source = Self::media_source(&post.images)?;
-        let board_id = self.board(grant).await?;
+        // The chosen board, else the account's first (Pinterest refuses a board not its own).
+        let board_id = match post.options.pinterest.as_ref().filter(|p| !p.board_id.is_empty()) {
+            Some(p) => p.board_id.clone(),
+            None => self.board(grant).await?,
+        };
         let mut body = json!({
             "board_id": board_id,
             "title": Self::title(post),
@@ -231,6 +237,29 @@ impl Platform for Pinterest {
             .map(str::to_string)
             .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "Pinterest accepted the Pin but sent no id", Some(a.status)))?;
         Ok(Published { url: format!("https://www.pinterest.com/pin/{id}/"), external_id: id })
+    }
+
+    async fn boards(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<Vec<Board>>, PlatformError> {
+        let mut boards = Vec::new();
+        let mut bookmark: Option<String> = None;
+        loop {
+            let mut q = vec![("page_size", "100")];
+            if let Some(b) = bookmark.as_deref() {
+                q.push(("bookmark", b));
+            }
+            let v = self.get(grant, "/boards", &q).await?;
+            for item in v["items"].as_array().into_iter().flatten() {
+                let Some(id) = item["id"].as_str().filter(|i| !i.is_empty()) else { continue };
+                let name = item["name"].as_str().unwrap_or(id);
+                boards.push(Board { id: id.into(), name: name.into() });
+            }
+            bookmark = v["bookmark"].as_str().filter(|b| !b.is_empty()).map(str::to_string);
+            if bookmark.is_none() || boards.len() >= BOARDS_MAX {
+                break;
+            }
+        }
+        boards.truncate(BOARDS_MAX);
+        Ok(Some(boards))
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {

@@ -11,7 +11,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length, platform_info, DomainError, PlatformId, PostOptions};
+use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -275,7 +275,7 @@ impl Publisher {
             if text.is_empty() && it.image_url.is_none() {
                 return Err(invalid("empty_post", format!("The {name} post is empty. Write something or add an image.")));
             }
-            let c = check_length(conn.platform, &text);
+            let c = check_length_within(conn.platform, &text, self.connections.text_limit(user_id, &conn).await);
             if c.over() {
                 return Err(invalid("over_limit", format!("The {name} post is {} over its limit of {}.", -c.remaining, c.limit)));
             }
@@ -402,6 +402,20 @@ impl Publisher {
         let naive = crate::domain::parse_local(date, time)?;
         let fold = crate::domain::Fold::parse(fold)?;
         Ok(crate::domain::local_to_utc_ms(&self.timezone(user_id).await, naive, fold)?)
+    }
+
+    /// The per-network choices of this account's most recent post that carried any (the
+    /// editor preselects them, e.g. the last Pinterest board); default when there is none.
+    pub async fn last_options(&self, user_id: &str, connection_id: &str) -> Result<PostOptions, PublishError> {
+        let json: Option<String> = sqlx::query_scalar(
+            "select platform_options from posts where user_id = $1 and connection_id = $2 and platform_options is not null
+             order by created_at desc limit 1",
+        )
+        .bind(user_id)
+        .bind(connection_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
     }
 
     pub async fn get(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {

@@ -5,11 +5,11 @@
 use super::app::AppShell;
 use crate::components::{csrf, error_parts, error_text, textarea_text, toast, Spinner};
 use crate::compose_api::{
-    apply_template, batch_status, draft_versions, editor_data, generate_variants, publish_draft, queue_draft, remove_draft_image,
-    restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
+    apply_template, batch_status, draft_versions, editor_data, generate_variants, pinterest_boards, publish_draft, queue_draft,
+    remove_draft_image, restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
-use covalynce::domain::{TiktokSettings, YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_PRIVACY};
-use covalynce::{check_length, platform_info, PlatformId};
+use covalynce::domain::{PinterestSettings, PostOptions, TiktokSettings, YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_PRIVACY};
+use covalynce::{check_length, check_length_within, platform_info, PlatformId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;

@@ -20,6 +20,7 @@ pub fn routes() -> Router<Sandbox> {
         .route("/oauth/token", post(token))
         .route("/oauth/revoke", post(revoke))
         .route("/api/v1/accounts/verify_credentials", get(verify))
+        .route("/api/v2/instance", get(instance))
         .route("/api/v2/media", post(media))
         .route("/api/v1/media/{id}", get(media_status))
         .route("/api/v1/statuses", post(status))
@@ -81,6 +82,27 @@ async fn revoke(State(sb): State<Sandbox>, Form(f): Form<HashMap<String, String>
         }
     }
     Json(json!({})).into_response()
+}
+
+/// This server's limit on a status (Mastodon's default is 500; servers raise it).
+fn max_chars(sb: &Sandbox) -> u64 {
+    match sb.lock().mastodon_max_chars {
+        0 => 500,
+        n => n,
+    }
+}
+
+/// `GET /api/v2/instance` (public): the server's configuration, as Mastodon 4 answers it.
+async fn instance(State(sb): State<Sandbox>) -> Response {
+    Json(json!({
+        "domain": "mastodon.example", "title": "Sandbox Mastodon", "version": "4.3.0",
+        "configuration": {
+            "statuses": {"max_characters": max_chars(&sb), "max_media_attachments": 4, "characters_reserved_per_url": 23},
+            "media_attachments": {"image_size_limit": 16_777_216, "video_size_limit": 103_809_024,
+                                  "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"]}
+        }
+    }))
+    .into_response()
 }
 
 async fn verify(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
@@ -145,8 +167,9 @@ async fn status(
     if text.is_empty() && media == 0 {
         return err(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed: Text can't be blank");
     }
-    if text.chars().count() > 500 {
-        return err(StatusCode::UNPROCESSABLE_ENTITY, "Validation failed: Text character limit of 500 exceeded");
+    let limit = max_chars(&sb);
+    if text.chars().count() as u64 > limit {
+        return err(StatusCode::UNPROCESSABLE_ENTITY, &format!("Validation failed: Text character limit of {limit} exceeded"));
     }
     let id = format!("{}", 110_000_000_000_000_000u64 + rand::random::<u32>() as u64);
     sb.record(P, &account, &id, &text, media);

@@ -120,6 +120,9 @@ pub struct Inner {
     /// Platform → queued faults, each for the next request whose path ends with the filter
     /// and whose method matches (empty = any).
     pub faults: HashMap<String, VecDeque<QueuedFault>>,
+    /// The sandbox Mastodon server's `max_characters` (0 = Mastodon's default, 500);
+    /// `POST /_control/mastodon {max_characters}`.
+    pub mastodon_max_chars: u64,
     /// Platform → standing random faults: (probability, path filter, method filter).
     pub chaos: HashMap<String, (f64, String, String)>,
     pub lifetimes: HashMap<String, u64>,
@@ -483,6 +486,16 @@ async fn chaos(State(sb): State<Sandbox>, Json(c): Json<ChaosReq>) -> Response {
 }
 
 #[derive(Deserialize)]
+struct MastodonLimitsReq {
+    max_characters: u64,
+}
+
+async fn mastodon_limits(State(sb): State<Sandbox>, Json(m): Json<MastodonLimitsReq>) -> Json<serde_json::Value> {
+    sb.lock().mastodon_max_chars = m.max_characters;
+    Json(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
 struct TokenReq {
     platform: String,
     action: String,
@@ -617,6 +630,7 @@ pub fn router(sb: Sandbox) -> Router {
         .layer(axum::middleware::from_fn_with_state(sb.clone(), faults))
         .route("/_control/faults", post(add_fault))
         .route("/_control/chaos", post(chaos))
+        .route("/_control/mastodon", post(mastodon_limits))
         .route("/_control/tokens", post(token_control))
         .route("/_control/lifetime", post(lifetime))
         .route("/_control/advance", post(advance))

@@ -4,8 +4,10 @@
 //! base64, single or multiple; no text-only Pins) and Pin analytics, with Pinterest's
 //! `{code, message}` envelope.
 //!
-//! Every sandbox account has one board, except usernames starting with `noboards`, which
-//! have none (to try the "create a board first" path).
+//! Every sandbox account has three boards (ids `9<account>`, `9<account>-2`, `9<account>-3`),
+//! except usernames starting with `noboards`, which have none (to try the "create a board
+//! first" path). A Pin to a board the account does not own is refused with 404; the board of
+//! the last Pin is kept under `pinterest:last_pin` in `idempotency`.
 
 use super::{consent_decision, consent_page, Account, Sandbox, CLIENT_ID, CLIENT_SECRET};
 use axum::extract::{Path, Query, State};
@@ -51,9 +53,20 @@ fn unauthorized(why: &str) -> Response {
     error(StatusCode::UNAUTHORIZED, 2, msg)
 }
 
-fn board_id(a: &Account) -> Option<String> {
-    (!a.username.starts_with("noboards")).then(|| format!("9{}", a.id))
+/// The account's boards, `(id, name)`, in Pinterest's order.
+fn boards_of(a: &Account) -> Vec<(String, String)> {
+    if a.username.starts_with("noboards") {
+        return vec![];
+    }
+    vec![
+        (format!("9{}", a.id), "Sandbox board".to_string()),
+        (format!("9{}-2", a.id), "Recipes".to_string()),
+        (format!("9{}-3", a.id), "Travel".to_string()),
+    ]
 }
+
+/// Boards per page when `page_size` is not given (Pinterest's default is 25).
+const PAGE_SIZE: usize = 25;
 
 async fn authorize_page(Query(q): Query<HashMap<String, String>>) -> Response {
     if q.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
@@ -117,24 +130,39 @@ async fn user_account(State(sb): State<Sandbox>, headers: HeaderMap) -> Response
         Ok(a) => Json(json!({
             "account_type": "BUSINESS", "id": a.id, "username": a.username, "business_name": a.display_name,
             "profile_image": format!("https://i.pinimg.com/sandbox/{}_280.jpg", a.id),
-            "website_url": "", "board_count": if board_id(&a).is_some() { 1 } else { 0 },
+            "website_url": "", "board_count": boards_of(&a).len(),
         }))
         .into_response(),
         Err(why) => unauthorized(why),
     }
 }
 
-async fn boards(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
-    match sb.bearer(P, &headers) {
-        Ok(a) => {
-            let items: Vec<Value> = board_id(&a)
-                .map(|id| json!({"id": id, "name": "Sandbox board", "privacy": "PUBLIC", "description": ""}))
-                .into_iter()
-                .collect();
-            Json(json!({"items": items, "bookmark": null})).into_response()
-        }
-        Err(why) => unauthorized(why),
-    }
+/// Paged by `page_size` (1..=250) and an opaque `bookmark` (here: the offset).
+async fn boards(State(sb): State<Sandbox>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let a = match sb.bearer(P, &headers) {
+        Ok(a) => a,
+        Err(why) => return unauthorized(why),
+    };
+    let size = match q.get("page_size").map(|s| s.parse::<usize>()) {
+        None => PAGE_SIZE,
+        Some(Ok(n)) if (1..=250).contains(&n) => n,
+        Some(_) => return error(StatusCode::BAD_REQUEST, 1, "Invalid parameter: page_size must be between 1 and 250."),
+    };
+    let start = match q.get("bookmark").map(|b| b.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, 1, "Invalid parameter: bookmark."),
+    };
+    let all = boards_of(&a);
+    let items: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|(id, name)| json!({"id": id, "name": name, "privacy": "PUBLIC", "description": ""}))
+        .collect();
+    let next = start + items.len();
+    let bookmark = (next < all.len()).then(|| next.to_string());
+    Json(json!({"items": items, "bookmark": bookmark})).into_response()
 }
 
 /// Checks one inline image; returns its problem, if any.
@@ -180,9 +208,9 @@ async fn create_pin(State(sb): State<Sandbox>, headers: HeaderMap, Json(body): J
         Ok(a) => a,
         Err(why) => return unauthorized(why),
     };
-    if body["board_id"].as_str().is_none() || body["board_id"].as_str().map(str::to_string) != board_id(&account) {
+    let Some(board) = body["board_id"].as_str().filter(|b| boards_of(&account).iter().any(|(id, _)| id == b)) else {
         return error(StatusCode::NOT_FOUND, 1, "Board not found.");
-    }
+    };
     let description = body["description"].as_str().unwrap_or("");
     if description.chars().count() > DESCRIPTION_MAX {
         return error(StatusCode::BAD_REQUEST, 1, &format!("Invalid request: description must be at most {DESCRIPTION_MAX} characters."));
@@ -196,6 +224,7 @@ async fn create_pin(State(sb): State<Sandbox>, headers: HeaderMap, Json(body): J
     };
     let id = format!("{}", 813_744_226_420_000_000u64 + rand::random::<u32>() as u64);
     sb.record(P, &account, &id, description, images);
+    sb.lock().idempotency.insert("pinterest:last_pin".into(), json!({"id": id, "board_id": board, "account": account.id}));
     (
         StatusCode::CREATED,
         Json(json!({

@@ -56,7 +56,7 @@ fn everyone() -> covalynce::domain::TiktokSettings {
 }
 
 fn video_post(text: &str) -> PostContent {
-    let options = PostOptions { tiktok: Some(everyone()), youtube: Some(public_not_for_kids()) };
+    let options = PostOptions { tiktok: Some(everyone()), youtube: Some(public_not_for_kids()), pinterest: None };
     PostContent { text: text.into(), images: vec![mp4()], options, ..Default::default() }
 }
 

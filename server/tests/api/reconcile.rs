@@ -13,7 +13,7 @@ async fn setup() -> (crate::helpers::TestApp, crate::sources::Sbx) {
 }
 
 /// Waits until the post leaves `unconfirmed` as well as pending/publishing.
-async fn settle_fully(app: &crate::helpers::TestApp, id: &str) -> serde_json::Value {
+pub(crate) async fn settle_fully(app: &crate::helpers::TestApp, id: &str) -> serde_json::Value {
     let end = Instant::now() + Duration::from_secs(30);
     loop {
         let p = settle(app, id, Duration::from_secs(30)).await;
@@ -24,7 +24,7 @@ async fn settle_fully(app: &crate::helpers::TestApp, id: &str) -> serde_json::Va
     }
 }
 
-fn outcomes(p: &serde_json::Value) -> Vec<String> {
+pub(crate) fn outcomes(p: &serde_json::Value) -> Vec<String> {
     p["attempt_log"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap().to_string()).collect()
 }
 

@@ -6,10 +6,11 @@
 
 use crate::helpers::TestApp;
 use crate::publish::{account, call, fault, ledger_count, settle, setup_with};
+use crate::reconcile::{outcomes, settle_fully};
 use crate::sources::Sbx;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The sandbox, looks 500 ms after a post becomes unconfirmed; `max_attempts` where given.
 async fn setup(max_attempts: Option<i64>) -> (TestApp, Sbx) {
@@ -20,22 +21,6 @@ async fn setup(max_attempts: Option<i64>) -> (TestApp, Sbx) {
         }
     })
     .await
-}
-
-/// Waits until the post leaves `unconfirmed` as well as pending/publishing.
-async fn settle_fully(app: &TestApp, id: &str) -> Value {
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        let p = settle(app, id, Duration::from_secs(30)).await;
-        if p["status"] != "unconfirmed" || Instant::now() > end {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn outcomes(p: &Value) -> Vec<String> {
-    p["attempt_log"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap().to_string()).collect()
 }
 
 /// Publishes `text` (with `image_url` where the platform needs one) to `conn`, whose answer

@@ -303,3 +303,15 @@ pub fn tempfile_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Connects a Bluesky account with the sandbox's app password; its connection id.
+pub async fn bluesky_account(c: &reqwest::Client, base: &str, handle: &str) -> String {
+    let r = c
+        .post(format!("{base}/integrations/bluesky/connect"))
+        .json(&serde_json::json!({"identifier": handle, "app_password": server::sandbox::APP_PASSWORD, "consent": true}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    v["integrations"][0]["id"].as_str().unwrap().to_string()
+}

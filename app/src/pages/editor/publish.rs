@@ -48,6 +48,13 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
         accounts.with_value(|a| a.iter().find(|x| x.platform == "youtube" && ids.contains(&x.id)).map(|x| x.id.clone()))
     });
 
+    let pinterest = RwSignal::new(PinterestSettings::default());
+    // The chosen Pinterest account (the first, when there are several).
+    let pinterest_account = Memo::new(move |_| {
+        let ids = chosen.get();
+        accounts.with_value(|a| a.iter().find(|x| x.platform == "pinterest" && ids.contains(&x.id)).map(|x| x.id.clone()))
+    });
+
     // Polls the batch until every publication has an outcome (or the dialog closes).
     fn poll(batch: String, posts: RwSignal<Option<Vec<PostView>>>, open: RwSignal<bool>) {
         set_timeout(
@@ -77,13 +84,16 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             error.set(Some("Choose at least one account.".into()));
             return;
         }
-        let tt = tiktok_account.get_untracked().map(|_| tiktok.get_untracked());
-        if let Some(Err(e)) = tt.as_ref().map(TiktokSettings::validate) {
-            error.set(Some(e.message));
-            return;
-        }
-        let yt = youtube_account.get_untracked().map(|_| youtube.get_untracked());
-        if let Some(Err(e)) = yt.as_ref().map(YoutubeSettings::validate) {
+        let options = PostOptions {
+            tiktok: tiktok_account.get_untracked().map(|_| tiktok.get_untracked()),
+            youtube: youtube_account.get_untracked().map(|_| youtube.get_untracked()),
+            // No board (the list did not load) = Pinterest's first board, as before.
+            pinterest: pinterest_account.get_untracked().map(|_| pinterest.get_untracked()).filter(|p| !p.board_id.is_empty()),
+        };
+        // The same checks the server makes, for every network among the chosen accounts.
+        let platforms: Vec<PlatformId> =
+            accounts.with_value(|a| a.iter().filter(|x| ids.contains(&x.id)).filter_map(|x| pid(&x.platform)).collect());
+        if let Some(e) = platforms.iter().find_map(|p| options.validate_for(*p).err()) {
             error.set(Some(e.message));
             return;
         }
@@ -107,7 +117,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             let sent = if m == "queue" {
                 queue_draft(csrf(), draft, ids.join(",")).await
             } else {
-                publish_draft(csrf(), draft, ids.join(","), at, f, tt, yt).await
+                publish_draft(csrf(), draft, ids.join(","), at, f, options).await
             };
             match sent {
                 Ok(list) => {
@@ -133,7 +143,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
         let info = pid.map(platform_info);
         let color = info.map(|i| i.brand_color).unwrap_or("#64748b");
         let text = doc.variants.with_untracked(|v| v.get(&a.platform).cloned().unwrap_or_default());
-        let check = pid.map(|p| check_length(p, &text));
+        let check = pid.map(|p| check_length_within(p, &text, a.text_limit));
         let problem = if !a.healthy {
             Some("Reconnect in Sources first".to_string())
         } else if text.trim().is_empty() {
@@ -232,6 +242,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                             }}
                             {move || tiktok_account.get().map(|id| view! { <TiktokChoices connection=id settings=tiktok /> })}
                             {move || youtube_account.get().map(|_| view! { <YoutubeChoices settings=youtube /> })}
+                            {move || pinterest_account.get().map(|id| view! { <PinterestChoices connection=id settings=pinterest /> })}
                             <fieldset class="space-y-2">
                                 <legend class="mb-1 text-sm font-semibold text-slate-900">"When"</legend>
                                 <label class="flex items-center gap-2 text-sm text-slate-700">
@@ -366,6 +377,49 @@ fn TiktokChoices(connection: String, settings: RwSignal<TiktokSettings>) -> impl
                                 "By posting, you agree to TikTok's Music Usage Confirmation."
                             }}
                         </p>
+                    }.into_any(),
+                })}
+            </Transition>
+        </fieldset>
+    }
+}
+
+/// Pinterest's board for the Pin, listed by Pinterest for the chosen account and preselected
+/// with the board this account's last post went to (else its first board).
+#[component]
+fn PinterestChoices(connection: String, settings: RwSignal<PinterestSettings>) -> impl IntoView {
+    let boards = Resource::new(move || connection.clone(), pinterest_boards);
+    // Once the list is in, keep the current choice if it is one of them, else preselect.
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = boards.get() {
+            let current = settings.with_untracked(|s| s.board_id.clone());
+            if !v.boards.iter().any(|(id, _)| *id == current) {
+                let last = v.last_board.filter(|l| v.boards.iter().any(|(id, _)| id == l));
+                let pick = last.or_else(|| v.boards.first().map(|(id, _)| id.clone())).unwrap_or_default();
+                settings.update(|s| s.board_id = pick);
+            }
+        }
+    });
+    view! {
+        <fieldset class="space-y-3 rounded-xl border border-slate-200 px-4 py-3" data-testid="pinterest-choices">
+            <legend class="px-1 text-sm font-semibold text-slate-900">"Pinterest"</legend>
+            <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Asking Pinterest for this account's boards…"</p> }>
+                {move || boards.get().map(|r| match r {
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                    Ok(v) if v.boards.is_empty() => view! {
+                        <p class="text-sm text-amber-800">"This Pinterest account has no board yet. Create a board on Pinterest, then publish again."</p>
+                    }.into_any(),
+                    Ok(v) => view! {
+                        <div>
+                            <label for="pinterest-board" class="mb-1 block text-sm font-medium text-slate-700">"Board"</label>
+                            <select id="pinterest-board" class=INPUT required=true data-testid="pinterest-board"
+                                on:change=move |ev| { let v = event_target_value(&ev); settings.update(|s| s.board_id = v); }>
+                                {v.boards.into_iter().map(|(id, name)| {
+                                    let id1 = id.clone();
+                                    view! { <option value=id selected=move || settings.with(|s| s.board_id == id1)>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
                     }.into_any(),
                 })}
             </Transition>
