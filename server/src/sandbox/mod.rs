@@ -63,6 +63,8 @@ pub enum Fault {
     /// (Mastodon stores an `Idempotency-Key` only once the post exists, so two requests with
     /// the same key that overlap both post).
     SlowProcessing(u64),
+    /// The request never gets through: no answer until the client gives up, nothing done.
+    Hang,
 }
 
 /// A fault waiting for the next request that matches its filters (empty = any).
@@ -304,8 +306,7 @@ impl Sandbox {
             0 => Fault::Status(503),
             1 => Fault::RateLimit(1),
             2 => Fault::LostResponse,
-            // Hangs until the client gives up; the request is dropped before it is handled.
-            _ => Fault::Latency(600_000),
+            _ => Fault::Hang,
         })
     }
 }
@@ -400,6 +401,10 @@ async fn faults(State(sb): State<Sandbox>, req: Request, next: Next) -> Response
             // The platform does the work; the answer never arrives (the client times out).
             let _done = next.run(req).await;
             tokio::time::sleep(Duration::from_secs(120)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Some(Fault::Hang) => {
+            tokio::time::sleep(Duration::from_secs(600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
         Some(Fault::SlowProcessing(ms)) => {

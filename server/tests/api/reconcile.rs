@@ -86,3 +86,25 @@ async fn a_platform_that_cannot_be_asked_leaves_the_post_unconfirmed() {
     assert_eq!(later["status"], "unconfirmed", "{later}");
     assert_eq!(outcomes(&later), ["no_answer"]);
 }
+
+#[tokio::test]
+async fn a_list_that_may_be_cut_short_proves_nothing_and_the_post_is_not_sent_again() {
+    let (app, sbx) = setup().await;
+    let x = account(&app, "x", "busy_x").await;
+    // Forty posts since: X's answer could be cut at its page size, so "not in it" is no proof.
+    let texts: Vec<String> = (0..40).map(|i| format!("busy day, post {i}")).collect();
+    let (s, v) = call(&app, Method::POST, "/api/posts/publish", Some(json!({"connection_ids": [x], "text": "first"}))).await;
+    assert_eq!(s, 201, "{v}");
+    for t in &texts {
+        publish_one(&app, &x, t).await;
+    }
+    fault(&sbx, json!({"platform": "x", "kind": "latency", "latency_ms": 60000, "path": "/2/tweets", "method": "POST"})).await;
+    let id = publish_one(&app, &x, "lost among many").await;
+    let done = settle(&app, &id, Duration::from_secs(10)).await;
+    assert_eq!(done["status"], "unconfirmed", "{done}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = settle(&app, &id, Duration::ZERO).await;
+    assert_eq!(later["status"], "unconfirmed", "left to the person: {later}");
+    assert_eq!(outcomes(&later), ["no_answer"]);
+    assert_eq!(ledger_count(&sbx, "lost among many"), 0, "never sent a second time");
+}
