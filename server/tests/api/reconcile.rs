@@ -98,6 +98,12 @@ async fn a_list_that_may_be_cut_short_proves_nothing_and_the_post_is_not_sent_ag
     for t in &texts {
         publish_one(&app, &x, t).await;
     }
+    // Only once all 41 are out, so the lost answer below is the next post's, not one of these.
+    let end = Instant::now() + Duration::from_secs(20);
+    while sbx.sandbox.ledger().len() < 41 && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sbx.sandbox.ledger().len(), 41);
     fault(&sbx, json!({"platform": "x", "kind": "latency", "latency_ms": 60000, "path": "/2/tweets", "method": "POST"})).await;
     let id = publish_one(&app, &x, "lost among many").await;
     let done = settle(&app, &id, Duration::from_secs(10)).await;
