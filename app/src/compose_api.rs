@@ -405,7 +405,7 @@ pub async fn test_ai_key(csrf: String) -> Result<KeyTestView, ServerFnError> {
 
 /// Publishes the draft to the chosen accounts (`accounts` comma-separated), now (`when`
 /// empty) or at a local time `YYYY-MM-DDTHH:MM` in the profile's zone. Errors are
-/// `code|message`. `options` carries each network's choices (TikTok, YouTube, Pinterest).
+/// `code|message`. `options` is the JSON of each network's choices (`PostOptions`).
 #[server(prefix = "/sfn", endpoint = "publish_draft")]
 pub async fn publish_draft(
     csrf: String,
@@ -413,7 +413,7 @@ pub async fn publish_draft(
     accounts: String,
     when: String,
     fold: String,
-    options: covalynce::domain::PostOptions,
+    options: String,
 ) -> Result<Vec<PostView>, ServerFnError> {
     let _ = csrf;
     use self::ssr::*;
@@ -421,6 +421,12 @@ pub async fn publish_draft(
     let (st, me) = require_user()?;
     let d = st.drafts.get(&me.sub, &draft).await.map_err(draft_err)?;
     let at = if when.trim().is_empty() { None } else { Some(st.publisher.local_to_utc(&me.sub, &when, &fold).await.map_err(publish_err)?) };
+    // JSON: a form-encoded nested struct with every part empty does not decode.
+    let options: covalynce::domain::PostOptions = if options.trim().is_empty() {
+        Default::default()
+    } else {
+        serde_json::from_str(&options).map_err(|e| fail(422, format!("invalid_options|The network choices could not be read: {e}")))?
+    };
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
         scheduled_at: at,

@@ -117,7 +117,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             let sent = if m == "queue" {
                 queue_draft(csrf(), draft, ids.join(",")).await
             } else {
-                publish_draft(csrf(), draft, ids.join(","), at, f, options).await
+                publish_draft(csrf(), draft, ids.join(","), at, f, serde_json::to_string(&options).unwrap_or_default()).await
             };
             match sent {
                 Ok(list) => {
