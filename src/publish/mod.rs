@@ -3,6 +3,7 @@
 //! batch goes in whole or not at all.
 
 mod attempts;
+mod lease;
 mod queue;
 mod reconcile;
 

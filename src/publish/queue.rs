@@ -28,6 +28,7 @@
 //!   this process wakes it at once, so posts go out within a second of their time.
 
 use super::attempts::{summary, uncertain};
+use super::lease::cooldown_scope;
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::{now_ms, Backend};
 use crate::domain::PlatformId;
@@ -87,18 +88,18 @@ impl Default for QueueConfig {
 /// Process-local dispatcher state.
 pub(super) struct Shared {
     pub wake: Notify,
-    worker_id: String,
-    last_tick: AtomicI64,
-    in_flight: AtomicUsize,
+    pub(super) worker_id: String,
+    pub(super) last_tick: AtomicI64,
+    pub(super) in_flight: AtomicUsize,
     /// Cooldown scope → no requests before this time: what this process learnt from a 429
     /// (the claim reads every process's from the database).
-    cooldown: Mutex<HashMap<String, i64>>,
-    per_platform: Mutex<HashMap<String, Arc<Semaphore>>>,
+    pub(super) cooldown: Mutex<HashMap<String, i64>>,
+    pub(super) per_platform: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Set by `stop`: claim nothing more, send nothing not yet sent.
-    stopping: watch::Sender<bool>,
-    stopped: AtomicBool,
+    pub(super) stopping: watch::Sender<bool>,
+    pub(super) stopped: AtomicBool,
     /// A pass of `reconcile_unconfirmed` is running in this process.
-    reconciling: AtomicBool,
+    pub(super) reconciling: AtomicBool,
 }
 
 impl Shared {
@@ -297,24 +298,6 @@ impl Publisher {
         }
     }
 
-    /// Graceful shutdown: the dispatcher claims nothing more, claimed posts not yet sent go
-    /// back to the queue at once (without counting an attempt), and requests already sent
-    /// get up to `shutdown_grace` to finish and be recorded. Returns how many were still
-    /// running when the grace period ended (their leases recover them).
-    pub async fn stop(&self) -> usize {
-        let grace = self.cfg.shutdown_grace;
-        self.state.stopped.store(true, Ordering::SeqCst);
-        self.state.stopping.send_replace(true);
-        let end = tokio::time::Instant::now() + grace;
-        loop {
-            let n = self.state.in_flight.load(Ordering::SeqCst);
-            if n == 0 || tokio::time::Instant::now() >= end {
-                return n;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// Looks for unconfirmed posts on their platforms, off the dispatch loop (platform calls
     /// can be slow) and one pass at a time in this process.
     fn spawn_reconcile(&self) {
@@ -385,48 +368,6 @@ impl Publisher {
             return Outcome::Released;
         }
         self.attempt(post).await
-    }
-
-    /// Keeps the lease alive from the claim until the outcome is recorded. Finding it gone
-    /// (this process was paused past it and recovery handed the post on) sets `lost`. A post
-    /// recovery only marked unconfirmed stays ours: its real answer may still be recorded.
-    fn heartbeat(&self, post: &Post, lost: watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
-        let (db, id, owner, lease) = (self.db.clone(), post.id.clone(), self.state.worker_id.clone(), self.cfg.lease);
-        tokio::spawn(async move {
-            let mut t = tokio::time::interval(lease / 3);
-            t.tick().await;
-            loop {
-                t.tick().await;
-                let r = sqlx::query(
-                    "update posts set lease_until = $1 where id = $2 and lease_owner = $3 and status in ('publishing', 'unconfirmed')",
-                )
-                .bind(db.now().await + lease.as_millis() as i64)
-                .bind(&id)
-                .bind(&owner)
-                .execute(db.pool())
-                .await;
-                // A database error says nothing about the lease; only "no such row of ours" does.
-                if r.is_ok_and(|r| r.rows_affected() == 0) {
-                    lost.send_replace(true);
-                    return;
-                }
-            }
-        })
-    }
-
-    /// Back to pending without counting an attempt (a cooldown, not a failure).
-    async fn release(&self, post: &Post, run_at: i64) -> Result<(), PublishError> {
-        sqlx::query(
-            "update posts set status = 'pending', run_at = $1, attempts = attempts - 1, lease_owner = null, lease_until = null, updated_at = $2
-             where id = $3 and lease_owner = $4 and status = 'publishing' and sending_at is null",
-        )
-        .bind(run_at)
-        .bind(self.db.now().await)
-        .bind(&post.id)
-        .bind(&self.state.worker_id)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
     }
 
     /// The point of no return, compare-and-swap on our lease: false = another worker owns
@@ -617,25 +558,6 @@ impl Publisher {
         }
     }
 
-    /// Holds back the post's scope for `wait_ms`, here and (through the claim) everywhere.
-    async fn cool_down(&self, post: &Post, wait_ms: i64) {
-        let scope = cooldown_scope(post);
-        let until = self.db.now().await + wait_ms;
-        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(scope.clone(), until);
-        let r = sqlx::query(
-            "insert into rate_cooldowns (scope, until_ms) values ($1, $2)
-             on conflict (scope) do update set until_ms = case when excluded.until_ms > rate_cooldowns.until_ms
-                                                              then excluded.until_ms else rate_cooldowns.until_ms end",
-        )
-        .bind(&scope)
-        .bind(until)
-        .execute(self.db.pool())
-        .await;
-        if let Err(e) = r {
-            tracing::error!(error = %e, "storing a rate-limit cooldown failed; only this process honours it");
-        }
-    }
-
     /// base · 2^(attempt-1), capped at 15 min, ± 20 % so a burst of failures spreads out.
     fn backoff_ms(&self, attempt: i64) -> i64 {
         let base = self.cfg.backoff_base.as_millis() as i64;
@@ -742,15 +664,6 @@ impl Publisher {
             };
             self.emit(&user, event, &p).await;
         }
-    }
-}
-
-/// What a 429 on this post holds back: its account, or the whole app on platforms that
-/// count per app (see `platforms::rate_limit_scope`).
-fn cooldown_scope(post: &Post) -> String {
-    match PlatformId::parse(&post.platform).map(crate::platforms::rate_limit_scope) {
-        Ok(crate::platforms::RateScope::App) => format!("app:{}", post.platform),
-        _ => post.connection_id.clone().unwrap_or_else(|| format!("app:{}", post.platform)),
     }
 }
 
