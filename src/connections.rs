@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+mod picks;
+pub use picks::Finished;
+
 /// How long a started connect flow stays valid.
 const STATE_TTL_MS: i64 = 10 * 60 * 1000;
 /// "Refresh if due" on the connection tools page: tokens this close to expiry (seed 001 §9).
@@ -87,6 +90,12 @@ pub enum ConnectError {
     /// 4xx/502 with the platform's reason.
     #[error("{0}")]
     Platform(#[from] PlatformError),
+    /// 400: the account chooser was sent with nothing ticked.
+    #[error("Tick at least one of the {0} to connect.")]
+    NothingChosen(String),
+    /// 400: an account that the login did not offer.
+    #[error("\"{0}\" was not among the accounts this login offered.")]
+    NotOffered(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal(#[from] anyhow::Error),
 }
@@ -101,7 +110,7 @@ impl ConnectError {
     pub fn status(&self) -> u16 {
         match self {
             Self::NotFound => 404,
-            Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) => 400,
+            Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) | Self::NothingChosen(_) | Self::NotOffered(_) => 400,
             Self::Platform(p) => match p.class {
                 ErrorClass::Rejected => 422,
                 ErrorClass::MissingPermission => 403,
@@ -118,6 +127,8 @@ impl ConnectError {
             Self::ConsentRequired => "consent_required",
             Self::BadState => "invalid_state",
             Self::NotConfigured(_) => "platform_not_configured",
+            Self::NothingChosen(_) => "nothing_chosen",
+            Self::NotOffered(_) => "not_offered",
             Self::Platform(p) => match p.class {
                 ErrorClass::Rejected => "platform_rejected",
                 ErrorClass::MissingPermission => "missing_permission",
@@ -216,8 +227,9 @@ impl Connections {
     }
 
     /// Finishes an OAuth connect. The state must belong to this user and platform, be fresh
-    /// and unused (it is deleted as it is read, so a replay finds nothing).
-    pub async fn finish(&self, user_id: &str, platform: PlatformId, state: &str, code: &str) -> Result<Vec<Connection>, ConnectError> {
+    /// and unused (it is deleted as it is read, so a replay finds nothing). A login that
+    /// manages several accounts of a choosing platform (Facebook Pages) leads to a choice.
+    pub async fn finish(&self, user_id: &str, platform: PlatformId, state: &str, code: &str) -> Result<Finished, ConnectError> {
         let row = sqlx::query("delete from connect_states where state = $1 and user_id = $2 and platform = $3 and created_at > $4 returning code_verifier, pending_enc, consent_scopes")
             .bind(state)
             .bind(user_id)
@@ -232,7 +244,11 @@ impl Connections {
         let consent = split(&row.get::<String, _>("consent_scopes"));
         let adapter = self.adapter(platform)?;
         let grant = adapter.exchange_code(code, &verifier, &pending).await?;
-        self.store_all(user_id, platform, grant, &consent).await
+        let accounts = adapter.accounts(&grant).await?;
+        if adapter.choose_accounts() && accounts.len() > 1 {
+            return Ok(Finished::Choose(self.hold_pick(user_id, platform, accounts, &consent).await?));
+        }
+        Ok(Finished::Connected(self.store_all(user_id, platform, accounts, &consent).await?))
     }
 
     /// Handle + app-password platforms (Bluesky).
@@ -249,19 +265,17 @@ impl Connections {
         }
         let adapter = self.adapter(platform)?;
         let grant = adapter.login(identifier, password).await?;
-        let consent_scopes = vec!["app-password".to_string()];
-        self.store_all(user_id, platform, grant, &consent_scopes).await
+        let accounts = adapter.accounts(&grant).await?;
+        self.store_all(user_id, platform, accounts, &["app-password".to_string()]).await
     }
 
     async fn store_all(
         &self,
         user_id: &str,
         platform: PlatformId,
-        grant: Grant,
+        accounts: Vec<(AccountProfile, Grant)>,
         consent: &[String],
     ) -> Result<Vec<Connection>, ConnectError> {
-        let adapter = self.adapter(platform)?;
-        let accounts = adapter.accounts(&grant).await?;
         let mut out = vec![];
         for (profile, account_grant) in accounts {
             out.push(self.upsert(user_id, platform, &profile, &account_grant, consent).await?);

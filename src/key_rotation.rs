@@ -12,6 +12,7 @@ use sqlx::Row;
 pub const SEALED: &[(&str, &str, &str)] = &[
     ("social_accounts", "id", "grant_enc"),
     ("connect_states", "state", "pending_enc"),
+    ("connect_picks", "id", "accounts_enc"),
     ("webhook_endpoints", "id", "secret"),
     ("ai_settings", "user_id", "openai_key"),
     ("ai_settings", "user_id", "gemini_key"),

@@ -275,3 +275,16 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
         covalynce::platforms::versions::sunset_warnings(chrono::Utc::now().date_naive()).into_iter().map(|w| w.message).collect();
     Ok(SourcesData { connections, configured, api_warnings })
 }
+
+/// The accounts a login offered to choose from (`/sources/choose/{id}`).
+#[server(prefix = "/sfn", endpoint = "connect_pick", input = server_fn::codec::GetUrl)]
+pub async fn connect_pick(id: String) -> Result<covalynce::domain::Pick, ServerFnError> {
+    use self::ssr::*;
+    let (st, me) = require_user()?;
+    st.connections.pick(&me.sub, &id).await.map_err(|e| {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST));
+        }
+        ServerFnError::new(e.to_string())
+    })
+}

@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard/post/:id") view=pages::dashboard::PostAnalyticsPage ssr=SsrMode::Async />
                 <Route path=path!("/sources") view=pages::sources::SourcesPage ssr=SsrMode::Async />
+                <Route path=path!("/sources/choose/:pick") view=pages::choose::ChooseAccountsPage ssr=SsrMode::Async />
                 <Route path=path!("/editor") view=pages::editor::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/library") view=pages::library::LibraryPage ssr=SsrMode::Async />
                 <Route path=path!("/calendar") view=pages::calendar::CalendarPage ssr=SsrMode::Async />

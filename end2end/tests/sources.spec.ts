@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, PASSWORD, shot, uniqueEmail } from './helpers';
+import { hydrated, PASSWORD, shot, signUp, uniqueEmail } from './helpers';
 
 // Demo mode: every platform is the built-in sandbox, so connecting needs no credentials.
 test('connect two platforms through the consent modal, see them healthy, revoke one', async ({ page }) => {
@@ -51,4 +51,32 @@ test('connect two platforms through the consent modal, see them healthy, revoke 
   await expect(page.getByRole('status').first()).toContainText('consent withdrawn');
   await expect(page.getByTestId('card-x')).toHaveCount(0);
   await expect(page.getByTestId('card-mastodon')).toBeVisible();
+});
+
+test('a Facebook login with two Pages asks which to connect', async ({ page }) => {
+  await signUp(page, 'Fay Pages', 'pages');
+  await page.goto('/sources');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Connect Facebook Pages' }).click();
+  const modal = page.getByRole('dialog');
+  await modal.getByLabel(/I allow Covalynce/).check();
+  await modal.getByRole('button', { name: /Continue to Facebook/ }).click();
+  await page.getByLabel('Sign in to the sandbox as').fill('fay_pages');
+  await page.getByRole('button', { name: 'Authorize app' }).click();
+
+  await expect(page).toHaveURL(/\/sources\/choose\//);
+  await expect(page.getByRole('heading', { name: 'Which Facebook Pages should Covalynce post to?' })).toBeVisible();
+  const boxes = page.getByTestId('pick-list').getByRole('checkbox');
+  await expect(boxes).toHaveCount(2);
+  await hydrated(page);
+  await shot(page, 'choose-pages');
+  // Nothing ticked: told so, still on the chooser.
+  await page.getByRole('button', { name: 'Connect the ticked Facebook Pages' }).click();
+  await expect(page.getByText('Tick at least one of the Facebook Pages to connect.')).toBeVisible();
+  await page.getByLabel(/Shop/).check();
+  await page.getByRole('button', { name: 'Connect the ticked Facebook Pages' }).click();
+  await expect(page).toHaveURL(/\/sources$/);
+  await expect(page.getByRole('status').first()).toContainText('Shop (Facebook Pages)');
+  await expect(page.getByTestId('card-facebook')).toHaveCount(1);
+  await expect(page.getByTestId('card-facebook')).toContainText('Shop');
 });

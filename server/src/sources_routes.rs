@@ -10,7 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
-use covalynce::connections::{ConnectError, Connection};
+use covalynce::connections::{ConnectError, Connection, Finished};
+use covalynce::domain::Pick;
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::json;
@@ -169,7 +170,26 @@ pub async fn oauth_callback(
         return back_to_sources(&st, "error", format!("{} was not connected: {why}.", p.display_name()));
     }
     match st.connections.finish(&me, p, q.state.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or("")).await {
+        Ok(Finished::Connected(list)) => connected(&st, &cookies::get(&headers, QUEUE).unwrap_or_default(), &list),
+        Ok(Finished::Choose(pick)) => Redirect::to(&format!("/sources/choose/{pick}")).into_response(),
+        Err(e) => back_to_sources(&st, "error", e.to_string()),
+    }
+}
+
+/// `POST /sources/choose/{pick}`: the ticked `accounts` of the chooser page are connected.
+pub async fn form_choose(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    headers: axum::http::HeaderMap,
+    Path(pick): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(me) = rc.user.as_ref().map(|u| u.sub.clone()) else { return Redirect::to("/login?next=%2Fsources").into_response() };
+    let chosen: Vec<String> = f.into_iter().filter(|(k, _)| k == "accounts").map(|(_, v)| v).collect();
+    match st.connections.choose(&me, &pick, &chosen).await {
         Ok(list) => connected(&st, &cookies::get(&headers, QUEUE).unwrap_or_default(), &list),
+        // Nothing ticked: back to the same choice, which is still open.
+        Err(e @ ConnectError::NothingChosen(_)) => redirect_flash(&st, &format!("/sources/choose/{pick}"), "error", e.to_string()),
         Err(e) => back_to_sources(&st, "error", e.to_string()),
     }
 }
@@ -332,4 +352,45 @@ pub fn health_json(c: &Connection) -> serde_json::Value {
         _ => vec![],
     };
     json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != "reconnect_needed", "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
+}
+
+/// `GET /integrations/picks/{id}`: the accounts a login offered, to choose from.
+pub async fn api_pick(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> Result<Json<Pick>, ApiError> {
+    let me = user_id(&rc)?;
+    Ok(Json(st.connections.pick(&me, &id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ChooseBody {
+    accounts: Vec<String>,
+}
+
+/// `POST /integrations/picks/{id}` `{"accounts": [external ids]}`: connects those.
+pub async fn api_choose(
+    State(st): State<AppState>,
+    Extension(rc): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ChooseBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let me = user_id(&rc)?;
+    let list = st.connections.choose(&me, &id, &b.accounts).await?;
+    Ok((StatusCode::CREATED, Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()}))))
+}
+
+/// `GET /api/v1/facebook/pages` (seed 003 §10): the Pages the newest Facebook login offered,
+/// which of them are connected, and the pick to choose with.
+pub async fn api_facebook_pages(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Pick>, ApiError> {
+    let me = user_id(&rc)?;
+    match st.connections.latest_pick(&me, PlatformId::Facebook).await? {
+        Some(p) => Ok(Json(p)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_pending_login",
+            "No Facebook login is waiting for a choice. Connect Facebook from Sources (POST /integrations/consent) to list your Pages.",
+        )),
+    }
 }

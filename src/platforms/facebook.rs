@@ -474,6 +474,10 @@ impl Platform for Facebook {
         self.login().revoke(user_token).await
     }
 
+    fn choose_accounts(&self) -> bool {
+        true
+    }
+
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
         let pages = self.login().pages(&grant.access_token, "id,name,username,access_token,picture").await?;
         let mut out = vec![];

@@ -308,6 +308,12 @@ pub trait Platform: Send + Sync {
     /// to use for it.
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError>;
 
+    /// Whether the person chooses which of several accounts to connect after login (Facebook
+    /// Pages: a login may manage dozens, and connecting a client's Page by accident is costly).
+    fn choose_accounts(&self) -> bool {
+        false
+    }
+
     async fn publish(&self, grant: &Grant, account: &AccountProfile, post: &PostContent) -> Result<Published, PlatformError>;
 
     async fn metrics(&self, grant: &Grant, account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError>;

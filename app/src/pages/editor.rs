@@ -109,9 +109,20 @@ struct Doc {
     edits: StoredValue<u64>,
     saving: StoredValue<bool>,
     again: StoredValue<bool>,
+    /// Per platform, the smallest text limit among the connected accounts where it differs
+    /// from the platform's own (a Mastodon server that allows 5,000 or only 280).
+    limits: StoredValue<BTreeMap<String, u32>>,
 }
 
 impl Doc {
+    /// The counter for `text` on `p`, against the limit every connected account of `p` takes.
+    fn check(&self, p: PlatformId, text: &str) -> covalynce::LengthCheck {
+        match self.limits.with_value(|l| l.get(p.as_str()).copied()) {
+            Some(limit) => check_length_within(p, text, limit),
+            None => check_length(p, text),
+        }
+    }
+
     fn load(&self, d: DraftView) {
         self.id.set(d.id);
         self.title.set(d.title);
@@ -192,6 +203,16 @@ impl Doc {
     }
 }
 
+fn account_limits(accounts: &[crate::compose_api::AccountOption]) -> BTreeMap<String, u32> {
+    let mut out: BTreeMap<String, u32> = BTreeMap::new();
+    for a in accounts {
+        let l = out.entry(a.platform.clone()).or_insert(a.text_limit);
+        *l = (*l).min(a.text_limit);
+    }
+    out.retain(|p, l| PlatformId::parse(p).is_ok_and(|p| *l != platform_info(p).limits.text_max));
+    out
+}
+
 #[component]
 fn EditorBody(data: EditorInit) -> impl IntoView {
     let d = data.draft.clone().unwrap_or_default();
@@ -215,6 +236,7 @@ fn EditorBody(data: EditorInit) -> impl IntoView {
         edits: StoredValue::new(0),
         saving: StoredValue::new(false),
         again: StoredValue::new(false),
+        limits: StoredValue::new(account_limits(&data.accounts)),
     };
     let show_history = RwSignal::new(false);
     let query = use_query_map();

@@ -1,6 +1,7 @@
 pub mod app;
 pub mod auth;
 pub mod calendar;
+pub mod choose;
 pub mod dashboard;
 pub mod editor;
 pub mod library;

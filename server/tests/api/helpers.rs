@@ -160,6 +160,11 @@ impl TestApp {
         extract_csrf(&html).expect("every page with a form carries a csrf field")
     }
 
+    /// The same server seen from another browser (its own cookie jar, nobody signed in).
+    pub fn other_browser(&self) -> TestApp {
+        TestApp { addr: self.addr.clone(), client: client(), db: self.db.clone(), db_url: self.db_url.clone(), state: self.state.clone() }
+    }
+
     /// The latest message in the dev outbox for `to`.
     pub async fn last_mail(&self, to: &str) -> Option<covalynce::mail::OutboxMessage> {
         covalynce::mail::outbox(&self.db, Some(to), 1).await.unwrap().into_iter().next()

@@ -39,10 +39,6 @@ fn search(q: &str) -> String {
     format!("q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>())
 }
 
-fn other_user(app: &TestApp) -> TestApp {
-    TestApp { addr: app.addr.clone(), client: client(), db: app.db.clone(), db_url: app.db_url.clone(), state: app.state.clone() }
-}
-
 #[tokio::test]
 async fn library_filters_and_searches_title_idea_and_variants() {
     let app = spawn_app().await;
@@ -253,7 +249,7 @@ async fn another_users_drafts_never_appear() {
     let mine = create(&app, json!({"title": "Secret roadmap", "idea": "quarterly plans", "variants": {"x": "confidential launch"}})).await;
     patch(&app, &mine, json!({"status": "ready"})).await;
 
-    let other = other_user(&app);
+    let other = app.other_browser();
     other.signup(&unique_email("other")).await;
     let theirs = create(&other, json!({"title": "Their roadmap", "idea": "public plans"})).await;
     for query in ["", "status=ready", "platform=x", "q=secret", "q=confidential", "q=roadmap", "q=plans", "page=1&per_page=100"] {
@@ -265,16 +261,11 @@ async fn another_users_drafts_never_appear() {
     assert_eq!(ids(&library(&other, "q=roadmap").await.1), std::slice::from_ref(&theirs));
     assert_eq!(ids(&library(&app, "q=roadmap").await.1), std::slice::from_ref(&mine));
 
-    let (s, e) = library(&client_only(&app), "").await;
+    let (s, e) = library(&app.other_browser(), "").await;
     assert_eq!((s, e["error"].as_str()), (401, Some("unauthenticated")), "signed out: nothing");
     // The page itself is behind the sign-in too.
-    let r = client_only(&app).client.get(app.url("/library?q=secret")).send().await.unwrap();
+    let r = app.other_browser().client.get(app.url("/library?q=secret")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-}
-
-/// A second browser that never signs in.
-fn client_only(app: &TestApp) -> TestApp {
-    other_user(app)
 }
 
 #[tokio::test]

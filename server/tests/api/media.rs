@@ -123,10 +123,6 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-fn other_user(app: &TestApp) -> TestApp {
-    TestApp { addr: app.addr.clone(), client: client(), db: app.db.clone(), db_url: app.db_url.clone(), state: app.state.clone() }
-}
-
 #[tokio::test]
 async fn png_and_jpeg_uploads_are_cleaned_thumbnailed_and_served() {
     let (app, dir) = media_app(|_| {}).await;
@@ -256,7 +252,7 @@ async fn another_users_images_and_drafts_are_not_found() {
     let (_, img) = upload(&app, png(noise(300, 200)), "a.png", "image/png", Some(&did)).await;
     let id = img["id"].as_str().unwrap().to_string();
 
-    let other = other_user(&app);
+    let other = app.other_browser();
     other.signup(&unique_email("intruder")).await;
     assert_eq!(send(&other, reqwest::Method::GET, &format!("/api/images/{id}"), None).await.0, 404);
     assert_eq!(send(&other, reqwest::Method::DELETE, &format!("/api/images/{id}"), None).await.0, 404);

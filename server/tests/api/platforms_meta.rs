@@ -5,7 +5,7 @@
 //! error class.
 
 use crate::helpers::*;
-use crate::sources::{app_with_sandbox, connect, flash, list, png, user, Sbx};
+use crate::sources::{app_with_sandbox, authorize, connect, flash, list, png, user, Sbx};
 use covalynce::platforms::{AccountProfile, ErrorClass, Grant, MediaFile, Platform, PostContent};
 use covalynce::PlatformId;
 use serde_json::json;
@@ -150,6 +150,81 @@ async fn facebook_connects_every_page_and_publishes_with_its_page_token() {
         .unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], 190, "{v}");
+}
+
+/// After the Facebook login the person chooses which Pages to connect; only those are.
+#[tokio::test]
+async fn facebook_asks_which_pages_to_connect_and_connects_only_those() {
+    let (app, _sbx) = app_with_sandbox().await;
+    user(&app).await;
+    let r = authorize(&app, "facebook", "ada_picks", |u| u).await;
+    let at = location(&r);
+    let pick = at.strip_prefix("/sources/choose/").unwrap_or_else(|| panic!("the login leads to the chooser, not to {at}")).to_string();
+    assert!(list(&app).await.is_empty(), "nothing is connected before the choice");
+
+    // The chooser page names both Pages, none ticked yet.
+    let html = app.client.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Which Facebook Pages should Covalynce post to?"), "{html}");
+    assert!(html.contains("Ada_picks Studio") || html.contains("Studio"), "the Pages are listed");
+    assert_eq!(html.matches("name=\"accounts\"").count(), 2, "one box per Page");
+    assert!(!html.contains("checked"), "nothing is ticked before anything is connected");
+    let v: serde_json::Value = app.client.get(app.url("/api/v1/facebook/pages")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["id"], pick.as_str(), "{v}");
+    let pages = v["accounts"].as_array().unwrap().clone();
+    assert_eq!(pages.len(), 2);
+    assert!(pages.iter().all(|p| p["connected"] == false && p.get("access_token").is_none() && p.get("grant").is_none()), "no tokens: {v}");
+    assert!(!v.to_string().contains("token"), "no tokens reach the browser: {v}");
+
+    // Nothing ticked: the same choice again, with a message.
+    let csrf = app.csrf().await;
+    let r = app.client.post(app.url(&at)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(location(&r), at);
+    let html = app.client.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Tick at least one of the Facebook Pages to connect."), "{html}");
+    // A Page the login did not offer is refused, and nothing is connected.
+    let (s, code, _) =
+        error_code(app.post_json(&format!("/integrations/picks/{pick}"), json!({"accounts": [pages[0]["external_id"], "999999"]})).await)
+            .await;
+    assert_eq!((s, code.as_str()), (400, "not_offered"));
+    assert!(list(&app).await.is_empty());
+
+    // Another user cannot see or use the choice.
+    let eve = app.other_browser();
+    eve.signup(&unique_email("eve")).await;
+    let r = eve.client.get(app.url(&format!("/integrations/picks/{pick}"))).send().await.unwrap();
+    assert_eq!(r.status(), 400, "another user's pick is not theirs");
+
+    // Tick the Studio only.
+    let studio = pages.iter().find(|p| p["display_name"].as_str().unwrap().ends_with("Studio")).unwrap();
+    let r = app
+        .client
+        .post(app.url(&at))
+        .form(&[("csrf", csrf.as_str()), ("accounts", studio["external_id"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/sources");
+    let f = flash(&app).await;
+    assert!(f.contains("Studio (Facebook Pages)") && !f.contains("Shop (Facebook Pages)"), "{f}");
+    let connected: Vec<_> = list(&app).await.into_iter().filter(|c| c["provider"] == "facebook").collect();
+    assert_eq!(connected.len(), 1, "only the ticked Page is connected");
+    assert_eq!(connected[0]["account_id"], studio["external_id"]);
+    // The choice is used up: a replay connects nothing more.
+    let r = app
+        .client
+        .post(app.url(&at))
+        .form(&[("csrf", csrf.as_str()), ("accounts", pages[1]["external_id"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/sources");
+    assert!(flash(&app).await.contains("expired or was already used"));
+    assert_eq!(list(&app).await.len(), 1);
+
+    // Signing in again: the connected Page starts ticked.
+    let r = authorize(&app, "facebook", "ada_picks", |u| u).await;
+    let html = app.client.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("checked").count(), 1, "the Studio is ticked, the Shop is not");
 }
 
 #[tokio::test]

@@ -42,8 +42,25 @@ pub async fn user(app: &TestApp) -> String {
 }
 
 /// Drives the browser flow: consent form → sandbox consent screen → approve as `username`
-/// → our callback. Returns the final redirect response from our callback.
+/// → our callback. Connects through the consent page; a login offering several accounts (Facebook Pages)
+/// connects every one of them through the chooser.
 pub async fn connect(app: &TestApp, p: &str, username: &str, tamper: impl Fn(String) -> String) -> reqwest::Response {
+    let r = authorize(app, p, username, tamper).await;
+    let Some(pick) = r.headers().get("location").and_then(|l| l.to_str().ok()?.strip_prefix("/sources/choose/").map(str::to_string)) else {
+        return r;
+    };
+    let offered: serde_json::Value =
+        app.client.get(app.url(&format!("/integrations/picks/{pick}"))).send().await.unwrap().json().await.unwrap();
+    let csrf = app.csrf().await;
+    let mut form = vec![("csrf".to_string(), csrf)];
+    for a in offered["accounts"].as_array().unwrap() {
+        form.push(("accounts".into(), a["external_id"].as_str().unwrap().to_string()));
+    }
+    app.client.post(app.url(&format!("/sources/choose/{pick}"))).form(&form).send().await.unwrap()
+}
+
+/// The consent page approved; our callback's redirect response.
+pub async fn authorize(app: &TestApp, p: &str, username: &str, tamper: impl Fn(String) -> String) -> reqwest::Response {
     let csrf = app.csrf().await;
     let r = app
         .client

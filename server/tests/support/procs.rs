@@ -174,7 +174,14 @@ pub async fn connect(c: &reqwest::Client, base: &str, platform: &str, username: 
     form.push(("username".into(), username.into()));
     form.push(("decision".into(), "allow".into()));
     let r = c.post(&authorize).form(&form).send().await.unwrap();
-    c.get(location(&r)).send().await.unwrap();
+    let back = c.get(location(&r)).send().await.unwrap();
+    // Several Pages offered: connect them all.
+    if let Some(pick) = back.headers().get("location").and_then(|l| l.to_str().ok()?.strip_prefix("/sources/choose/").map(str::to_string)) {
+        let offered: Value = c.get(format!("{base}/integrations/picks/{pick}")).send().await.unwrap().json().await.unwrap();
+        let ids: Vec<&str> = offered["accounts"].as_array().unwrap().iter().map(|a| a["external_id"].as_str().unwrap()).collect();
+        let r = c.post(format!("{base}/integrations/picks/{pick}")).json(&serde_json::json!({"accounts": ids})).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{platform}: chosen accounts connected");
+    }
     let v: Value = c.get(format!("{base}/integrations/list")).send().await.unwrap().json().await.unwrap();
     v["integrations"].as_array().unwrap().iter().rfind(|i| i["provider"] == platform).expect("connected")["id"]
         .as_str()

@@ -5,7 +5,7 @@ use super::*;
 #[component]
 pub(super) fn PostsCard(doc: Doc) -> impl IntoView {
     let text = move || doc.variants.with(|v| v.get(&doc.active.get()).cloned().unwrap_or_default());
-    let check = move || pid(&doc.active.get()).map(|p| check_length(p, &text()));
+    let check = move || pid(&doc.active.get()).map(|p| doc.check(p, &text()));
     view! {
         <section class=CARD>
             <div role="tablist" aria-label="Posts per platform" class="flex gap-1 overflow-x-auto border-b border-slate-100 px-3 pt-3" data-testid="tabs">
@@ -19,7 +19,7 @@ pub(super) fn PostsCard(doc: Doc) -> impl IntoView {
                         let is_active = Signal::derive(move || doc.active.get() == p2);
                         let badge = move || {
                             let body = doc.variants.with(|v| v.get(&p3).cloned().unwrap_or_default());
-                            pid(&p3).map(|id| check_length(id, &body))
+                            pid(&p3).map(|id| doc.check(id, &body))
                         };
                         view! {
                             <button
@@ -74,7 +74,7 @@ pub(super) fn Counter(doc: Doc) -> impl IntoView {
     let check = move || {
         let p = pid(&doc.active.get())?;
         let body = doc.variants.with(|v| v.get(p.as_str()).cloned().unwrap_or_default());
-        Some((p, check_length(p, &body), body.trim().is_empty()))
+        Some((p, doc.check(p, &body), body.trim().is_empty()))
     };
     view! {
         {move || check().map(|(p, c, empty)| {
