@@ -36,14 +36,13 @@ pub fn ChooseAccountsPage() -> impl IntoView {
 #[component]
 fn Chooser(pick: Pick) -> impl IntoView {
     let noun = covalynce::domain::accounts_noun(pick.platform);
-    let name = pick.platform.display_name();
     view! {
         <form method="post" action=format!("/sources/choose/{}", pick.id) class="space-y-5 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
             <CsrfField />
             <div>
                 <h2 class="text-base font-semibold text-slate-900">{format!("Which {noun} should Covalynce post to?")}</h2>
                 <p class="mt-1 text-sm text-slate-600">
-                    {format!("Your {name} login offered {} of them. Only the ones you tick are connected; sign in again later to connect the others.", pick.accounts.len())}
+                    {format!("Your login offered {} {noun}. Only the ones you tick are connected; sign in again later to connect the others.", pick.accounts.len())}
                 </p>
             </div>
             <fieldset>
