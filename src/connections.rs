@@ -4,7 +4,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Db};
-use crate::domain::PlatformId;
+use crate::domain::{ConnectionStatus, Health, PlatformId};
 use crate::platforms::{AccountProfile, AuthorizeParams, ErrorClass, Grant, PlatformError, Platforms};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -46,8 +46,7 @@ pub struct Connection {
     pub scopes: Vec<String>,
     pub consent_at: i64,
     pub consent_scopes: Vec<String>,
-    /// `healthy` or `reconnect_needed`.
-    pub status: String,
+    pub status: ConnectionStatus,
     pub last_error: Option<String>,
     pub last_used_at: Option<i64>,
     pub token_expires_at: Option<i64>,
@@ -55,20 +54,20 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// `healthy | expiring_soon | expired | reconnect_needed`. Tokens the platform lets us
-    /// refresh are healthy whatever their expiry (the refresh job renews them at three
-    /// quarters of their lifetime); the others warn a day before they run out.
-    pub fn health(&self, now_ms: i64) -> &'static str {
-        if self.status == "reconnect_needed" {
-            return "reconnect_needed";
+    /// Tokens the platform lets us refresh are healthy whatever their expiry (the refresh job
+    /// renews them at three quarters of their lifetime); the others warn a day before they
+    /// run out.
+    pub fn health(&self, now_ms: i64) -> Health {
+        if self.status == ConnectionStatus::ReconnectNeeded {
+            return Health::ReconnectNeeded;
         }
         if crate::domain::platform_info(self.platform).supports_refresh {
-            return "healthy";
+            return Health::Healthy;
         }
         match self.token_expires_at {
-            Some(e) if e <= now_ms => "expired",
-            Some(e) if e - now_ms < 24 * 3_600_000 => "expiring_soon",
-            _ => "healthy",
+            Some(e) if e <= now_ms => Health::Expired,
+            Some(e) if e - now_ms < 24 * 3_600_000 => Health::ExpiringSoon,
+            _ => Health::Healthy,
         }
     }
 }
@@ -171,7 +170,7 @@ fn from_row(r: &AnyRow) -> Connection {
         scopes: split(&r.get::<String, _>("scopes")),
         consent_at: r.get("consent_at"),
         consent_scopes: split(&r.get::<String, _>("consent_scopes")),
-        status: r.get("status"),
+        status: ConnectionStatus::parse(&r.get::<String, _>("status")).unwrap_or(ConnectionStatus::ReconnectNeeded),
         last_error: opt(r, "last_error"),
         last_used_at: opt(r, "last_used_at"),
         token_expires_at: opt(r, "token_expires_at"),
@@ -503,7 +502,7 @@ impl Connections {
                 "reason": reason,
             });
             // The account is marked either way; a webhook problem must not fail the refresh.
-            if let Err(e) = w.emit(&user, "account.reconnect_needed", data).await {
+            if let Err(e) = w.emit(&user, crate::domain::WebhookEvent::AccountReconnectNeeded, data).await {
                 tracing::warn!(connection = id, error = %e, "could not queue the account.reconnect_needed webhook");
             }
         }

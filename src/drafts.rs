@@ -3,12 +3,11 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{check_length, idea_vars, render, title_from, DomainError, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
+use crate::domain::{check_length, idea_vars, render, title_from, DomainError, DraftStatus, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
-pub const STATUSES: [&str; 5] = ["draft", "ready", "scheduled", "published", "failed"];
 const TITLE_MAX: usize = 200;
 const IDEA_MAX: usize = 10_000;
 
@@ -17,7 +16,7 @@ pub struct Draft {
     pub id: String,
     pub title: String,
     pub idea: String,
-    pub status: String,
+    pub status: DraftStatus,
     pub template_id: Option<String>,
     pub image_url: Option<String>,
     pub image_generated: bool,
@@ -157,7 +156,7 @@ impl Draft {
             id: r.get("id"),
             title: r.get("title"),
             idea: r.get("idea"),
-            status: r.get("status"),
+            status: DraftStatus::parse(&r.get::<String, _>("status")).unwrap_or(DraftStatus::Draft),
             template_id: opt(r, "template_id"),
             image_url: opt(r, "image_url"),
             image_generated: r.get::<i64, _>("image_generated") != 0,
@@ -312,16 +311,12 @@ impl Drafts {
 
     /// Newest first; `status` filters (all when `None`).
     pub async fn list(&self, user_id: &str, status: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Draft>, DraftError> {
-        if let Some(s) = status {
-            if !STATUSES.contains(&s) {
-                return Err(invalid("invalid_status", format!("\"{s}\" is not a status. Use one of: {}.", STATUSES.join(", "))));
-            }
-        }
+        let status = status.map(DraftStatus::parse).transpose().map_err(DraftError::Invalid)?;
         let rows = sqlx::query(
             "select * from drafts where user_id = $1 and ($2 = '' or status = $2) order by updated_at desc, id limit $3 offset $4",
         )
         .bind(user_id)
-        .bind(status.unwrap_or(""))
+        .bind(status.map(DraftStatus::as_str).unwrap_or(""))
         .bind(limit.clamp(1, 200))
         .bind(offset.max(0))
         .fetch_all(self.db.pool())
@@ -394,12 +389,9 @@ impl Drafts {
             }
         }
         if let Some(s) = &input.status {
-            if !STATUSES.contains(&s.as_str()) {
-                return Err(invalid("invalid_status", format!("\"{s}\" is not a status. Use one of: {}.", STATUSES.join(", "))));
-            }
-            d.status = s.clone();
+            d.status = DraftStatus::parse(s).map_err(DraftError::Invalid)?;
         }
-        if d.status == "ready" {
+        if d.status == DraftStatus::Ready {
             check_ready(&d)?;
         }
         let now = now_ms();
@@ -407,7 +399,7 @@ impl Drafts {
         sqlx::query("update drafts set title = $1, idea = $2, status = $3, template_id = $4, image_url = $5, image_generated = $6, updated_at = $7 where id = $8 and user_id = $9")
             .bind(&d.title)
             .bind(&d.idea)
-            .bind(&d.status)
+            .bind(d.status.as_str())
             .bind(d.template_id.as_deref())
             .bind(d.image_url.as_deref())
             .bind(i64::from(d.image_generated))
@@ -457,7 +449,7 @@ impl Drafts {
         // Platforms added since the version are removed (an empty body removes a variant).
         let mut variants: HashMap<String, String> = current.variants.keys().map(|k| (k.clone(), String::new())).collect();
         variants.extend(v.variants);
-        let status = (current.status == "ready").then(|| "draft".to_string());
+        let status = (current.status == DraftStatus::Ready).then(|| DraftStatus::Draft.to_string());
         let input = DraftInput {
             title: Some(v.title),
             idea: Some(v.idea),

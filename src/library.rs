@@ -6,11 +6,9 @@
 //! filters and search read (`drafts_library`: SQLite FTS5 beside it, a PostgreSQL tsvector in
 //! it) is kept in step with drafts by database triggers (migrations `*_library_search.sql`).
 
-use crate::domain::{DomainError, PlatformId};
+use crate::domain::{DomainError, DraftStatus, PlatformId, PostStatus};
 use serde::{Deserialize, Serialize};
 
-/// The filter tabs, in the order they are shown. `all` means no status filter.
-pub const FILTERS: [&str; 6] = ["all", "draft", "ready", "scheduled", "published", "failed"];
 pub const PER_PAGE_DEFAULT: u32 = 24;
 pub const PER_PAGE_MAX: u32 = 100;
 /// Longer searches are cut to this many words (each is one index lookup).
@@ -77,16 +75,13 @@ fn bad_per_page() -> DomainError {
 
 impl LibraryQuery {
     /// The status to filter on (`None` for all), or why the query cannot run.
-    pub fn check(&self) -> Result<(Option<&str>, Option<PlatformId>), DomainError> {
+    pub fn check(&self) -> Result<(Option<DraftStatus>, Option<PlatformId>), DomainError> {
         let status = match self.status.as_deref() {
             None | Some("all") => None,
-            Some(s) if FILTERS.contains(&s) => Some(s),
-            Some(s) => {
-                return Err(DomainError::new(
-                    "invalid_status",
-                    format!("\"{s}\" is not a library filter. Use one of: {}.", FILTERS.join(", ")),
-                ))
-            }
+            Some(s) => Some(DraftStatus::parse(s).map_err(|_| {
+                let all: Vec<&str> = DraftStatus::ALL.iter().map(|s| s.as_str()).collect();
+                DomainError::new("invalid_status", format!("\"{s}\" is not a library filter. Use one of: all, {}.", all.join(", ")))
+            })?),
         };
         if self.page == 0 {
             return Err(bad_page());
@@ -105,7 +100,7 @@ pub struct PlatformChip {
     pub platform: String,
     /// e.g. "LinkedIn".
     pub name: String,
-    pub status: String,
+    pub status: DraftStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +108,7 @@ pub struct LibraryItem {
     pub id: String,
     pub title: String,
     pub excerpt: String,
-    pub status: String,
+    pub status: DraftStatus,
     pub image_url: Option<String>,
     pub thumbnail_url: Option<String>,
     pub image_generated: bool,
@@ -135,18 +130,6 @@ pub struct LibraryPage {
     pub per_page: u32,
     /// 0 when nothing matches.
     pub pages: u32,
-}
-
-/// A publication's status in the library's words (`None`: it no longer counts, e.g. cancelled).
-/// The same reading as the draft's own status (`Publisher::refresh_draft_status`): an
-/// unconfirmed post most likely went out, so it counts as published.
-pub fn chip_status(post_status: &str) -> Option<&'static str> {
-    match post_status {
-        "pending" | "publishing" => Some("scheduled"),
-        "posted" | "unconfirmed" => Some("published"),
-        "failed" => Some("failed"),
-        _ => None,
-    }
 }
 
 /// Uploads are served with a small rendition at `<url>/thumb`; other images are used as they
@@ -212,7 +195,7 @@ mod store {
     /// post that went out.
     #[derive(Default)]
     struct Sent {
-        per_platform: HashMap<String, &'static str>,
+        per_platform: HashMap<String, DraftStatus>,
         posted: Option<String>,
     }
 
@@ -310,11 +293,12 @@ mod store {
                     pq = pq.bind(r.get::<String, _>("id"));
                 }
                 for r in pq.fetch_all(self.db.pool()).await? {
-                    let status: String = r.get("status");
-                    let Some(chip) = chip_status(&status) else { continue };
+                    // The same reading as the draft's own status (`refresh_draft_status`).
+                    let status = PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(PostStatus::Failed);
+                    let Some(chip) = status.draft_status() else { continue };
                     let e = sent.entry(r.get("draft_id")).or_default();
                     e.per_platform.insert(r.get("platform"), chip);
-                    if status == "posted" {
+                    if status == PostStatus::Posted {
                         e.posted = Some(r.get("id"));
                     }
                 }
@@ -324,7 +308,7 @@ mod store {
                 .iter()
                 .map(|r| {
                     let id: String = r.get("id");
-                    let status: String = r.get("status");
+                    let status = DraftStatus::parse(&r.get::<String, _>("status")).unwrap_or(DraftStatus::Draft);
                     let bodies = variants.remove(&id).unwrap_or_default();
                     // Catalogue order, not the database's.
                     let present: Vec<(PlatformId, &String)> =
@@ -341,7 +325,7 @@ mod store {
                             .map(|(p, _)| PlatformChip {
                                 platform: p.as_str().into(),
                                 name: p.display_name().into(),
-                                status: per_platform.get(p.as_str()).map(|s| s.to_string()).unwrap_or_else(|| status.clone()),
+                                status: per_platform.get(p.as_str()).copied().unwrap_or(status),
                             })
                             .collect(),
                         analytics_post_id,

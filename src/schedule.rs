@@ -56,7 +56,7 @@ pub struct CalendarPost {
     /// The platform's brand colour, `#RRGGBB`.
     pub color: String,
     pub account_name: String,
-    pub status: String,
+    pub status: crate::domain::PostStatus,
     /// UTC milliseconds.
     pub scheduled_at: i64,
     /// `2026-11-24` in the person's zone.
@@ -145,7 +145,7 @@ impl Scheduler {
                     color: PlatformId::parse(&platform).map(|p| platform_info(p).brand_color).unwrap_or("#64748b").to_string(),
                     platform,
                     account_name: r.get("account_name"),
-                    status: r.get("status"),
+                    status: crate::domain::PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(crate::domain::PostStatus::Failed),
                     scheduled_at: at,
                     local_date: local.format("%Y-%m-%d").to_string(),
                     local_time: local.format("%H:%M").to_string(),
@@ -173,7 +173,7 @@ impl Scheduler {
     /// the calendar's drag and drop and its "Move to…" form.
     pub async fn move_post(&self, user_id: &str, id: &str, date: &str, time: &str, fold: &str) -> Result<Post, PublishError> {
         let post = self.publisher.get(user_id, id).await?;
-        if post.status != "pending" {
+        if post.status != crate::domain::PostStatus::Pending {
             return Err(PublishError::Conflict(format!("This post is {} and can no longer be moved.", post.status)));
         }
         let tz = self.timezone(user_id).await;

@@ -14,7 +14,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Backend, Db};
-use crate::domain::DomainError;
+use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -26,8 +26,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Events a person can subscribe to.
-pub const EVENTS: [&str; 5] = ["post.scheduled", "post.published", "post.failed", "post.unconfirmed", "account.reconnect_needed"];
 /// Sent by "send test" to one endpoint, whatever it subscribed to.
 pub const PING: &str = "ping";
 pub const MAX_ENDPOINTS: i64 = 10;
@@ -88,8 +86,7 @@ pub struct Delivery {
     pub endpoint_id: String,
     pub url: String,
     pub event: String,
-    /// `pending | delivered | failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub retry_count: i64,
     /// Requests sent so far.
     pub attempts: i64,

@@ -231,7 +231,7 @@ pub struct ConnectionView {
     pub consent_date: String,
     pub last_used: String,
     /// healthy | expiring_soon | expired | reconnect_needed
-    pub health: String,
+    pub health: covalynce::Health,
     pub last_error: Option<String>,
 }
 
@@ -265,7 +265,7 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
                     .map(|t| t.format("%-d %b %Y").to_string())
                     .unwrap_or_default(),
                 last_used: c.last_used_at.map(|t| crate::components::ago(t, now)).unwrap_or_else(|| "not used yet".into()),
-                health: health.into(),
+                health,
                 last_error: c.last_error,
             }
         })

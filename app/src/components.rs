@@ -26,6 +26,20 @@ pub fn csrf() -> String {
 /// JavaScript). The SSR renderer writes textarea children unescaped, so a draft containing
 /// `</textarea><img onerror=…>` would end the element and run script: the server escapes it.
 /// In the browser the same text goes in as a DOM text node, which needs no escaping.
+/// A status chip's colours for its tone: every status in the app reads the same way.
+pub fn tone_badge(t: covalynce::Tone) -> &'static str {
+    use covalynce::Tone::*;
+    match t {
+        Neutral => "bg-slate-100 text-slate-700 ring-slate-500/20",
+        Info => "bg-sky-50 text-sky-800 ring-sky-600/20",
+        Progress => "bg-indigo-50 text-indigo-700 ring-indigo-600/20",
+        Good => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
+        Warning => "bg-amber-50 text-amber-800 ring-amber-600/20",
+        Bad => "bg-rose-50 text-rose-700 ring-rose-600/20",
+        Muted => "bg-slate-50 text-slate-500 ring-slate-400/20",
+    }
+}
+
 pub fn textarea_text(s: String) -> String {
     if cfg!(feature = "ssr") {
         s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")

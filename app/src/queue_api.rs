@@ -60,7 +60,12 @@ mod ssr {
         for sl in s.slots(user_id, None).await.map_err(fail)? {
             slots.entry(sl.connection_id).or_default().push(SlotView { id: sl.id, weekday: sl.weekday, time: sl.local_time });
         }
-        let q = PostQuery { status: Some("pending".into()), from: Some(covalynce::db::now_ms()), limit: Some(2000), ..Default::default() };
+        let q = PostQuery {
+            status: Some(covalynce::PostStatus::Pending.to_string()),
+            from: Some(covalynce::db::now_ms()),
+            limit: Some(2000),
+            ..Default::default()
+        };
         let mut upcoming: HashMap<String, Vec<CalPost>> = HashMap::new();
         for p in st.publisher.list(user_id, &q).await.map_err(fail)? {
             if let Some(c) = p.connection_id.clone() {
@@ -78,7 +83,7 @@ mod ssr {
                     platform: c.platform.as_str().to_string(),
                     platform_name: info.display_name.to_string(),
                     color: info.brand_color.to_string(),
-                    healthy: c.status != "reconnect_needed",
+                    healthy: c.status != covalynce::ConnectionStatus::ReconnectNeeded,
                     username: c.username,
                     slots: mine,
                     pending: queued.len(),

@@ -15,7 +15,7 @@ pub struct CalPost {
     /// The platform's brand colour.
     pub color: String,
     pub account_name: String,
-    pub status: String,
+    pub status: covalynce::PostStatus,
     /// `2026-11-24` in the profile's zone.
     pub local_date: String,
     /// `14:30` in the profile's zone.

@@ -249,7 +249,7 @@ pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<Reque
         )
     })?;
     let mut warnings: Vec<String> = vec![];
-    if c.status == "reconnect_needed" {
+    if c.status == covalynce::ConnectionStatus::ReconnectNeeded {
         warnings.push("This account was marked as needing a reconnect.".into());
     }
     match adapter.accounts(&grant).await {

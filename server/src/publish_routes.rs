@@ -240,7 +240,7 @@ pub async fn analytics_posts(State(st): State<AppState>, Extension(rc): Extensio
         .map(|p| {
             json!({
                 "id": p.id, "platform": p.platform, "post_id": p.external_id, "url": p.external_url,
-                "status": p.status.to_uppercase(), "scheduled_at": p.scheduled_at, "published_at": p.published_at,
+                "status": p.status.as_str().to_uppercase(), "scheduled_at": p.scheduled_at, "published_at": p.published_at,
                 "error": p.error_message,
             })
         })

@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use covalynce::connections::{ConnectError, Connection, Finished};
-use covalynce::domain::Pick;
+use covalynce::domain::{ConnectionStatus, Health, Pick};
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::json;
@@ -228,7 +228,7 @@ fn integration_json(c: &Connection) -> serde_json::Value {
         "id": c.id, "provider": c.platform.as_str(), "platform_name": c.platform.display_name(),
         "account_id": c.external_id, "username": c.username, "display_name": c.display_name, "avatar_url": c.avatar_url,
         "permissions": c.scopes, "consent_given": true, "consent_timestamp": chrono::DateTime::from_timestamp_millis(c.consent_at).map(|t| t.to_rfc3339()),
-        "status": c.status, "is_active": c.status == "healthy", "last_error": c.last_error, "last_used_at": c.last_used_at,
+        "status": c.status, "is_active": c.status == ConnectionStatus::Healthy, "last_error": c.last_error, "last_used_at": c.last_used_at,
         "token_expires_at": c.token_expires_at,
     })
 }
@@ -346,12 +346,12 @@ pub fn health_json(c: &Connection) -> serde_json::Value {
     let expired = hours.is_some_and(|h| h <= 0.0);
     let status = c.health(now);
     let warnings: Vec<String> = match status {
-        "reconnect_needed" => vec![c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into())],
-        "expired" => vec!["The access token has expired and this platform cannot refresh it: reconnect.".into()],
-        "expiring_soon" => vec![format!("The token expires in {:.1} hours; reconnect before then.", hours.unwrap_or_default())],
-        _ => vec![],
+        Health::ReconnectNeeded => vec![c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into())],
+        Health::Expired => vec!["The access token has expired and this platform cannot refresh it: reconnect.".into()],
+        Health::ExpiringSoon => vec![format!("The token expires in {:.1} hours; reconnect before then.", hours.unwrap_or_default())],
+        Health::Healthy => vec![],
     };
-    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != "reconnect_needed", "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
+    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != ConnectionStatus::ReconnectNeeded, "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
 }
 
 /// `GET /integrations/picks/{id}`: the accounts a login offered, to choose from.

@@ -6,7 +6,8 @@ use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use covalynce::webhooks::{WebhookError, EVENTS};
+use covalynce::domain::WebhookEvent;
+use covalynce::webhooks::WebhookError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -22,7 +23,7 @@ impl From<WebhookError> for ApiError {
 /// `GET /api/webhooks` → `{webhooks: [...], events: [...]}` (the events one can subscribe to).
 pub async fn list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;
-    Ok(Json(json!({"webhooks": st.webhooks.list(&uid).await?, "events": EVENTS})))
+    Ok(Json(json!({"webhooks": st.webhooks.list(&uid).await?, "events": WebhookEvent::ALL})))
 }
 
 #[derive(Deserialize)]

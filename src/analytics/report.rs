@@ -142,7 +142,7 @@ pub struct PostSeries {
     pub platform_name: String,
     pub brand_color: String,
     pub account_name: String,
-    pub status: String,
+    pub status: crate::domain::PostStatus,
     pub url: Option<String>,
     pub published_local: Option<String>,
     pub latest: Totals,

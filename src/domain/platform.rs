@@ -47,6 +47,15 @@ impl PlatformId {
         }
     }
 
+    /// "X", "LinkedIn", "Facebook": the name without its qualifier, where space is short.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::X => "X",
+            Self::Facebook => "Facebook",
+            other => other.display_name(),
+        }
+    }
+
     pub fn display_name(self) -> &'static str {
         match self {
             Self::X => "X (Twitter)",
@@ -136,6 +145,13 @@ impl LoginProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_platform_names() {
+        assert_eq!(PlatformId::X.short_name(), "X");
+        assert_eq!(PlatformId::Facebook.short_name(), "Facebook");
+        assert_eq!(PlatformId::Linkedin.short_name(), "LinkedIn");
+    }
 
     #[test]
     fn round_trips() {

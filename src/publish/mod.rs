@@ -12,13 +12,12 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions};
+use crate::domain::{check_length_within, platform_info, ConnectionStatus, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::sync::Arc;
 
-pub const STATUSES: [&str; 6] = ["pending", "publishing", "posted", "failed", "unconfirmed", "cancelled"];
 /// How far ahead a post may be scheduled.
 pub(crate) const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
 /// A "now" that arrives a little late (slow form, clock skew) is still now.
@@ -35,7 +34,7 @@ pub struct Post {
     pub body: String,
     pub title: Option<String>,
     pub image_url: Option<String>,
-    pub status: String,
+    pub status: PostStatus,
     pub scheduled_at: i64,
     pub attempts: i64,
     pub external_id: Option<String>,
@@ -67,7 +66,7 @@ impl Post {
             body: r.get("body"),
             title: opt(r, "title"),
             image_url: opt(r, "image_url"),
-            status: r.get("status"),
+            status: PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(PostStatus::Failed),
             scheduled_at: r.get("scheduled_at"),
             attempts: r.get("attempts"),
             external_id: opt(r, "external_id"),
@@ -230,7 +229,7 @@ impl Publisher {
 
     /// Queues the person's webhooks for a post (best effort: a webhook problem never
     /// changes what happened to the post).
-    pub(crate) async fn emit(&self, user_id: &str, event: &str, post: &Post) {
+    pub(crate) async fn emit(&self, user_id: &str, event: WebhookEvent, post: &Post) {
         if let Some(w) = &self.webhooks {
             let data = serde_json::json!({
                 "post_id": post.id, "batch_id": post.batch_id, "draft_id": post.draft_id, "platform": post.platform,
@@ -238,7 +237,7 @@ impl Publisher {
                 "external_id": post.external_id, "url": post.external_url, "error": post.error_message, "guidance": post.guidance,
             });
             if let Err(e) = w.emit(user_id, event, data).await {
-                tracing::warn!(post = %post.id, event, error = %e, "queueing a webhook failed");
+                tracing::warn!(post = %post.id, event = %event, error = %e, "queueing a webhook failed");
             }
         }
     }
@@ -265,7 +264,7 @@ impl Publisher {
         for it in &items {
             let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
             let name = conn.platform.display_name();
-            if conn.status == "reconnect_needed" {
+            if conn.status == ConnectionStatus::ReconnectNeeded {
                 return Err(invalid(
                     "reconnect_needed",
                     format!("Reconnect {name} ({}) in Sources before publishing to it.", conn.username),
@@ -344,7 +343,7 @@ impl Publisher {
         self.state.wake.notify_one();
         let posts = self.list(user_id, &PostQuery { batch_id: Some(batch), limit: Some(1000), ..Default::default() }).await?;
         for p in posts.iter().filter(|p| p.scheduled_at > now + 60_000) {
-            self.emit(user_id, "post.scheduled", p).await;
+            self.emit(user_id, WebhookEvent::PostScheduled, p).await;
         }
         Ok(posts)
     }
@@ -429,11 +428,10 @@ impl Publisher {
 
     /// Oldest scheduled first within the range.
     pub async fn list(&self, user_id: &str, q: &PostQuery) -> Result<Vec<Post>, PublishError> {
-        if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty() && *s != "all") {
-            if !STATUSES.contains(&s) {
-                return Err(invalid("invalid_status", format!("\"{s}\" is not a status. Use one of: {}.", STATUSES.join(", "))));
-            }
-        }
+        let status = match q.status.as_deref().filter(|s| !s.is_empty() && *s != "all") {
+            Some(s) => PostStatus::parse(s).map_err(PublishError::Invalid)?.as_str(),
+            None => "",
+        };
         let rows = sqlx::query(
             "select * from posts where user_id = $1
                and ($2 = '' or status = $2)
@@ -443,7 +441,7 @@ impl Publisher {
              order by scheduled_at, id limit $7",
         )
         .bind(user_id)
-        .bind(q.status.as_deref().filter(|s| *s != "all").unwrap_or(""))
+        .bind(status)
         .bind(q.from.unwrap_or(0))
         .bind(q.to.unwrap_or(i64::MAX))
         .bind(q.draft_id.as_deref().unwrap_or(""))
@@ -497,10 +495,10 @@ impl Publisher {
     /// did not appear (`confirmed_missing`): we never resend an unconfirmed post by ourselves.
     pub async fn retry(&self, user_id: &str, id: &str, confirmed_missing: bool) -> Result<Post, PublishError> {
         let p = self.get(user_id, id).await?;
-        match p.status.as_str() {
-            "failed" => {}
-            "unconfirmed" if confirmed_missing => {}
-            "unconfirmed" => {
+        match p.status {
+            PostStatus::Failed => {}
+            PostStatus::Unconfirmed if confirmed_missing => {}
+            PostStatus::Unconfirmed => {
                 return Err(PublishError::Conflict(format!(
                     "This post may already be on {}. Check there first; if it is missing, confirm and retry.",
                     pid_name(&p.platform)
@@ -517,7 +515,7 @@ impl Publisher {
         .bind(now)
         .bind(id)
         .bind(user_id)
-        .bind(&p.status)
+        .bind(p.status.as_str())
         .execute(self.db.pool())
         .await?;
         self.log_retry(id).await?;

@@ -31,7 +31,7 @@ use super::attempts::{summary, uncertain};
 use super::lease::cooldown_scope;
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::{now_ms, Backend};
-use crate::domain::PlatformId;
+use crate::domain::{ConnectionStatus, PlatformId, WebhookEvent};
 use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
 use rand::Rng;
 use serde::Serialize;
@@ -218,7 +218,7 @@ impl Publisher {
             if let Some(d) = &p.draft_id {
                 self.refresh_draft_status(d).await?;
             }
-            self.emit(&r.get::<String, _>("user_id"), "post.unconfirmed", &p).await;
+            self.emit(&r.get::<String, _>("user_id"), WebhookEvent::PostUnconfirmed, &p).await;
         }
         Ok((requeued, lost.len() as u64))
     }
@@ -431,7 +431,7 @@ impl Publisher {
             Ok((c, g, _)) => (c, g),
             Err(_) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
         };
-        if conn.status == "reconnect_needed" {
+        if conn.status == ConnectionStatus::ReconnectNeeded {
             return reconnect(conn.last_error.clone().unwrap_or_else(|| format!("{name} needs you to sign in again.")));
         }
         let Some(adapter) = self.connections.platforms().get(conn.platform) else {
@@ -656,13 +656,9 @@ impl Publisher {
     async fn notify_outcome(&self, post: &Post) {
         let user = self.user_of(post).await;
         if let Ok(p) = self.get(&user, &post.id).await {
-            let event = match p.status.as_str() {
-                "posted" => "post.published",
-                "failed" => "post.failed",
-                "unconfirmed" => "post.unconfirmed",
-                _ => return,
-            };
-            self.emit(&user, event, &p).await;
+            if let Some(event) = p.status.event() {
+                self.emit(&user, event, &p).await;
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::Backend;
+use crate::domain::{PostStatus, WebhookEvent};
 use crate::platforms::{AccountProfile, ErrorClass, RecentPost};
 use sqlx::Row;
 
@@ -173,7 +174,7 @@ impl Publisher {
             self.refresh_draft_status(d).await?;
         }
         if let Ok(p) = self.get(user, &post.id).await {
-            let event = if p.status == "posted" { "post.published" } else { "post.failed" };
+            let event = if p.status == PostStatus::Posted { WebhookEvent::PostPublished } else { WebhookEvent::PostFailed };
             self.emit(user, event, &p).await;
         }
         Ok(())

@@ -11,7 +11,7 @@ fn conn(id: &str, p: PlatformId, user: &str) -> Connection {
         scopes: vec![],
         consent_at: 0,
         consent_scopes: vec![],
-        status: "healthy".into(),
+        status: crate::domain::ConnectionStatus::Healthy,
         last_error: None,
         last_used_at: None,
         token_expires_at: None,

@@ -56,7 +56,7 @@ impl Attempt {
 impl Webhooks {
     /// Queues `event` for every active endpoint of `user_id` subscribed to it; returns how
     /// many deliveries were queued. Delivery happens in the background worker.
-    pub async fn emit(&self, user_id: &str, event: &str, data: serde_json::Value) -> Result<usize, WebhookError> {
+    pub async fn emit(&self, user_id: &str, event: WebhookEvent, data: serde_json::Value) -> Result<usize, WebhookError> {
         let mut conn = self.db().pool().acquire().await?;
         let targets = self.targets(&mut conn, user_id, event).await?;
         if targets.is_empty() {
@@ -67,7 +67,7 @@ impl Webhooks {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let mut n = 0;
         for endpoint_id in targets {
-            n += usize::from(self.queue(&mut tx, user_id, &endpoint_id, event, &data, None).await?.is_some());
+            n += usize::from(self.queue(&mut tx, user_id, &endpoint_id, event.as_str(), &data, None).await?.is_some());
         }
         tx.commit().await?;
         Ok(n)
@@ -80,28 +80,32 @@ impl Webhooks {
         &self,
         conn: &mut sqlx::AnyConnection,
         user_id: &str,
-        event: &str,
+        event: WebhookEvent,
         data: serde_json::Value,
     ) -> Result<usize, WebhookError> {
         let mut n = 0;
         for endpoint_id in self.targets(&mut *conn, user_id, event).await? {
-            n += usize::from(self.queue(&mut *conn, user_id, &endpoint_id, event, &data, None).await?.is_some());
+            n += usize::from(self.queue(&mut *conn, user_id, &endpoint_id, event.as_str(), &data, None).await?.is_some());
         }
         Ok(n)
     }
 
     /// The user's active endpoints subscribed to `event`.
-    pub(super) async fn targets(&self, conn: &mut sqlx::AnyConnection, user_id: &str, event: &str) -> Result<Vec<String>, WebhookError> {
-        if !EVENTS.contains(&event) {
-            return Err(invalid("unknown_event", format!("\"{event}\" is not a webhook event.")));
-        }
+    pub(super) async fn targets(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        user_id: &str,
+        event: WebhookEvent,
+    ) -> Result<Vec<String>, WebhookError> {
         let rows = sqlx::query("select id, events from webhook_endpoints where user_id = $1 and active = 1")
             .bind(user_id)
             .fetch_all(&mut *conn)
             .await?;
         Ok(rows
             .iter()
-            .filter(|r| serde_json::from_str::<Vec<String>>(&r.get::<String, _>("events")).unwrap_or_default().iter().any(|e| e == event))
+            .filter(|r| {
+                serde_json::from_str::<Vec<String>>(&r.get::<String, _>("events")).unwrap_or_default().iter().any(|e| e == event.as_str())
+            })
             .map(|r| r.get("id"))
             .collect())
     }

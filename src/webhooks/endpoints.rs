@@ -44,11 +44,12 @@ pub(super) fn parse_url(raw: &str) -> Result<url::Url, WebhookError> {
 /// Events named in a request: known, at least one, in the canonical order.
 pub(super) fn clean_events(raw: &[String]) -> Result<Vec<String>, WebhookError> {
     for e in raw {
-        if !EVENTS.contains(&e.trim()) {
-            return Err(invalid("unknown_event", format!("\"{}\" is not an event. Choose from {}.", e.trim(), EVENTS.join(", "))));
+        if WebhookEvent::parse(e.trim()).is_err() {
+            let all: Vec<&str> = WebhookEvent::ALL.iter().map(|e| e.as_str()).collect();
+            return Err(invalid("unknown_event", format!("\"{}\" is not an event. Choose from {}.", e.trim(), all.join(", "))));
         }
     }
-    let out: Vec<String> = EVENTS.iter().filter(|e| raw.iter().any(|r| r.trim() == **e)).map(|e| e.to_string()).collect();
+    let out: Vec<String> = WebhookEvent::ALL.iter().filter(|e| raw.iter().any(|r| r.trim() == e.as_str())).map(|e| e.to_string()).collect();
     if out.is_empty() {
         return Err(invalid("no_events", "Choose at least one event to send."));
     }
@@ -58,16 +59,16 @@ pub(super) fn clean_events(raw: &[String]) -> Result<Vec<String>, WebhookError> 
 pub(super) const DELIVERY_COLS: &str = "r.id, r.endpoint_id, e.url, r.event, r.status, r.retry_count, r.last_status_code, r.last_error, r.next_retry_at, r.created_at, r.updated_at, r.delivered_at";
 
 pub(super) fn delivery_from_row(r: &AnyRow) -> Delivery {
-    let status: String = r.get("status");
+    let status = DeliveryStatus::parse(&r.get::<String, _>("status")).unwrap_or(DeliveryStatus::Failed);
     let retry_count: i64 = r.get("retry_count");
     // Each retry follows a failed attempt; a finished delivery also counts its last one.
-    let attempts = retry_count + i64::from(status != "pending");
+    let attempts = retry_count + i64::from(status != DeliveryStatus::Pending);
     Delivery {
         id: r.get("id"),
         endpoint_id: r.get("endpoint_id"),
         url: r.get("url"),
         event: r.get("event"),
-        next_retry_at: (status == "pending").then(|| r.get("next_retry_at")),
+        next_retry_at: (status == DeliveryStatus::Pending).then(|| r.get("next_retry_at")),
         status,
         retry_count,
         attempts,

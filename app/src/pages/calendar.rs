@@ -12,7 +12,7 @@ use crate::schedule_api::{
     calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, post_attempts, step, CalPost, CalendarView,
 };
 use chrono::{Datelike, NaiveDate};
-use covalynce::{platform_info, PlatformId};
+use covalynce::{PlatformId, PostStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -33,28 +33,23 @@ const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px
 const CELL_CHIPS: usize = 3;
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/// "X", "LinkedIn", "Facebook": the catalogue's name without its qualifier.
+/// "X", "LinkedIn", "Facebook" for a stored platform id.
 fn short_name(platform: &str) -> &'static str {
-    match PlatformId::parse(platform) {
-        Ok(p) => {
-            let name = platform_info(p).display_name;
-            name.split(" (").next().unwrap_or(name).trim_end_matches(" Pages")
-        }
-        Err(_) => "Unknown",
-    }
+    PlatformId::parse(platform).map(PlatformId::short_name).unwrap_or("Unknown")
 }
 
 /// Label, icon and extra chip classes per status: each state reads differently even
 /// without colour (icon and label), and failures stand out with a ring.
-fn status_look(status: &str) -> (&'static str, &'static str, &'static str, &'static str) {
-    match status {
-        "pending" => ("Scheduled", "◷", "text-slate-500", ""),
-        "publishing" => ("Publishing", "↻", "text-indigo-600", "ring-1 ring-indigo-300"),
-        "posted" => ("Posted", "✓", "text-emerald-600", "opacity-75"),
-        "failed" => ("Failed", "!", "font-bold text-rose-600", "ring-1 ring-rose-400"),
-        "unconfirmed" => ("Unconfirmed", "?", "font-bold text-amber-600", "ring-1 ring-amber-400"),
-        _ => ("Cancelled", "–", "text-slate-400", "opacity-50"),
-    }
+fn status_look(status: PostStatus) -> (&'static str, &'static str, &'static str, &'static str) {
+    let (icon, icon_cls, ring) = match status {
+        PostStatus::Pending => ("◷", "text-slate-500", ""),
+        PostStatus::Publishing => ("↻", "text-indigo-600", "ring-1 ring-indigo-300"),
+        PostStatus::Posted => ("✓", "text-emerald-600", "opacity-75"),
+        PostStatus::Failed => ("!", "font-bold text-rose-600", "ring-1 ring-rose-400"),
+        PostStatus::Unconfirmed => ("?", "font-bold text-amber-600", "ring-1 ring-amber-400"),
+        PostStatus::Cancelled => ("–", "text-slate-400", "opacity-50"),
+    };
+    (status.label(), icon, icon_cls, ring)
 }
 
 /// The page's live state, as signals (cheap to copy into handlers).
@@ -81,7 +76,7 @@ impl Cal {
         if post.local_date == date && fold.is_empty() {
             return;
         }
-        if post.status != "pending" {
+        if post.status != PostStatus::Pending {
             toast(true, "Only posts that have not gone out yet can be moved.");
             return;
         }
@@ -296,7 +291,7 @@ fn CalendarBody(data: CalendarView, bulk: Bulk, refresh: RwSignal<u32>) -> impl 
 fn Legend() -> impl IntoView {
     view! {
         <ul class="flex flex-wrap gap-3" aria-label="Status legend">
-            {["pending", "posted", "failed", "unconfirmed"].map(|s| {
+            {[PostStatus::Pending, PostStatus::Posted, PostStatus::Failed, PostStatus::Unconfirmed].map(|s| {
                 let (label, icon, icon_cls, _) = status_look(s);
                 view! { <li class="inline-flex items-center gap-1"><span class=icon_cls aria-hidden="true">{icon}</span>{label}</li> }
             }).collect_view()}

@@ -9,7 +9,7 @@ use crate::compose_api::{
     remove_draft_image, restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
 };
 use covalynce::domain::{PinterestSettings, PostOptions, TiktokSettings, YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_PRIVACY};
-use covalynce::{check_length, check_length_within, platform_info, PlatformId};
+use covalynce::{check_length, check_length_within, platform_info, PlatformId, PostStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;

@@ -4,8 +4,9 @@
 
 use super::app::{AppShell, EmptyState};
 use covalynce::domain::platform_info;
-use covalynce::library::{LibraryItem, FILTERS};
+use covalynce::library::LibraryItem;
 use covalynce::PlatformId;
+use covalynce::{DraftStatus, Tone};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -100,43 +101,26 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn filter_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "Drafts",
-        "ready" => "Ready",
-        "scheduled" => "Scheduled",
-        "published" => "Published",
-        "failed" => "Failed",
-        _ => "All",
-    }
+/// A filter tab's name (`None`: every draft).
+fn filter_label(status: Option<DraftStatus>) -> &'static str {
+    status.map(DraftStatus::plural).unwrap_or("All")
 }
 
 /// Badge text and Tailwind classes per status.
-fn status_badge(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "ready" => ("Ready", "bg-sky-50 text-sky-700 ring-sky-600/20"),
-        "scheduled" => ("Scheduled", "bg-amber-50 text-amber-800 ring-amber-600/20"),
-        "published" => ("Published", "bg-emerald-50 text-emerald-700 ring-emerald-600/20"),
-        "failed" => ("Failed", "bg-rose-50 text-rose-700 ring-rose-600/20"),
-        _ => ("Draft", "bg-slate-100 text-slate-700 ring-slate-500/20"),
-    }
+fn status_badge(status: DraftStatus) -> (&'static str, &'static str) {
+    (status.label(), crate::components::tone_badge(status.tone()))
 }
 
 /// A chip's ring says how that platform's post stands.
-fn chip_ring(status: &str) -> &'static str {
-    match status {
-        "ready" => "ring-sky-300",
-        "scheduled" => "ring-amber-300",
-        "published" => "ring-emerald-300",
-        "failed" => "ring-rose-300",
-        _ => "ring-slate-200",
+fn chip_ring(status: DraftStatus) -> &'static str {
+    match status.tone() {
+        Tone::Info => "ring-sky-300",
+        Tone::Progress => "ring-indigo-300",
+        Tone::Good => "ring-emerald-300",
+        Tone::Bad => "ring-rose-300",
+        Tone::Warning => "ring-amber-300",
+        Tone::Neutral | Tone::Muted => "ring-slate-200",
     }
-}
-
-/// "X", "LinkedIn", "Facebook": the catalogue's name without its qualifier.
-fn short_name(p: PlatformId) -> &'static str {
-    let name = platform_info(p).display_name;
-    name.split(" (").next().unwrap_or(name).trim_end_matches(" Pages")
 }
 
 #[component]
@@ -174,14 +158,14 @@ pub fn LibraryPage() -> impl IntoView {
 fn Toolbar(filters: Signal<Filters>) -> impl IntoView {
     let tabs = move || {
         let f = filters.get();
-        let current = f.status.clone().unwrap_or_else(|| "all".into());
-        FILTERS
-            .iter()
+        let current = f.status.as_deref().and_then(|s| DraftStatus::parse(s).ok());
+        std::iter::once(None)
+            .chain(DraftStatus::ALL.iter().copied().map(Some))
             .map(|s| {
-                let active = current == *s;
+                let active = current == s;
                 view! {
                     <a
-                        href=f.with_status(s).href(1)
+                        href=f.with_status(s.map(DraftStatus::as_str).unwrap_or("all")).href(1)
                         aria-current=active.then_some("page")
                         class=if active {
                             "whitespace-nowrap rounded-lg bg-white px-3 py-1.5 text-sm font-semibold text-slate-900 shadow-sm ring-1 ring-slate-200"
@@ -273,7 +257,7 @@ fn Results(data: LibraryView, filters: Filters) -> impl IntoView {
 }
 
 fn no_matches(filters: &Filters) -> impl IntoView {
-    let tab = filters.status.as_deref().map(filter_label);
+    let tab = filters.status.as_deref().and_then(|s| DraftStatus::parse(s).ok()).map(|s| filter_label(Some(s)));
     let (heading, body, href, cta) = match &filters.q {
         Some(q) => (
             format!("No drafts match “{q}”"),
@@ -314,18 +298,18 @@ fn no_matches(filters: &Filters) -> impl IntoView {
 fn Card(card: LibraryCard) -> impl IntoView {
     let item = card.item;
     let platforms: Vec<PlatformId> = item.platforms.iter().filter_map(|c| PlatformId::parse(&c.platform).ok()).collect();
-    let (badge, badge_cls) = status_badge(&item.status);
+    let (badge, badge_cls) = status_badge(item.status);
     let chips = item
         .platforms
         .iter()
-        .filter_map(|c| PlatformId::parse(&c.platform).ok().map(|p| (p, c.status.clone())))
+        .filter_map(|c| PlatformId::parse(&c.platform).ok().map(|p| (p, c.status)))
         .map(|(p, status)| {
             let info = platform_info(p);
             let letter = info.display_name.chars().next().unwrap_or('?').to_string();
-            let label = format!("{}: {}", info.display_name, status_badge(&status).0);
+            let label = format!("{}: {}", info.display_name, status_badge(status).0);
             view! {
                 <li
-                    class=format!("inline-flex items-center gap-1 rounded-full bg-white py-0.5 pl-0.5 pr-2 text-[11px] font-medium text-slate-700 ring-1 {}", chip_ring(&status))
+                    class=format!("inline-flex items-center gap-1 rounded-full bg-white py-0.5 pl-0.5 pr-2 text-[11px] font-medium text-slate-700 ring-1 {}", chip_ring(status))
                     title=label.clone()
                     aria-label=label
                     data-platform=p.as_str()
@@ -333,7 +317,7 @@ fn Card(card: LibraryCard) -> impl IntoView {
                     <span class="inline-flex h-4 w-4 items-center justify-center rounded-full text-[9px] font-bold text-white" style=format!("background-color: {}", info.brand_color) aria-hidden="true">
                         {letter}
                     </span>
-                    <span aria-hidden="true">{short_name(p)}</span>
+                    <span aria-hidden="true">{p.short_name()}</span>
                 </li>
             }
         })
@@ -475,12 +459,5 @@ mod tests {
         assert_eq!(f.with_status("all").href(1), "/library?q=launch%20day%20%26%20more");
         assert_eq!(Filters::default().href(1), "/library");
         assert_eq!(encode("café"), "caf%C3%A9");
-    }
-
-    #[test]
-    fn short_platform_names() {
-        assert_eq!(short_name(PlatformId::X), "X");
-        assert_eq!(short_name(PlatformId::Facebook), "Facebook");
-        assert_eq!(short_name(PlatformId::Linkedin), "LinkedIn");
     }
 }

@@ -6,7 +6,7 @@ use super::app::{AppShell, EmptyState};
 use crate::api::{ConnectionView, SourcesData};
 use crate::components::{CsrfField, FlashBanner, Spinner};
 use covalynce::domain::{catalog_in_order, platform_info, Difficulty, PlatformInfo};
-use covalynce::PlatformId;
+use covalynce::{Health, PlatformId};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -60,15 +60,6 @@ fn brand_dot(info: &PlatformInfo, size: &str) -> impl IntoView {
     }
 }
 
-fn health_badge(h: &str) -> (&'static str, &'static str) {
-    match h {
-        "healthy" => ("Healthy", "bg-emerald-50 text-emerald-700 ring-emerald-600/20"),
-        "expiring_soon" => ("Expiring soon", "bg-amber-50 text-amber-800 ring-amber-600/20"),
-        "expired" => ("Token expired", "bg-amber-50 text-amber-800 ring-amber-600/20"),
-        _ => ("Reconnect needed", "bg-rose-50 text-rose-700 ring-rose-600/20"),
-    }
-}
-
 #[component]
 fn Connected(data: SourcesData) -> impl IntoView {
     if data.connections.is_empty() {
@@ -94,7 +85,7 @@ fn Connected(data: SourcesData) -> impl IntoView {
 #[component]
 fn ConnectionCard(c: ConnectionView) -> impl IntoView {
     let info = PlatformId::parse(&c.platform).map(platform_info).ok();
-    let (label, cls) = health_badge(&c.health);
+    let (label, cls) = (c.health.label(), crate::components::tone_badge(c.health.tone()));
     let initials: String = c.display_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
     let platform_name = info.map(|i| i.display_name).unwrap_or("Unknown");
     let color = info.map(|i| i.brand_color).unwrap_or("#64748b");
@@ -112,7 +103,7 @@ fn ConnectionCard(c: ConnectionView) -> impl IntoView {
                 </div>
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {cls}") data-testid="health">{label}</span>
             </div>
-            {c.last_error.clone().filter(|_| c.health == "reconnect_needed").map(|e| view! { <p class="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-xs text-rose-800">{e}</p> })}
+            {c.last_error.clone().filter(|_| c.health == Health::ReconnectNeeded).map(|e| view! { <p class="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-xs text-rose-800">{e}</p> })}
             <dl class="mt-4 grid grid-cols-2 gap-2 text-xs text-slate-500">
                 <div><dt class="font-medium text-slate-700">"Consent given"</dt><dd>{c.consent_date.clone()}</dd></div>
                 <div><dt class="font-medium text-slate-700">"Last used"</dt><dd>{c.last_used.clone()}</dd></div>
@@ -122,7 +113,7 @@ fn ConnectionCard(c: ConnectionView) -> impl IntoView {
             </div>
             <CardDetails c=c.clone() />
             <div class="mt-5 flex flex-wrap gap-2 border-t border-slate-100 pt-4">
-                {(c.health == "reconnect_needed").then(|| view! {
+                {(c.health == Health::ReconnectNeeded).then(|| view! {
                     <a href=format!("/sources?connect={}", c.platform) class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Reconnect"</a>
                 })}
                 <form method="post" action=format!("/sources/{}/refresh", c.id)>

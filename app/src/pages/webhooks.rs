@@ -2,21 +2,11 @@
 //! and read the delivery log. Everything here is a server function call from the browser.
 
 use crate::components::{csrf, error_text, toast, Spinner};
-use crate::webhooks_api::{
-    create_webhook, delete_webhook, test_webhook, webhook_deliveries, CreatedWebhook, DeliveryView, WebhookView, EVENT_CHOICES,
-};
+use crate::webhooks_api::{create_webhook, delete_webhook, test_webhook, webhook_deliveries, CreatedWebhook, DeliveryView, WebhookView};
 use leptos::prelude::*;
 
 const INPUT: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30";
 const SECONDARY: &str = "inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-60";
-
-fn status_chip(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "delivered" => ("Delivered", "bg-emerald-50 text-emerald-700 ring-emerald-600/20"),
-        "pending" => ("Retrying", "bg-amber-50 text-amber-800 ring-amber-600/20"),
-        _ => ("Failed", "bg-rose-50 text-rose-700 ring-rose-600/20"),
-    }
-}
 
 /// Each component's view is type-erased (`into_any`): the settings page nests every card in
 /// one type, and without the boxes its debug-build render needs more stack than a thread has.
@@ -71,7 +61,7 @@ fn EndpointRow(w: WebhookView, version: RwSignal<u32>) -> impl IntoView {
         result.set(None);
         leptos::task::spawn_local(async move {
             result.set(Some(match test_webhook(csrf(), id.get_value()).await {
-                Ok(d) if d.status == "delivered" => (true, format!("Test delivered ({}).", d.result)),
+                Ok(d) if d.status == covalynce::DeliveryStatus::Delivered => (true, format!("Test delivered ({}).", d.result)),
                 Ok(d) => (false, format!("Test failed: {}", d.result)),
                 Err(e) => (false, error_text(&e)),
             }));
@@ -157,7 +147,7 @@ fn SecretOnce(created: CreatedWebhook, on_done: impl Fn() + 'static) -> impl Int
 #[component]
 fn AddForm(version: RwSignal<u32>, created: RwSignal<Option<CreatedWebhook>>) -> impl IntoView {
     let url = RwSignal::new(String::new());
-    let chosen = RwSignal::new(vec!["post.published".to_string(), "post.failed".to_string()]);
+    let chosen = RwSignal::new(vec![covalynce::WebhookEvent::PostPublished.to_string(), covalynce::WebhookEvent::PostFailed.to_string()]);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -201,8 +191,8 @@ fn AddForm(version: RwSignal<u32>, created: RwSignal<Option<CreatedWebhook>>) ->
             <fieldset>
                 <legend class="text-sm font-medium text-slate-700">"Events"</legend>
                 <div class="mt-2 grid gap-2 sm:grid-cols-2">
-                    {EVENT_CHOICES.iter().map(|(name, what)| {
-                        let name = name.to_string();
+                    {covalynce::WebhookEvent::ALL.iter().map(|e| {
+                        let (name, what) = (e.as_str().to_string(), e.label());
                         let id = format!("wh-ev-{}", name.replace('.', "-"));
                         let label_for = id.clone();
                         let n1 = name.clone();
@@ -226,7 +216,7 @@ fn AddForm(version: RwSignal<u32>, created: RwSignal<Option<CreatedWebhook>>) ->
                                 />
                                 <span class="text-sm">
                                     <span class="font-mono text-slate-900">{name}</span>
-                                    <span class="block text-xs text-slate-500">{*what}</span>
+                                    <span class="block text-xs text-slate-500">{what}</span>
                                 </span>
                             </label>
                         }
@@ -286,7 +276,7 @@ fn DeliveryTable(list: Vec<DeliveryView>) -> impl IntoView {
                 </thead>
                 <tbody class="divide-y divide-slate-100 bg-white">
                     {list.into_iter().map(|d| {
-                        let (label, chip) = status_chip(&d.status);
+                        let (label, chip) = (d.status.label(), crate::components::tone_badge(d.status.tone()));
                         view! {
                             <tr>
                                 <td class="px-3 py-2 align-top">

@@ -126,7 +126,7 @@ async fn account_tools_validate_inspect_refresh_and_stay_private() {
         app.state.connections.grant(&uid, &id).await.unwrap()
     };
     assert!(!r.contains(&grant.access_token), "the token never leaves the server");
-    assert_eq!(conn.status, "healthy");
+    assert_eq!(conn.status, covalynce::ConnectionStatus::Healthy);
 
     let other =
         TestApp { addr: app.addr.clone(), client: client(), db: app.db.clone(), db_url: app.db_url.clone(), state: app.state.clone() };

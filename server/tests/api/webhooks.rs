@@ -6,6 +6,7 @@ use crate::helpers::*;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use covalynce::domain::WebhookEvent;
 use covalynce::webhooks::{verify, WebhookConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -117,7 +118,7 @@ async fn deliveries_are_signed_with_the_secret_shown_once() {
     assert!(!stored.contains(&secret) && !stored.contains("whsec_"), "stored sealed");
 
     let data = json!({"post_id": "p1", "platform": "x", "url": "https://x.com/ada/status/1"});
-    assert_eq!(app.state.webhooks.emit(&uid, "post.published", data.clone()).await.unwrap(), 1);
+    assert_eq!(app.state.webhooks.emit(&uid, WebhookEvent::PostPublished, data.clone()).await.unwrap(), 1);
     let log = wait_log(&app, |d| d["status"] == "delivered").await;
     assert_eq!((log[0]["attempts"].as_i64(), log[0]["last_status_code"].as_i64()), (Some(1), Some(200)), "{log:?}");
     assert_eq!(log[0]["url"], url.as_str());
@@ -146,7 +147,7 @@ async fn a_failing_receiver_is_retried_with_backoff_until_it_succeeds() {
     rx.script.lock().unwrap().extend([(500, None), (503, None)]);
     let (app, uid) = webhook_app(5).await;
     create(&app, &url, &["post.failed"]).await;
-    app.state.webhooks.emit(&uid, "post.failed", json!({"post_id": "p2", "error": "rate limited"})).await.unwrap();
+    app.state.webhooks.emit(&uid, WebhookEvent::PostFailed, json!({"post_id": "p2", "error": "rate limited"})).await.unwrap();
     let log = wait_log(&app, |d| d["status"] == "delivered").await;
     assert_eq!((log[0]["retry_count"].as_i64(), log[0]["attempts"].as_i64()), (Some(2), Some(3)), "{:?}", log[0]);
     assert_eq!(log[0]["last_error"], Value::Null, "cleared once delivered");
@@ -167,7 +168,7 @@ async fn a_receiver_that_always_fails_ends_failed_after_max_retries() {
     *rx.fallback.lock().unwrap() = 500;
     let (app, uid) = webhook_app(3).await;
     create(&app, &url, &["post.unconfirmed"]).await;
-    app.state.webhooks.emit(&uid, "post.unconfirmed", json!({"post_id": "p3"})).await.unwrap();
+    app.state.webhooks.emit(&uid, WebhookEvent::PostUnconfirmed, json!({"post_id": "p3"})).await.unwrap();
     let log = wait_log(&app, |d| d["status"] == "failed").await;
     let d = &log[0];
     assert_eq!((d["retry_count"].as_i64(), d["attempts"].as_i64(), d["last_status_code"].as_i64()), (Some(3), Some(4), Some(500)), "{d}");
@@ -183,7 +184,7 @@ async fn retry_after_is_honoured_when_longer_than_the_backoff() {
     rx.script.lock().unwrap().push_back((429, Some("1")));
     let (app, uid) = webhook_app(3).await;
     create(&app, &url, &["post.scheduled"]).await;
-    app.state.webhooks.emit(&uid, "post.scheduled", json!({"post_id": "p4"})).await.unwrap();
+    app.state.webhooks.emit(&uid, WebhookEvent::PostScheduled, json!({"post_id": "p4"})).await.unwrap();
     let log = wait_log(&app, |d| d["status"] == "delivered").await;
     assert_eq!(log[0]["retry_count"], 1);
     let hits = rx.hits.lock().unwrap();
@@ -274,7 +275,7 @@ async fn the_address_is_checked_again_at_delivery_time() {
     let uid = app.signup(&unique_email("rebind")).await["user"]["id"].as_str().unwrap().to_string();
     let id = create(&app, "https://93.184.215.14/hook", &["post.published"]).await["id"].as_str().unwrap().to_string();
     sqlx::query("update webhook_endpoints set url = $1 where id = $2").bind(&url).bind(&id).execute(app.db.pool()).await.unwrap();
-    app.state.webhooks.emit(&uid, "post.published", json!({})).await.unwrap();
+    app.state.webhooks.emit(&uid, WebhookEvent::PostPublished, json!({})).await.unwrap();
     let log = wait_log(&app, |d| d["retry_count"] == 1).await;
     assert_eq!(log[0]["status"], "pending", "retried later, in case the name points back");
     assert!(log[0]["last_error"].as_str().unwrap().contains("points at this server itself (127.0.0.1)"), "{:?}", log[0]);
@@ -286,12 +287,13 @@ async fn only_subscribed_events_are_delivered() {
     let (url, rx) = start_receiver().await;
     let (app, uid) = webhook_app(3).await;
     create(&app, &url, &["post.failed"]).await;
-    assert_eq!(app.state.webhooks.emit(&uid, "post.published", json!({"post_id": "a"})).await.unwrap(), 0);
-    assert_eq!(app.state.webhooks.emit(&uid, "post.failed", json!({"post_id": "b"})).await.unwrap(), 1);
+    assert_eq!(app.state.webhooks.emit(&uid, WebhookEvent::PostPublished, json!({"post_id": "a"})).await.unwrap(), 0);
+    assert_eq!(app.state.webhooks.emit(&uid, WebhookEvent::PostFailed, json!({"post_id": "b"})).await.unwrap(), 1);
     let log = wait_log(&app, |d| d["status"] == "delivered").await;
     assert_eq!(log.len(), 1);
     assert_eq!(header(&rx.hits.lock().unwrap()[0], "x-covalynce-event"), "post.failed");
-    assert!(app.state.webhooks.emit(&uid, "post.exploded", json!({})).await.is_err(), "a misspelt event is a bug, not silence");
+    // A misspelt event is a bug, not silence: it does not even compile now; the names still parse strictly.
+    assert!(WebhookEvent::parse("post.exploded").is_err(), "a misspelt event is a bug, not silence");
 }
 
 #[tokio::test]
@@ -299,7 +301,7 @@ async fn tenants_never_see_or_touch_each_others_webhooks() {
     let (url, rx) = start_receiver().await;
     let (app, uid) = webhook_app(3).await;
     let id = create(&app, &url, &["post.published"]).await["id"].as_str().unwrap().to_string();
-    app.state.webhooks.emit(&uid, "post.published", json!({"post_id": "mine"})).await.unwrap();
+    app.state.webhooks.emit(&uid, WebhookEvent::PostPublished, json!({"post_id": "mine"})).await.unwrap();
     wait_log(&app, |d| d["status"] == "delivered").await;
 
     let other =
@@ -314,7 +316,7 @@ async fn tenants_never_see_or_touch_each_others_webhooks() {
         assert_eq!((s, e["error"].as_str()), (404, Some("not_found")), "{path}");
     }
     assert_eq!(
-        other.state.webhooks.emit(&other_uid, "post.published", json!({})).await.unwrap(),
+        other.state.webhooks.emit(&other_uid, WebhookEvent::PostPublished, json!({})).await.unwrap(),
         0,
         "their events never reach my endpoint"
     );
@@ -365,7 +367,7 @@ async fn concurrent_workers_send_each_delivery_once() {
     let uid = app.signup(&unique_email("race")).await["user"]["id"].as_str().unwrap().to_string();
     create(&app, &url, &["post.published"]).await;
     for i in 0..60 {
-        app.state.webhooks.emit(&uid, "post.published", json!({"n": i})).await.unwrap();
+        app.state.webhooks.emit(&uid, WebhookEvent::PostPublished, json!({"n": i})).await.unwrap();
     }
     // Four more "processes" race the server's own worker for the same rows.
     let workers: Vec<_> = (0..4)
@@ -403,7 +405,7 @@ async fn a_held_lease_is_respected_and_an_expired_one_recovered() {
     let mut tx = app.db.pool().begin().await.unwrap();
     // A write first, as `emit_in` asks for on SQLite.
     sqlx::query("update webhook_endpoints set updated_at = $1").bind(now).execute(&mut *tx).await.unwrap();
-    app.state.webhooks.emit_in(&mut tx, &uid, "post.published", json!({})).await.unwrap();
+    app.state.webhooks.emit_in(&mut tx, &uid, WebhookEvent::PostPublished, json!({})).await.unwrap();
     sqlx::query("update webhook_retries set lease_until = $1").bind(now + 3_600_000).execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -168,7 +168,7 @@ impl Analytics {
             Err(ConnectError::NotFound) => return Pull::Gone(format!("The {name} account of this post was disconnected.")),
             Err(e) => return Pull::Retry { class: "unknown", message: e.to_string() },
         };
-        if conn.status == "reconnect_needed" {
+        if conn.status == crate::domain::ConnectionStatus::ReconnectNeeded {
             return Pull::Reconnect(format!("Reconnect your {name} account in Sources to get this post's numbers again."));
         }
         let Some(adapter) = self.connections.platforms().get(conn.platform) else {
@@ -440,7 +440,7 @@ impl Analytics {
     pub async fn refresh_with_siblings(&self, user_id: &str, post_id: &str, tz: &Timezone) -> Result<PostAnalytics, AnalyticsError> {
         let current = self.post(user_id, post_id, tz, false).await?;
         let mut set = tokio::task::JoinSet::new();
-        for p in current.platforms.iter().filter(|p| p.status == "posted" && p.post_id != post_id) {
+        for p in current.platforms.iter().filter(|p| p.status == crate::domain::PostStatus::Posted && p.post_id != post_id) {
             let (me, user, id, tz) = (self.clone(), user_id.to_string(), p.post_id.clone(), tz.clone());
             set.spawn(async move { me.refresh_now(&user, &id, &tz).await.map(|_| ()) });
         }

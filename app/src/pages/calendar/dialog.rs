@@ -5,8 +5,8 @@ use super::*;
 /// A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 #[component]
 pub(super) fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl IntoView {
-    let (label, icon, icon_cls, _) = status_look(&post.status);
-    let pending = post.status == "pending";
+    let (label, icon, icon_cls, _) = status_look(post.status);
+    let pending = post.status == PostStatus::Pending;
     let date = RwSignal::new(post.local_date.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let button = NodeRef::<leptos::html::Button>::new();
@@ -55,7 +55,7 @@ pub(super) fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl Into
                     <div class="flex flex-wrap gap-3 text-sm">
                         {post.draft_id.clone().map(|d| view! { <a href=format!("/editor?draft={d}") class="font-medium text-indigo-600 hover:underline">"Open draft"</a> })}
                         {post.external_url.clone().map(|u| view! { <a href=u target="_blank" rel="noopener" class="font-medium text-indigo-600 hover:underline">"View post ↗"</a> })}
-                        {(post.status == "posted").then(|| view! {
+                        {(post.status == PostStatus::Posted).then(|| view! {
                             <a href=format!("/dashboard/post/{}", post.id) class="font-medium text-indigo-600 hover:underline" data-testid="post-analytics">"Analytics"</a>
                         })}
                     </div>

@@ -92,8 +92,8 @@ pub(super) fn DayCell(cal: Cal, date: NaiveDate, today: bool, muted: bool, week:
 
 #[component]
 pub(super) fn Chip(cal: Cal, post: CalPost, full: bool) -> impl IntoView {
-    let pending = post.status == "pending";
-    let (label, icon, icon_cls, ring) = status_look(&post.status);
+    let pending = post.status == PostStatus::Pending;
+    let (label, icon, icon_cls, ring) = status_look(post.status);
     let name = short_name(&post.platform);
     let id = post.id.clone();
     let style = format!("border-left-color:{c};background-color:{c}14", c = post.color);
@@ -138,7 +138,7 @@ pub(super) fn Chip(cal: Cal, post: CalPost, full: bool) -> impl IntoView {
                 title=title
                 data-testid="chip"
                 data-post-id=id
-                data-status=post.status.clone()
+                data-status=post.status.as_str()
                 data-platform=post.platform.clone()
                 class=move || format!(
                     "block w-full select-none rounded-md border-l-4 px-1.5 py-1 text-left text-xs text-slate-800 shadow-sm transition hover:brightness-95 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 {ring} {} {}",

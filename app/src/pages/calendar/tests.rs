@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn statuses_read_differently() {
-    let looks: Vec<_> = ["pending", "publishing", "posted", "failed", "unconfirmed"].iter().map(|s| status_look(s).1).collect();
+    let looks: Vec<_> = PostStatus::ALL.iter().map(|s| status_look(*s).1).collect();
     let mut unique = looks.clone();
     unique.sort();
     unique.dedup();

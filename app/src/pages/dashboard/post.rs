@@ -44,7 +44,7 @@ pub(super) fn PostView(data: PostAnalytics, refresh: ServerAction<RefreshPostMet
     let form_id = id.clone();
     let tabs_base = format!("/dashboard/post/{id}");
     let pending = refresh.pending();
-    let published = data.platforms.iter().any(|p| p.status == "posted");
+    let published = data.platforms.iter().any(|p| p.status == covalynce::PostStatus::Posted);
     view! {
         <section class=format!("{CARD} p-5 sm:p-6")>
             <div class="flex flex-col gap-4 sm:flex-row sm:items-start sm:justify-between">
@@ -98,12 +98,7 @@ pub(super) fn SeriesCard(series: PostSeries, metric: Signal<Metric>) -> impl Int
         }
     };
     let name = s.platform_name.clone();
-    let (status_text, status_cls) = match s.status.as_str() {
-        "posted" => ("Published", "bg-emerald-50 text-emerald-700 ring-emerald-600/20"),
-        "failed" => ("Failed", "bg-rose-50 text-rose-700 ring-rose-600/20"),
-        "pending" | "publishing" => ("Scheduled", "bg-amber-50 text-amber-800 ring-amber-600/20"),
-        _ => ("Not published", "bg-slate-100 text-slate-700 ring-slate-500/20"),
-    };
+    let (status_text, status_cls) = (s.status.label(), crate::components::tone_badge(s.status.tone()));
     let snapshots = s.snapshots.clone();
     // Pulls within one day are told apart by their time, longer spans by their date.
     let one_day = snapshots.first().zip(snapshots.last()).is_some_and(|(a, b)| a.label.get(..11) == b.label.get(..11));

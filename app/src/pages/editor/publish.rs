@@ -2,18 +2,6 @@
 
 use super::*;
 
-pub(super) fn status_chip(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "pending" => ("Scheduled", "bg-slate-100 text-slate-700"),
-        "publishing" => ("Publishing…", "bg-indigo-100 text-indigo-800"),
-        "posted" => ("Posted", "bg-emerald-100 text-emerald-800"),
-        "failed" => ("Failed", "bg-rose-100 text-rose-800"),
-        "unconfirmed" => ("Unconfirmed", "bg-amber-100 text-amber-900"),
-        "cancelled" => ("Cancelled", "bg-slate-100 text-slate-500"),
-        _ => ("Unknown", "bg-slate-100 text-slate-500"),
-    }
-}
-
 /// Choose accounts, now or a time, then watch each publication live.
 #[component]
 pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) -> impl IntoView {
@@ -64,7 +52,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                 }
                 spawn_local(async move {
                     if let Ok(list) = batch_status(batch.clone()).await {
-                        let open_ones = list.iter().any(|p| matches!(p.status.as_str(), "pending" | "publishing"));
+                        let open_ones = list.iter().any(|p| p.status.is_open());
                         posts.set(Some(list));
                         if open_ones {
                             poll(batch, posts, open);
@@ -197,20 +185,20 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                         <div class="space-y-3 px-6 py-5">
                             <ul class="space-y-2" data-testid="publish-progress">
                                 {list.into_iter().map(|p| {
-                                    let (label, cls) = status_chip(&p.status);
+                                    let (label, cls) = (p.status.label(), crate::components::tone_badge(p.status.tone()));
                                     let name = pid(&p.platform).map(|x| x.display_name()).unwrap_or("?");
                                     view! {
-                                        <li class="rounded-xl border border-slate-200 px-4 py-3" data-post-status=p.status.clone()>
+                                        <li class="rounded-xl border border-slate-200 px-4 py-3" data-post-status=p.status.as_str()>
                                             <div class="flex items-center justify-between gap-3">
                                                 <span class="text-sm font-medium text-slate-900">{format!("{name} · @{}", p.account_name)}</span>
-                                                <span class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {cls}")>
-                                                    {(p.status == "publishing").then(|| view! { <Spinner class="h-3 w-3" /> })}
+                                                <span class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset {cls}")>
+                                                    {(p.status == PostStatus::Publishing).then(|| view! { <Spinner class="h-3 w-3" /> })}
                                                     {label}
                                                 </span>
                                             </div>
                                             <p class="mt-1 text-xs text-slate-500">{p.when.clone()}</p>
                                             {p.external_url.clone().map(|u| view! { <a href=u target="_blank" rel="noopener" class="mt-1 inline-block text-xs font-medium text-indigo-600 hover:underline">"View post ↗"</a> })}
-                                            {p.error_message.clone().filter(|_| p.status != "pending").map(|m| view! { <p class="mt-1 text-xs text-rose-700">{m}</p> })}
+                                            {p.error_message.clone().filter(|_| p.status != PostStatus::Pending).map(|m| view! { <p class="mt-1 text-xs text-rose-700">{m}</p> })}
                                             {p.guidance.clone().map(|g| view! { <p class="mt-1 text-xs text-slate-600">{g}</p> })}
                                         </li>
                                     }
