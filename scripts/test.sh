@@ -25,6 +25,9 @@ cargo clippy -p covalynce --all-targets --features server -- -D warnings
 cargo clippy -p app --all-targets --features ssr -- -D warnings
 cargo clippy -p app --all-targets --features hydrate -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p sandbox --all-targets -- -D warnings
+# The production build: no `demo` feature, so no sandbox in the binary.
+cargo clippy -p server --no-default-features -- -D warnings
 cargo clippy -p frontend -- -D warnings
 
 step "build (wasm, css, server)"

@@ -6,7 +6,7 @@
 //! filters and search read (`drafts_library`: SQLite FTS5 beside it, a PostgreSQL tsvector in
 //! it) is kept in step with drafts by database triggers (migrations `*_library_search.sql`).
 
-use crate::domain::{DomainError, DraftStatus, PlatformId, PostStatus};
+use crate::domain::{DomainError, DraftStatus, PlatformId};
 use serde::{Deserialize, Serialize};
 
 pub const PER_PAGE_DEFAULT: u32 = 24;
@@ -294,11 +294,12 @@ mod store {
                 }
                 for r in pq.fetch_all(self.db.pool()).await? {
                     // The same reading as the draft's own status (`refresh_draft_status`).
-                    let status = PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(PostStatus::Failed);
+                    let status =
+                        crate::domain::PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(crate::domain::PostStatus::Failed);
                     let Some(chip) = status.draft_status() else { continue };
                     let e = sent.entry(r.get("draft_id")).or_default();
                     e.per_platform.insert(r.get("platform"), chip);
-                    if status == PostStatus::Posted {
+                    if status == crate::domain::PostStatus::Posted {
                         e.posted = Some(r.get("id"));
                     }
                 }

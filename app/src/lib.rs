@@ -25,6 +25,41 @@ use leptos_router::{path, SsrMode};
 /// Name of the built CSS/JS/WASM bundle under `/pkg`.
 pub const BUNDLE: &str = "covalynce";
 
+/// Who may open a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    /// Signed-out visitors are sent to sign in first (and come back).
+    SignedIn,
+    /// Pointless once signed in: sent to the dashboard.
+    GuestOnly,
+}
+
+/// Every page of the router below with who may open it; a path covers the pages under it.
+/// The server's gate reads this table, and a test checks that every route is in it.
+pub const PAGES: &[(&str, Access)] = &[
+    ("/login", Access::GuestOnly),
+    ("/signup", Access::GuestOnly),
+    ("/forgot", Access::Anyone),
+    ("/reset", Access::Anyone),
+    ("/dashboard", Access::SignedIn),
+    ("/sources", Access::SignedIn),
+    ("/editor", Access::SignedIn),
+    ("/library", Access::SignedIn),
+    ("/calendar", Access::SignedIn),
+    ("/queue", Access::SignedIn),
+    ("/settings", Access::SignedIn),
+];
+
+/// Who may open `path` (`Anyone` for paths outside the table).
+pub fn page_access(path: &str) -> Access {
+    PAGES
+        .iter()
+        .find(|(p, _)| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+        .map(|(_, a)| *a)
+        .unwrap_or(Access::Anyone)
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -85,5 +120,25 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
         <components::Toasts />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new page cannot be added without deciding who may open it.
+    #[test]
+    fn every_route_has_an_access_rule() {
+        let src = include_str!("lib.rs");
+        let routes: Vec<&str> = src.split("path=path!(\"").skip(1).filter_map(|r| r.split('"').next()).collect();
+        assert!(routes.len() >= 10, "the router's paths were found: {routes:?}");
+        for r in routes {
+            let top = format!("/{}", r.trim_start_matches('/').split('/').next().unwrap_or(""));
+            assert!(PAGES.iter().any(|(p, _)| *p == top), "{r} is not in PAGES");
+        }
+        assert_eq!(page_access("/sources/choose/abc"), Access::SignedIn);
+        assert_eq!(page_access("/sourcesx"), Access::Anyone);
+        assert_eq!(page_access("/login"), Access::GuestOnly);
     }
 }

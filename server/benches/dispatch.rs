@@ -20,7 +20,7 @@ async fn bare_loop(sandbox: &str, n: usize) -> f64 {
     let c = reqwest::Client::new();
     let s: Value = c
         .post(format!("{sandbox}/bluesky/xrpc/com.atproto.server.createSession"))
-        .json(&json!({"identifier": "bare.bsky.social", "password": server::sandbox::APP_PASSWORD}))
+        .json(&json!({"identifier": "bare.bsky.social", "password": sandbox::APP_PASSWORD}))
         .send()
         .await
         .unwrap()

@@ -4,6 +4,8 @@ use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::ai::{AiError, AiSettingsInput, GenerateRequest};
 use covalynce::drafts::{DraftInput, SaveKind};
@@ -72,4 +74,12 @@ pub async fn generate(
         out["draft"] = json!(st.drafts.save(&uid, id, input, SaveKind::Save).await?);
     }
     Ok(Json(out))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/settings/ai", get(settings).put(save).patch(save))
+        .route("/api/settings/ai/test", post(test_key))
+        .route("/api/ai/generate", post(generate))
 }

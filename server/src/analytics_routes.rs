@@ -9,6 +9,8 @@ use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::analytics::{AnalyticsError, RangeParams, Stats, StatsQuery};
 use serde::Deserialize;
@@ -249,4 +251,21 @@ pub async fn refresh(
     let uid = user_id(&rc)?;
     let tz = st.publisher.timezone(&uid).await;
     Ok(Json(st.analytics.refresh_now(&uid, &id, &tz).await?).into_response())
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/dashboard/stats", get(dashboard_stats))
+        .route("/api/v1/analytics/overview", get(overview))
+        .route("/api/v1/analytics/overview/export.csv", get(overview_csv))
+        .route("/api/v1/analytics/engagement", get(engagement))
+        .route("/api/v1/analytics/engagement/export.csv", get(engagement_csv))
+        .route("/api/v1/analytics/trends", get(trends))
+        .route("/api/v1/analytics/trends/export.csv", get(trends_csv))
+        .route("/api/v1/analytics/top-posts", get(top_posts))
+        .route("/api/v1/analytics/top-posts/export.csv", get(top_posts_csv))
+        .route("/api/v1/analytics/content/{id}", get(content))
+        .route("/api/v1/analytics/content/{id}/export.csv", get(content_csv))
+        .route("/api/v1/analytics/content/{id}/refresh", post(refresh))
 }

@@ -10,6 +10,8 @@ use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
 use axum::{Extension, Form, Json};
 use covalynce::auth::{AuthError, SessionTokens};
 use covalynce::oauth_login::PendingLogin;
@@ -401,4 +403,26 @@ pub async fn oauth_callback_api(
     let ident = st.providers.exchange(p, &b.code, b.code_verifier.as_deref(), b.nonce.as_deref()).await?;
     let (t, created) = st.auth.provider_signin(&ident, &rc.client).await?;
     token_response(&st, if created { StatusCode::CREATED } else { StatusCode::OK }, t, Some(created)).await.map(cookies::rotate_csrf)
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(form_login))
+        .route("/signup", post(form_signup))
+        .route("/forgot", post(form_forgot))
+        .route("/reset", post(form_reset))
+        .route("/logout", post(form_logout))
+        .route("/auth/signup", post(api_signup))
+        .route("/auth/signin", post(api_signin))
+        .route("/auth/refresh", post(api_refresh))
+        .route("/auth/logout", post(api_logout))
+        .route("/auth/logout-all", post(api_logout_all))
+        .route("/auth/me", get(api_me))
+        .route("/auth/sessions", get(api_sessions))
+        .route("/auth/sessions/{id}", delete(api_revoke_session))
+        .route("/auth/forgot", post(api_forgot))
+        .route("/auth/reset", post(api_reset))
+        .route("/auth/{provider}/start", get(oauth_start))
+        .route("/auth/{provider}/callback", get(oauth_callback).post(oauth_callback_api))
 }

@@ -94,7 +94,10 @@ impl Config {
         let platforms = match var("SANDBOX_URL") {
             // Every platform at an external sandbox (`covalynce sandbox`): crash tests and
             // benchmarks, where the sandbox must outlive the server.
+            #[cfg(feature = "demo")]
             Some(sbx) => PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, sbx.trim_end_matches('/'), &base_url))).collect(),
+            #[cfg(not(feature = "demo"))]
+            Some(_) => anyhow::bail!("SANDBOX_URL is set, but this build has no sandbox (built without the `demo` feature)."),
             None => PlatformId::ALL.into_iter().filter_map(|p| platform_from_env(p, &base_url).map(|c| (p, c))).collect(),
         };
         Ok(Self {
@@ -126,6 +129,7 @@ impl Config {
     }
 
     /// Demo mode: every platform talks to the in-process sandbox at `{base_url}/sandbox`.
+    #[cfg(feature = "demo")]
     pub fn into_demo(mut self) -> Self {
         self.demo = true;
         self.dev_outbox = true;
@@ -192,6 +196,7 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
 }
 
 /// A platform pointed at a sandbox served at `sbx` (its paths mirror the real hosts).
+#[cfg(feature = "demo")]
 pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformConfig {
     let root = format!("{sbx}/{}", p.as_str());
     let (auth_base, api_base) = match p {
@@ -199,8 +204,8 @@ pub fn sandbox_platform(p: PlatformId, sbx: &str, base_url: &str) -> PlatformCon
         _ => (root.clone(), root.clone()),
     };
     PlatformConfig {
-        client_id: crate::sandbox::CLIENT_ID.into(),
-        client_secret: crate::sandbox::CLIENT_SECRET.into(),
+        client_id: sandbox::CLIENT_ID.into(),
+        client_secret: sandbox::CLIENT_SECRET.into(),
         redirect_uri: platform_redirect(base_url, p),
         auth_base,
         upload_base: if p == PlatformId::X { api_base.clone() } else { format!("{root}/upload") },

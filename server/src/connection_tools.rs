@@ -7,6 +7,8 @@ use crate::error::{platform_param, user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::connections::{Connection, REFRESH_AHEAD_MS};
 use covalynce::domain::{catalog_in_order, diagnose, platform_info, Difficulty, PlatformInfo};
@@ -291,4 +293,20 @@ pub async fn auto_refresh(State(st): State<AppState>, Extension(rc): Extension<R
             json!({"refreshed": false, "expires_at": null, "error": e.to_string(), "reconnect_needed": e.code() == "reconnect_needed" || e.code() == "platform_rejected"}),
         )),
     }
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/connection/configs", get(configs))
+        .route("/api/connection/config/{platform}", get(config))
+        .route("/api/connection/quick-connect/options", get(quick_connect_options))
+        .route("/api/connection/quick-connect/{platform}", post(quick_connect_start))
+        .route("/api/connection/bulk-connect/prepare", post(bulk_prepare))
+        .route("/api/connection/reconnect-instructions/{platform}", get(reconnect_instructions))
+        .route("/api/connection/test-prerequisites/{platform}", get(prerequisites))
+        .route("/api/connection/troubleshoot", post(troubleshoot))
+        .route("/api/connection/check-permissions/{id}", get(check_permissions))
+        .route("/api/connection/validate/{id}", post(validate))
+        .route("/api/connection/auto-refresh/{id}", post(auto_refresh))
 }

@@ -5,6 +5,8 @@ use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing;
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::drafts::{DraftError, DraftInput, SaveKind, TemplateInput};
 use covalynce::PlatformId;
@@ -172,4 +174,16 @@ pub async fn use_template(
         .filter_map(|(p, body)| PlatformId::parse(p).ok().map(|pid| (p.clone(), json!(covalynce::domain::check_length(pid, body)))))
         .collect();
     Ok(Json(json!({"template_id": id, "variants": variants, "lengths": checks})))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/drafts", routing::get(list).post(create))
+        .route("/api/drafts/{id}", routing::get(get).patch(update).delete(delete))
+        .route("/api/drafts/{id}/versions", routing::get(versions))
+        .route("/api/drafts/{id}/versions/{version}/restore", routing::post(restore))
+        .route("/api/templates", routing::get(templates).post(create_template))
+        .route("/api/templates/{id}", routing::get(get_template).patch(update_template).delete(delete_template))
+        .route("/api/templates/{id}/use", routing::post(use_template))
 }

@@ -16,7 +16,8 @@ pub mod media_routes;
 pub mod middleware;
 pub mod page_cache;
 pub mod publish_routes;
-pub mod sandbox;
+#[cfg(feature = "demo")]
+pub use sandbox;
 pub mod schedule_routes;
 pub mod sources_routes;
 pub mod webhook_routes;
@@ -26,7 +27,7 @@ use app::state::{AppState, SiteConfig};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use axum::{Extension, Json, Router};
 use config::Config;
 use covalynce::auth::Auth;
@@ -115,6 +116,7 @@ impl Application {
             }),
         };
         let mut router = router(state.clone());
+        #[cfg(feature = "demo")]
         if config.demo {
             // Mounted after the request middleware: the sandbox plays third-party servers,
             // which know nothing of our sessions or CSRF tokens.
@@ -173,7 +175,6 @@ async fn shutdown_signal() {
 }
 
 pub fn router(state: AppState) -> Router {
-    use auth_routes::*;
     // Generated once per process: route-list generation flips a process-wide "suppress
     // resource loading" flag in Leptos, so generating it again while another router serves
     // pages (several apps in one test process) can leave a page's resource pending forever
@@ -184,99 +185,17 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
-        .route("/login", post(form_login))
-        .route("/signup", post(form_signup))
-        .route("/forgot", post(form_forgot))
-        .route("/reset", post(form_reset))
-        .route("/logout", post(form_logout))
-        .route("/auth/signup", post(api_signup))
-        .route("/auth/signin", post(api_signin))
-        .route("/auth/refresh", post(api_refresh))
-        .route("/auth/logout", post(api_logout))
-        .route("/auth/logout-all", post(api_logout_all))
-        .route("/auth/me", get(api_me))
-        .route("/auth/sessions", get(api_sessions))
-        .route("/auth/sessions/{id}", delete(api_revoke_session))
-        .route("/auth/forgot", post(api_forgot))
-        .route("/auth/reset", post(api_reset))
-        .route("/auth/{provider}/start", get(oauth_start))
-        .route("/auth/{provider}/callback", get(oauth_callback).post(oauth_callback_api))
-        .route("/sources/connect/{platform}", post(sources_routes::form_connect))
-        .route("/sources/{id}/revoke", post(sources_routes::form_revoke))
-        .route("/sources/{id}/refresh", post(sources_routes::form_refresh))
-        .route("/sources/{id}/validate", post(sources_routes::form_validate))
-        .route("/sources/wizard", post(sources_routes::form_wizard))
-        .route("/sources/choose/{pick}", post(sources_routes::form_choose))
-        .route("/integrations/picks/{id}", get(sources_routes::api_pick).post(sources_routes::api_choose))
-        .route("/api/v1/facebook/pages", get(sources_routes::api_facebook_pages))
-        .route("/api/oauth/{platform}/callback", get(sources_routes::oauth_callback))
-        .route("/integrations/list", get(sources_routes::api_list))
-        .route("/integrations/permissions/{provider}", get(sources_routes::api_permissions))
-        .route("/integrations/consent", post(sources_routes::api_consent))
-        .route("/integrations/{provider}/connect", post(sources_routes::api_password_connect))
-        .route("/integrations/{provider}/refresh", post(sources_routes::api_refresh))
-        .route("/integrations/{id}", delete(sources_routes::api_revoke))
-        .route("/api/connection/health/{id}", get(sources_routes::api_health))
-        .route("/api/drafts", get(drafts_routes::list).post(drafts_routes::create))
-        .route("/api/drafts/{id}", get(drafts_routes::get).patch(drafts_routes::update).delete(drafts_routes::delete))
-        .route("/api/drafts/{id}/versions", get(drafts_routes::versions))
-        .route("/api/drafts/{id}/versions/{version}/restore", post(drafts_routes::restore))
-        .route("/api/settings/ai", get(ai_routes::settings).put(ai_routes::save).patch(ai_routes::save))
-        .route("/api/settings/ai/test", post(ai_routes::test_key))
-        .route("/api/ai/generate", post(ai_routes::generate))
-        .route("/api/posts/publish", post(publish_routes::publish))
-        .route("/api/content/publish", post(publish_routes::content_publish))
-        .route("/api/posts", get(publish_routes::list))
-        .route("/api/posts/{id}", get(publish_routes::get).patch(publish_routes::reschedule).delete(publish_routes::cancel))
-        .route("/api/posts/{id}/retry", post(publish_routes::retry))
-        .route("/analytics/posts", get(publish_routes::analytics_posts))
-        .route("/api/dashboard/stats", get(analytics_routes::dashboard_stats))
-        .route("/api/v1/analytics/overview", get(analytics_routes::overview))
-        .route("/api/v1/analytics/overview/export.csv", get(analytics_routes::overview_csv))
-        .route("/api/v1/analytics/engagement", get(analytics_routes::engagement))
-        .route("/api/v1/analytics/engagement/export.csv", get(analytics_routes::engagement_csv))
-        .route("/api/v1/analytics/trends", get(analytics_routes::trends))
-        .route("/api/v1/analytics/trends/export.csv", get(analytics_routes::trends_csv))
-        .route("/api/v1/analytics/top-posts", get(analytics_routes::top_posts))
-        .route("/api/v1/analytics/top-posts/export.csv", get(analytics_routes::top_posts_csv))
-        .route("/api/v1/analytics/content/{id}", get(analytics_routes::content))
-        .route("/api/v1/analytics/content/{id}/export.csv", get(analytics_routes::content_csv))
-        .route("/api/v1/analytics/content/{id}/refresh", post(analytics_routes::refresh))
-        .route("/api/calendar", get(schedule_routes::calendar))
-        .route("/api/schedule/bulk", post(schedule_routes::bulk).layer(schedule_routes::bulk_body_limit()))
-        .route("/api/schedule/bulk/template.csv", get(schedule_routes::template))
-        .route("/api/schedule/recurring", get(schedule_routes::list_series).post(schedule_routes::create_series))
-        .route("/api/schedule/recurring/{id}", delete(schedule_routes::cancel_series))
-        .route("/api/slots", get(schedule_routes::list_slots).post(schedule_routes::create_slot))
-        .route("/api/slots/{id}", delete(schedule_routes::delete_slot))
-        .route("/api/queue/add", post(schedule_routes::add_to_queue))
-        .route("/api/templates", get(drafts_routes::templates).post(drafts_routes::create_template))
-        .route(
-            "/api/templates/{id}",
-            get(drafts_routes::get_template).patch(drafts_routes::update_template).delete(drafts_routes::delete_template),
-        )
-        .route("/api/templates/{id}/use", post(drafts_routes::use_template))
-        .route("/api/webhooks", get(webhook_routes::list).post(webhook_routes::create))
-        .route("/api/webhooks/deliveries", get(webhook_routes::deliveries))
-        .route("/api/webhooks/{id}", delete(webhook_routes::delete))
-        .route("/api/webhooks/{id}/test", post(webhook_routes::test))
-        .route("/api/images", post(media_routes::upload).layer(media_routes::upload_body_limit(&state)))
-        .route("/api/images/{id}", get(media_routes::get).delete(media_routes::delete))
-        .route("/image/generate", post(media_routes::generate))
-        .route("/media/{id}", get(media_routes::serve))
-        .route("/media/{id}/thumb", get(media_routes::serve_thumb))
-        .route("/api/content/library", get(library_routes::page))
-        .route("/api/connection/configs", get(connection_tools::configs))
-        .route("/api/connection/config/{platform}", get(connection_tools::config))
-        .route("/api/connection/quick-connect/options", get(connection_tools::quick_connect_options))
-        .route("/api/connection/quick-connect/{platform}", post(connection_tools::quick_connect_start))
-        .route("/api/connection/bulk-connect/prepare", post(connection_tools::bulk_prepare))
-        .route("/api/connection/reconnect-instructions/{platform}", get(connection_tools::reconnect_instructions))
-        .route("/api/connection/test-prerequisites/{platform}", get(connection_tools::prerequisites))
-        .route("/api/connection/troubleshoot", post(connection_tools::troubleshoot))
-        .route("/api/connection/check-permissions/{id}", get(connection_tools::check_permissions))
-        .route("/api/connection/validate/{id}", post(connection_tools::validate))
-        .route("/api/connection/auto-refresh/{id}", post(connection_tools::auto_refresh))
+        .merge(auth_routes::routes())
+        .merge(sources_routes::routes())
+        .merge(drafts_routes::routes())
+        .merge(ai_routes::routes())
+        .merge(publish_routes::routes())
+        .merge(analytics_routes::routes())
+        .merge(schedule_routes::routes())
+        .merge(webhook_routes::routes())
+        .merge(media_routes::routes(&state))
+        .merge(library_routes::routes())
+        .merge(connection_tools::routes())
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))

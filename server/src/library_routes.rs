@@ -5,6 +5,8 @@
 use crate::error::{user_id, ApiError};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::drafts::DraftError;
 use covalynce::library::{LibraryPage, LibraryParams};
@@ -19,4 +21,9 @@ pub async fn page(
     let uid = user_id(&rc)?;
     let q = params.parse().map_err(DraftError::from)?;
     Ok(Json(st.library.page(&uid, &q).await?))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/content/library", get(page))
 }

@@ -20,6 +20,35 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build()?.block_on(run())
 }
 
+#[cfg(feature = "demo")]
+fn demo(config: Config) -> anyhow::Result<Config> {
+    Ok(config.into_demo())
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo(_: Config) -> anyhow::Result<Config> {
+    anyhow::bail!("This build has no demo mode: the platform sandbox is left out of production builds (build with the `demo` feature).")
+}
+
+/// `covalynce sandbox --port N`: the platform sandbox alone (crash tests, benchmarks).
+#[cfg(feature = "demo")]
+async fn serve_sandbox(args: &[String]) -> anyhow::Result<()> {
+    let port: u16 = args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(4000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    tracing::info!(
+        "platform sandbox listening on http://127.0.0.1:{port} (client id {}, secret {})",
+        sandbox::CLIENT_ID,
+        sandbox::CLIENT_SECRET
+    );
+    axum::serve(listener, sandbox::router(sandbox::Sandbox::new())).await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "demo"))]
+async fn serve_sandbox(_: &[String]) -> anyhow::Result<()> {
+    anyhow::bail!("This build has no platform sandbox (built without the `demo` feature).")
+}
+
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()))
@@ -29,7 +58,7 @@ async fn run() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("serve") => {
             if args.iter().any(|a| a == "--demo") {
-                config = config.into_demo();
+                config = demo(config)?;
                 tracing::warn!("DEMO MODE: every platform is the built-in sandbox at {}/sandbox", config.base_url);
             }
             let started = std::time::Instant::now();
@@ -43,18 +72,7 @@ async fn run() -> anyhow::Result<()> {
             );
             app.run_until_stopped().await
         }
-        Some("sandbox") => {
-            let port: u16 =
-                args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(4000);
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-            tracing::info!(
-                "platform sandbox listening on http://127.0.0.1:{port} (client id {}, secret {})",
-                server::sandbox::CLIENT_ID,
-                server::sandbox::CLIENT_SECRET
-            );
-            axum::serve(listener, server::sandbox::router(server::sandbox::Sandbox::new())).await?;
-            Ok(())
-        }
+        Some("sandbox") => serve_sandbox(&args).await,
         Some("outbox") => {
             let db = covalynce::db::Db::connect(&config.database_url).await?;
             let msgs = covalynce::mail::outbox(&db, args.get(1).map(String::as_str), 20).await?;

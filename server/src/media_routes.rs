@@ -7,6 +7,8 @@ use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::media::{GenerateRequest, Image, MediaError};
 
@@ -157,4 +159,14 @@ async fn bytes_response(st: &AppState, id: &str, thumb: bool) -> Response {
     // Belt and braces: even if a browser were talked into rendering it, it runs nothing.
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     (StatusCode::OK, h, bytes).into_response()
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/images", routing::post(upload).layer(upload_body_limit(state)))
+        .route("/api/images/{id}", routing::get(get).delete(delete))
+        .route("/image/generate", routing::post(generate))
+        .route("/media/{id}", routing::get(serve))
+        .route("/media/{id}/thumb", routing::get(serve_thumb))
 }

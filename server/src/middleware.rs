@@ -15,10 +15,6 @@ use base64::Engine;
 use covalynce::auth::{AuthError, ClientInfo};
 use std::net::SocketAddr;
 
-/// Pages that need a signed-in user; anyone else is sent to sign in first.
-const PROTECTED: &[&str] = &["/dashboard", "/sources", "/editor", "/library", "/calendar", "/queue", "/settings"];
-/// Pages pointless once signed in.
-const GUEST_ONLY: &[&str] = &["/login", "/signup"];
 const FORM_LIMIT: usize = 256 * 1024;
 
 pub fn encode_flash(f: &Flash) -> String {
@@ -125,12 +121,13 @@ async fn handle(st: AppState, mut req: Request<Body>, next: Next) -> Response {
     let method = req.method().clone();
 
     if method == Method::GET {
-        if user.is_none() && PROTECTED.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        let access = app::page_access(&path);
+        if user.is_none() && access == app::Access::SignedIn {
             let next_url = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
             let to = format!("/login?next={}", url::form_urlencoded::byte_serialize(next_url.as_bytes()).collect::<String>());
             return with_cookies(Redirect::to(&to).into_response(), set_cookies);
         }
-        if user.is_some() && GUEST_ONLY.contains(&path.as_str()) {
+        if user.is_some() && access == app::Access::GuestOnly {
             return with_cookies(Redirect::to("/dashboard").into_response(), set_cookies);
         }
         if user.is_none() && flash.is_none() && crate::page_cache::cacheable(&path) {

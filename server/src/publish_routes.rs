@@ -5,6 +5,8 @@ use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing;
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::publish::{Post, PostQuery, PublishError, PublishRequest};
 use covalynce::{DomainError, PlatformId};
@@ -246,4 +248,15 @@ pub async fn analytics_posts(State(st): State<AppState>, Extension(rc): Extensio
         })
         .collect();
     Ok(Json(json!({"posts": out})))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/posts/publish", routing::post(publish))
+        .route("/api/content/publish", routing::post(content_publish))
+        .route("/api/posts", routing::get(list))
+        .route("/api/posts/{id}", routing::get(get).patch(reschedule).delete(cancel))
+        .route("/api/posts/{id}/retry", routing::post(retry))
+        .route("/analytics/posts", routing::get(analytics_posts))
 }

@@ -9,6 +9,8 @@ use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::schedule::{Import, QueueItem, Scheduler, SeriesInput};
 use serde::Deserialize;
@@ -267,4 +269,17 @@ pub async fn add_to_queue(
             "local_time": local.map(|t| t.format("%H:%M").to_string()),
         })),
     ))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/calendar", get(calendar))
+        .route("/api/schedule/bulk", post(bulk).layer(bulk_body_limit()))
+        .route("/api/schedule/bulk/template.csv", get(template))
+        .route("/api/schedule/recurring", get(list_series).post(create_series))
+        .route("/api/schedule/recurring/{id}", delete(cancel_series))
+        .route("/api/slots", get(list_slots).post(create_slot))
+        .route("/api/slots/{id}", delete(delete_slot))
+        .route("/api/queue/add", post(add_to_queue))
 }

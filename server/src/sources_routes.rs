@@ -9,6 +9,8 @@ use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
 use axum::{Extension, Form, Json};
 use covalynce::connections::{ConnectError, Connection, Finished};
 use covalynce::domain::{ConnectionStatus, Health, Pick};
@@ -393,4 +395,25 @@ pub async fn api_facebook_pages(State(st): State<AppState>, Extension(rc): Exten
             "No Facebook login is waiting for a choice. Connect Facebook from Sources (POST /integrations/consent) to list your Pages.",
         )),
     }
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sources/connect/{platform}", post(form_connect))
+        .route("/sources/{id}/revoke", post(form_revoke))
+        .route("/sources/{id}/refresh", post(form_refresh))
+        .route("/sources/{id}/validate", post(form_validate))
+        .route("/sources/wizard", post(form_wizard))
+        .route("/sources/choose/{pick}", post(form_choose))
+        .route("/integrations/picks/{id}", get(api_pick).post(api_choose))
+        .route("/api/v1/facebook/pages", get(api_facebook_pages))
+        .route("/api/oauth/{platform}/callback", get(oauth_callback))
+        .route("/integrations/list", get(api_list))
+        .route("/integrations/permissions/{provider}", get(api_permissions))
+        .route("/integrations/consent", post(api_consent))
+        .route("/integrations/{provider}/connect", post(api_password_connect))
+        .route("/integrations/{provider}/refresh", post(api_refresh))
+        .route("/integrations/{id}", delete(api_revoke))
+        .route("/api/connection/health/{id}", get(api_health))
 }

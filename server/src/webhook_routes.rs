@@ -5,6 +5,8 @@ use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing;
+use axum::Router;
 use axum::{Extension, Json};
 use covalynce::domain::WebhookEvent;
 use covalynce::webhooks::WebhookError;
@@ -80,4 +82,13 @@ pub async fn deliveries(
 ) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;
     Ok(Json(json!({"deliveries": st.webhooks.deliveries(&uid, q.limit.unwrap_or(50)).await?})))
+}
+
+/// This module's routes; `lib.rs` merges every module's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/webhooks", routing::get(list).post(create))
+        .route("/api/webhooks/deliveries", routing::get(deliveries))
+        .route("/api/webhooks/{id}", routing::delete(delete))
+        .route("/api/webhooks/{id}/test", routing::post(test))
 }

@@ -98,18 +98,14 @@ impl PostStatus {
 
 status_enum! {
     /// A draft, summarised from its publications once it has any.
+    #[derive(Default)]
     DraftStatus, "draft" {
+        #[default]
         Draft = "draft", "Draft", Neutral;
         Ready = "ready", "Ready", Progress;
         Scheduled = "scheduled", "Scheduled", Info;
         Published = "published", "Published", Good;
         Failed = "failed", "Failed", Bad;
-    }
-}
-
-impl Default for DraftStatus {
-    fn default() -> Self {
-        Self::Draft
     }
 }
 

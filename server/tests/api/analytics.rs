@@ -128,8 +128,8 @@ async fn sync_pulls_growing_numbers_into_snapshots_and_the_dashboard_adds_them_u
     let xp = posted(&app, &x, "Numbers, please").await;
     let mp = posted(&app, &m, "Numbers on Mastodon, please").await;
     // The followers each account has right now (sandbox time has not moved yet).
-    let followers = sbx.sandbox.followers_for(&server::sandbox::account_for("x", "ada_x"))
-        + sbx.sandbox.followers_for(&server::sandbox::account_for("mastodon", "ada_m"));
+    let followers = sbx.sandbox.followers_for(&sandbox::account_for("x", "ada_x"))
+        + sbx.sandbox.followers_for(&sandbox::account_for("mastodon", "ada_m"));
 
     let r = app.state.analytics.sync_due().await.unwrap();
     assert_eq!((r.pulled, r.stored, r.followers), (2, 2, 2), "{r:?}");

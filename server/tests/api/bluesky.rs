@@ -13,9 +13,9 @@ use axum::routing::get;
 use covalynce::platforms::{AccountProfile, PostContent};
 use covalynce::PlatformId;
 use reqwest::Method;
+use sandbox::APP_PASSWORD;
 use serde_json::{json, Value};
 use server::config::sandbox_platform;
-use server::sandbox::APP_PASSWORD;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -8,8 +8,8 @@ use crate::sources::{app_with_sandbox, connect, list, png, user, Sbx};
 use covalynce::domain::{PinterestSettings, PostOptions};
 use covalynce::platforms::{Board, ErrorClass, PostContent};
 use covalynce::PlatformId;
+use sandbox::account_for;
 use serde_json::json;
-use server::sandbox::account_for;
 
 /// Where the sandbox put the last Pin: `{id, board_id, account}`.
 fn last_pin(sbx: &Sbx) -> serde_json::Value {

@@ -7,9 +7,9 @@ use crate::helpers::*;
 use crate::sources::{app_with_sandbox, connect, flash, list, png, user, Sbx};
 use covalynce::platforms::{AccountProfile, ErrorClass, Grant, Http, MediaFile, Platform, Platforms, PostContent};
 use covalynce::PlatformId;
+use sandbox::account_for;
 use serde_json::json;
 use server::config::sandbox_platform;
-use server::sandbox::account_for;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +65,7 @@ fn inline_png() -> MediaFile {
     MediaFile { url: None, ..png() }
 }
 
-fn ledger(sbx: &Sbx, p: &str) -> Vec<server::sandbox::LedgerEntry> {
+fn ledger(sbx: &Sbx, p: &str) -> Vec<sandbox::LedgerEntry> {
     sbx.sandbox.ledger().into_iter().filter(|e| e.platform == p).collect()
 }
 

@@ -46,7 +46,7 @@ fn unpublished_png() -> MediaFile {
     MediaFile { url: None, ..png() }
 }
 
-fn ledger(sbx: &Sbx, p: &str) -> Vec<server::sandbox::LedgerEntry> {
+fn ledger(sbx: &Sbx, p: &str) -> Vec<sandbox::LedgerEntry> {
     sbx.sandbox.ledger().into_iter().filter(|e| e.platform == p).collect()
 }
 

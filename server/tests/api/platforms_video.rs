@@ -314,8 +314,8 @@ async fn disconnecting_revokes_the_grant_at_the_platform() {
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", grants[0].refresh_token.as_deref().unwrap()),
-            ("client_id", server::sandbox::CLIENT_ID),
-            ("client_secret", server::sandbox::CLIENT_SECRET),
+            ("client_id", sandbox::CLIENT_ID),
+            ("client_secret", sandbox::CLIENT_SECRET),
         ])
         .send()
         .await

@@ -49,7 +49,7 @@ async fn a_timeout_before_the_platform_saw_the_post_is_sent_again_once() {
     let r = app
         .post_json(
             "/integrations/bluesky/connect",
-            json!({"identifier": "ada.bsky.social", "app_password": server::sandbox::APP_PASSWORD, "consent": true}),
+            json!({"identifier": "ada.bsky.social", "app_password": sandbox::APP_PASSWORD, "consent": true}),
         )
         .await;
     assert_eq!(r.status(), 201);

@@ -33,7 +33,7 @@ async fn lost_then_settled(
     publish_path: &str,
     text: &str,
     image_url: Option<&str>,
-) -> (Value, server::sandbox::LedgerEntry) {
+) -> (Value, sandbox::LedgerEntry) {
     fault(sbx, json!({"platform": platform, "kind": "lost_response", "path": publish_path, "method": "POST"})).await;
     let mut body = json!({"connection_ids": [conn], "text": text});
     if let Some(u) = image_url {

@@ -6,9 +6,9 @@
 use crate::helpers::*;
 use covalynce::platforms::{ErrorClass, Http, MediaFile, Platforms, PostContent};
 use covalynce::PlatformId;
+use sandbox::{Sandbox, APP_PASSWORD};
 use serde_json::json;
 use server::config::sandbox_platform;
-use server::sandbox::{Sandbox, APP_PASSWORD};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ pub async fn start_sandbox() -> Sbx {
     let sandbox = Sandbox::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let router = server::sandbox::router(sandbox.clone());
+    let router = sandbox::router(sandbox.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     Sbx { base, sandbox }
 }

@@ -315,7 +315,7 @@ pub fn tempfile_dir(tag: &str) -> std::path::PathBuf {
 pub async fn bluesky_account(c: &reqwest::Client, base: &str, handle: &str) -> String {
     let r = c
         .post(format!("{base}/integrations/bluesky/connect"))
-        .json(&serde_json::json!({"identifier": handle, "app_password": server::sandbox::APP_PASSWORD, "consent": true}))
+        .json(&serde_json::json!({"identifier": handle, "app_password": sandbox::APP_PASSWORD, "consent": true}))
         .send()
         .await
         .unwrap();
