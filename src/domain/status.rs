@@ -21,8 +21,7 @@ pub enum Tone {
 macro_rules! status_enum {
     ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $v:ident = $s:literal, $label:literal, $tone:ident;)+ }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
             $($(#[$vm])* $v,)+
         }
@@ -52,6 +51,20 @@ macro_rules! status_enum {
                         format!("\"{}\" is not a {} status. Use one of: {}.", s.chars().take(40).collect::<String>(), $what, Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
                     )),
                 }
+            }
+        }
+
+        /// Serialized as its stored spelling (`as_str`), so JSON and the database agree.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = std::borrow::Cow::<str>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
             }
         }
 
@@ -186,6 +199,10 @@ mod tests {
         }
         for s in Health::ALL {
             assert_eq!(serde_json::from_value::<Health>(s.as_str().into()).unwrap(), *s);
+        }
+        for e in WebhookEvent::ALL {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str(), "events serialize with their dots");
+            assert_eq!(serde_json::from_value::<WebhookEvent>(e.as_str().into()).unwrap(), *e);
         }
         let e = PostStatus::parse("posed").unwrap_err();
         assert_eq!(e.code, "invalid_status");
