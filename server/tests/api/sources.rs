@@ -316,23 +316,24 @@ async fn each_error_class_is_recognised() {
         avatar_url: None,
     };
     let post = |t: &str| PostContent { text: t.to_string(), ..Default::default() };
+    // Faults only on the publish request: a background job's request must not take them.
     let fault = |body: serde_json::Value| {
         let url = format!("{}/_control/faults", sbx.base);
         async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap() }
     };
 
-    fault(json!({"platform": "x", "kind": "429", "retry_after": 7})).await;
+    fault(json!({"platform": "x", "kind": "429", "retry_after": 7, "path": "/2/tweets", "method": "POST"})).await;
     let e = x.publish(&grant, &account, &post("rate limited")).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::RetryLater { retry_after_secs: Some(7) });
 
-    fault(json!({"platform": "x", "kind": "5xx", "status": 503})).await;
+    fault(json!({"platform": "x", "kind": "5xx", "status": 503, "path": "/2/tweets", "method": "POST"})).await;
     assert!(matches!(x.publish(&grant, &account, &post("server error")).await.unwrap_err().class, ErrorClass::RetryLater { .. }));
 
     let e = x.publish(&grant, &account, &post(&"too long ".repeat(40))).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected);
     assert!(e.message.contains("too long"), "the platform's own words: {}", e.message);
 
-    fault(json!({"platform": "x", "kind": "lost_response"})).await;
+    fault(json!({"platform": "x", "kind": "lost_response", "path": "/2/tweets", "method": "POST"})).await;
     let e = x.publish(&grant, &account, &post("did it go out?")).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Unknown);
     assert!(sbx.sandbox.ledger().iter().any(|l| l.text == "did it go out?"), "the platform did accept it");
