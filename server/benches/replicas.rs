@@ -69,7 +69,8 @@ async fn wait_settled(c: &reqwest::Client, base: &str, from: i64, within: Durati
     let (mut last, mut since) = (String::new(), Instant::now());
     loop {
         let all = posts_from(c, base, from).await;
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        // Ordered, so the same counts always print the same (a HashMap's order changes per map).
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for p in &all {
             *counts.entry(p["status"].as_str().unwrap_or("").to_string()).or_default() += 1;
         }
