@@ -115,13 +115,11 @@ impl Application {
                 trust_proxy: config.trust_proxy,
             }),
         };
-        let mut router = router(state.clone());
+        let router = router(state.clone());
+        // Mounted after the request middleware: the sandbox plays third-party servers, which
+        // know nothing of our sessions or CSRF tokens.
         #[cfg(feature = "demo")]
-        if config.demo {
-            // Mounted after the request middleware: the sandbox plays third-party servers,
-            // which know nothing of our sessions or CSRF tokens.
-            router = router.nest("/sandbox", sandbox::router(sandbox::Sandbox::new()));
-        }
+        let router = if config.demo { router.nest("/sandbox", sandbox::router(sandbox::Sandbox::new())) } else { router };
         spawn_workers(&state);
         if config.publish_worker {
             state.publisher.spawn_dispatcher();
