@@ -85,6 +85,21 @@ impl Publisher {
         message: &str,
         status: Option<i64>,
     ) -> Result<(), PublishError> {
+        let mut conn = self.db.pool().acquire().await?;
+        self.log_row_in(&mut conn, post_id, attempt, outcome, message, status).await
+    }
+
+    /// The same, on `conn` (inside the caller's transaction: the log line commits with the
+    /// state change it explains, so no reader sees one without the other).
+    pub(super) async fn log_row_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        post_id: &str,
+        attempt: i64,
+        outcome: &str,
+        message: &str,
+        status: Option<i64>,
+    ) -> Result<(), PublishError> {
         // One worker holds a post at a time, so the next sequence number cannot race.
         sqlx::query(
             "insert into publish_attempts (post_id, seq, attempt, at, outcome, message, http_status)
@@ -96,7 +111,7 @@ impl Publisher {
         .bind(outcome)
         .bind(message)
         .bind(status)
-        .execute(self.db.pool())
+        .execute(&mut *conn)
         .await?;
         Ok(())
     }

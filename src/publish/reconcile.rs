@@ -118,6 +118,7 @@ impl Publisher {
 
     async fn settle_found(&self, user: &str, post: &Post, p: RecentPost) -> Result<bool, PublishError> {
         let now = self.db.now().await;
+        let mut tx = self.db.pool().begin().await?;
         let done = sqlx::query(
             "update posts set status = 'posted', external_id = $2, external_url = $3, published_at = coalesce(sending_at, $4), updated_at = $4,
                     error_code = null, error_message = null, guidance = null, lease_owner = null, lease_until = null, reconcile_after = null
@@ -127,13 +128,16 @@ impl Publisher {
         .bind(&p.external_id)
         .bind(&p.url)
         .bind(now)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
         if done {
             let msg = format!("Found on {} among the account's recent posts: {}", pid_name(&post.platform), p.url);
-            self.log_row(&post.id, post.attempts, "found", &msg, None).await?;
+            self.log_row_in(&mut tx, &post.id, post.attempts, "found", &msg, None).await?;
+        }
+        tx.commit().await?;
+        if done {
             self.settled(user, post).await?;
         }
         Ok(done)
@@ -153,9 +157,13 @@ impl Publisher {
              where id = $1 and status = 'unconfirmed'"
         };
         let msg = format!("Not among the account's posts on {name}: the lost attempt never went out.");
-        let done = sqlx::query(q).bind(&post.id).bind(now).bind(&msg).execute(self.db.pool()).await?.rows_affected() == 1;
+        let mut tx = self.db.pool().begin().await?;
+        let done = sqlx::query(q).bind(&post.id).bind(now).bind(&msg).execute(&mut *tx).await?.rows_affected() == 1;
         if done {
-            self.log_row(&post.id, post.attempts, "not_found", &msg, None).await?;
+            self.log_row_in(&mut tx, &post.id, post.attempts, "not_found", &msg, None).await?;
+        }
+        tx.commit().await?;
+        if done {
             if post.attempts < self.cfg.max_attempts {
                 self.state.wake.notify_one();
                 if let Some(d) = &post.draft_id {
