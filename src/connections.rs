@@ -54,11 +54,17 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The platform refused this account's tokens: nothing is sent or read until the person
+    /// reconnects it.
+    pub fn needs_reconnect(&self) -> bool {
+        self.status == ConnectionStatus::ReconnectNeeded
+    }
+
     /// Tokens the platform lets us refresh are healthy whatever their expiry (the refresh job
     /// renews them at three quarters of their lifetime); the others warn a day before they
     /// run out.
     pub fn health(&self, now_ms: i64) -> Health {
-        if self.status == ConnectionStatus::ReconnectNeeded {
+        if self.needs_reconnect() {
             return Health::ReconnectNeeded;
         }
         if crate::domain::platform_info(self.platform).supports_refresh {
@@ -170,7 +176,7 @@ fn from_row(r: &AnyRow) -> Connection {
         scopes: split(&r.get::<String, _>("scopes")),
         consent_at: r.get("consent_at"),
         consent_scopes: split(&r.get::<String, _>("consent_scopes")),
-        status: ConnectionStatus::parse(&r.get::<String, _>("status")).unwrap_or(ConnectionStatus::ReconnectNeeded),
+        status: crate::db::status(r, "status"),
         last_error: opt(r, "last_error"),
         last_used_at: opt(r, "last_used_at"),
         token_expires_at: opt(r, "token_expires_at"),

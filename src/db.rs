@@ -152,6 +152,12 @@ fn redact_url(url: &str) -> String {
     }
 }
 
+/// Reads a status column into its type (`Status::from_stored`).
+pub fn status<T: crate::domain::Status>(row: &AnyRow, col: &str) -> T {
+    use sqlx::Row;
+    T::from_stored(&row.get::<String, _>(col))
+}
+
 /// Reads a column that may be NULL.
 pub fn opt<'r, T>(row: &'r AnyRow, col: &str) -> Option<T>
 where

@@ -156,7 +156,7 @@ impl Draft {
             id: r.get("id"),
             title: r.get("title"),
             idea: r.get("idea"),
-            status: DraftStatus::parse(&r.get::<String, _>("status")).unwrap_or(DraftStatus::Draft),
+            status: crate::db::status(r, "status"),
             template_id: opt(r, "template_id"),
             image_url: opt(r, "image_url"),
             image_generated: r.get::<i64, _>("image_generated") != 0,

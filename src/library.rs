@@ -294,8 +294,7 @@ mod store {
                 }
                 for r in pq.fetch_all(self.db.pool()).await? {
                     // The same reading as the draft's own status (`refresh_draft_status`).
-                    let status =
-                        crate::domain::PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(crate::domain::PostStatus::Failed);
+                    let status: crate::domain::PostStatus = crate::db::status(&r, "status");
                     let Some(chip) = status.draft_status() else { continue };
                     let e = sent.entry(r.get("draft_id")).or_default();
                     e.per_platform.insert(r.get("platform"), chip);
@@ -309,7 +308,7 @@ mod store {
                 .iter()
                 .map(|r| {
                     let id: String = r.get("id");
-                    let status = DraftStatus::parse(&r.get::<String, _>("status")).unwrap_or(DraftStatus::Draft);
+                    let status: DraftStatus = crate::db::status(r, "status");
                     let bodies = variants.remove(&id).unwrap_or_default();
                     // Catalogue order, not the database's.
                     let present: Vec<(PlatformId, &String)> =

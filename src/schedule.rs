@@ -145,7 +145,7 @@ impl Scheduler {
                     color: PlatformId::parse(&platform).map(|p| platform_info(p).brand_color).unwrap_or("#64748b").to_string(),
                     platform,
                     account_name: r.get("account_name"),
-                    status: crate::domain::PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(crate::domain::PostStatus::Failed),
+                    status: crate::db::status(r, "status"),
                     scheduled_at: at,
                     local_date: local.format("%Y-%m-%d").to_string(),
                     local_time: local.format("%H:%M").to_string(),

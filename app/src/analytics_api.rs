@@ -30,17 +30,13 @@ pub struct DashboardView {
 mod ssr {
     use super::*;
     use chrono::NaiveDate;
-    use leptos_axum::ResponseOptions;
 
     /// A server-fn error with an HTTP status and text a person can act on.
     pub fn fail(e: covalynce::analytics::AnalyticsError) -> ServerFnError {
         if let covalynce::analytics::AnalyticsError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "analytics request failed");
         }
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
-            r.set_status(code);
-        }
-        ServerFnError::new(e.to_string())
+        crate::api::ssr::http_error(e.status(), e.to_string())
     }
 
     fn date(s: &str) -> Option<NaiveDate> {

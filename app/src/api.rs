@@ -88,13 +88,17 @@ pub mod ssr {
         let st = state()?;
         match request_ctx()?.user {
             Some(u) => Ok((st, u)),
-            None => {
-                if let Some(r) = use_context::<ResponseOptions>() {
-                    r.set_status(http::StatusCode::UNAUTHORIZED);
-                }
-                Err(ServerFnError::new("Your session has ended. Please sign in again."))
-            }
+            None => Err(http_error(401, "Your session has ended. Please sign in again.".into())),
         }
+    }
+
+    /// A server-fn error answered with HTTP `status` and text a person can act on: the one
+    /// place every server function's error gets its status.
+    pub fn http_error(status: u16, message: String) -> ServerFnError {
+        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
+            r.set_status(code);
+        }
+        ServerFnError::new(message)
     }
 
     /// Maps a core error to a server-fn error with the right HTTP status and safe text.
@@ -102,10 +106,14 @@ pub mod ssr {
         if let covalynce::auth::AuthError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "server function failed");
         }
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
-            r.set_status(code);
+        http_error(e.status(), e.to_string())
+    }
+
+    pub fn conn_err(e: covalynce::connections::ConnectError) -> ServerFnError {
+        if let covalynce::connections::ConnectError::Internal(inner) = &e {
+            tracing::error!(error = ?inner, "connections request failed");
         }
-        ServerFnError::new(e.to_string())
+        http_error(e.status(), e.to_string())
     }
 
     pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, ServerFnError> {
@@ -192,10 +200,7 @@ pub async fn revoke_session(csrf: String, id: String) -> Result<(), ServerFnErro
     use self::ssr::*;
     let (st, me) = require_user()?;
     if !st.auth.logout(&me.sub, &id).await.map_err(fail)? {
-        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(http::StatusCode::NOT_FOUND);
-        }
-        return Err(ServerFnError::new("That session was not found. It may have ended already."));
+        return Err(http_error(404, "That session was not found. It may have ended already.".into()));
     }
     if id == me.sid {
         leptos_axum::redirect("/login");
@@ -248,7 +253,7 @@ pub struct SourcesData {
 pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
-    let list = st.connections.list(&me.sub).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let list = st.connections.list(&me.sub).await.map_err(conn_err)?;
     let now = covalynce::db::now_ms();
     let connections = list
         .into_iter()
@@ -281,10 +286,5 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
 pub async fn connect_pick(id: String) -> Result<covalynce::domain::Pick, ServerFnError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
-    st.connections.pick(&me.sub, &id).await.map_err(|e| {
-        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST));
-        }
-        ServerFnError::new(e.to_string())
-    })
+    st.connections.pick(&me.sub, &id).await.map_err(conn_err)
 }

@@ -26,8 +26,13 @@ pub fn csrf() -> String {
 /// JavaScript). The SSR renderer writes textarea children unescaped, so a draft containing
 /// `</textarea><img onerror=…>` would end the element and run script: the server escapes it.
 /// In the browser the same text goes in as a DOM text node, which needs no escaping.
-/// A status chip's colours for its tone: every status in the app reads the same way.
-pub fn tone_badge(t: covalynce::Tone) -> &'static str {
+/// A status chip's label and colours: every status in the app reads the same way.
+pub fn badge(s: impl covalynce::Status) -> (&'static str, &'static str) {
+    (s.label(), tone_badge(s.tone()))
+}
+
+/// The chip colours of a tone.
+fn tone_badge(t: covalynce::Tone) -> &'static str {
     use covalynce::Tone::*;
     match t {
         Neutral => "bg-slate-100 text-slate-700 ring-slate-500/20",

@@ -126,15 +126,8 @@ mod covalynce_views {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use leptos_axum::ResponseOptions;
 
-    /// A server-fn error with an HTTP status and text a person can act on.
-    pub fn fail(status: u16, message: String) -> ServerFnError {
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
-            r.set_status(code);
-        }
-        ServerFnError::new(message)
-    }
+    pub use crate::api::ssr::http_error as fail;
 
     pub fn draft_err(e: covalynce::drafts::DraftError) -> ServerFnError {
         if let covalynce::drafts::DraftError::Internal(inner) = &e {
@@ -226,16 +219,16 @@ pub async fn editor_data(draft: Option<String>) -> Result<EditorInit, ServerFnEr
         .into_iter()
         .map(|t| TemplateOption { id: t.id, name: t.name, category: t.category })
         .collect();
-    let conns = st.connections.list(&me.sub).await.map_err(|e| fail(500, e.to_string()))?;
+    let conns = st.connections.list(&me.sub).await.map_err(crate::api::ssr::conn_err)?;
     let mut connected: Vec<String> = conns.iter().map(|c| c.platform.as_str().to_string()).collect();
     connected.dedup();
     let mut accounts = Vec::with_capacity(conns.len());
     for c in conns {
         accounts.push(AccountOption {
             text_limit: st.connections.text_limit(&me.sub, &c).await,
+            healthy: !c.needs_reconnect(),
             id: c.id,
             platform: c.platform.as_str().into(),
-            healthy: c.status != covalynce::ConnectionStatus::ReconnectNeeded,
             username: c.username,
             display_name: c.display_name,
         });

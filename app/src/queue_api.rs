@@ -83,7 +83,7 @@ mod ssr {
                     platform: c.platform.as_str().to_string(),
                     platform_name: info.display_name.to_string(),
                     color: info.brand_color.to_string(),
-                    healthy: c.status != covalynce::ConnectionStatus::ReconnectNeeded,
+                    healthy: !c.needs_reconnect(),
                     username: c.username,
                     slots: mine,
                     pending: queued.len(),

@@ -106,7 +106,6 @@ pub(crate) mod ssr {
     use crate::state::AppState;
     use covalynce::publish::{Post, PublishError};
     use covalynce::schedule::Scheduler;
-    use leptos_axum::ResponseOptions;
 
     pub fn scheduler(st: &AppState) -> Scheduler {
         Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone())
@@ -117,10 +116,7 @@ pub(crate) mod ssr {
         if let PublishError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "calendar request failed");
         }
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
-            r.set_status(code);
-        }
-        ServerFnError::new(format!("{}|{}", e.code(), e))
+        crate::api::ssr::http_error(e.status(), format!("{}|{}", e.code(), e))
     }
 
     pub fn cal_post(p: covalynce::schedule::CalendarPost) -> CalPost {

@@ -40,16 +40,12 @@ pub struct DeliveryView {
 mod ssr {
     use super::*;
     use covalynce::webhooks::{Delivery, Endpoint, WebhookError};
-    use leptos_axum::ResponseOptions;
 
     pub fn webhook_err(e: WebhookError) -> ServerFnError {
         if let WebhookError::Internal(inner) = &e {
             tracing::error!(error = ?inner, "webhook request failed");
         }
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
-            r.set_status(code);
-        }
-        ServerFnError::new(e.to_string())
+        crate::api::ssr::http_error(e.status(), e.to_string())
     }
 
     pub fn endpoint_view(e: Endpoint, now: i64) -> WebhookView {

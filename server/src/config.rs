@@ -97,7 +97,7 @@ impl Config {
             #[cfg(feature = "demo")]
             Some(sbx) => PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, sbx.trim_end_matches('/'), &base_url))).collect(),
             #[cfg(not(feature = "demo"))]
-            Some(_) => anyhow::bail!("SANDBOX_URL is set, but this build has no sandbox (built without the `demo` feature)."),
+            Some(_) => anyhow::bail!("SANDBOX_URL is set. {NO_SANDBOX}"),
             None => PlatformId::ALL.into_iter().filter_map(|p| platform_from_env(p, &base_url).map(|c| (p, c))).collect(),
         };
         Ok(Self {
@@ -194,6 +194,10 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         audited: p == PlatformId::Tiktok && flag("TIKTOK_AUDITED"),
     })
 }
+
+/// What a production build says when asked for the sandbox (`--demo`, `sandbox`, `SANDBOX_URL`).
+#[cfg(not(feature = "demo"))]
+pub const NO_SANDBOX: &str = "This build has no platform sandbox: production builds leave it out (build with the `demo` feature).";
 
 /// A platform pointed at a sandbox served at `sbx` (its paths mirror the real hosts).
 #[cfg(feature = "demo")]

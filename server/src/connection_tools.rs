@@ -251,7 +251,7 @@ pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<Reque
         )
     })?;
     let mut warnings: Vec<String> = vec![];
-    if c.status == covalynce::ConnectionStatus::ReconnectNeeded {
+    if c.needs_reconnect() {
         warnings.push("This account was marked as needing a reconnect.".into());
     }
     match adapter.accounts(&grant).await {

@@ -27,7 +27,7 @@ fn demo(config: Config) -> anyhow::Result<Config> {
 
 #[cfg(not(feature = "demo"))]
 fn demo(_: Config) -> anyhow::Result<Config> {
-    anyhow::bail!("This build has no demo mode: the platform sandbox is left out of production builds (build with the `demo` feature).")
+    anyhow::bail!(server::config::NO_SANDBOX)
 }
 
 /// `covalynce sandbox --port N`: the platform sandbox alone (crash tests, benchmarks).
@@ -46,7 +46,7 @@ async fn serve_sandbox(args: &[String]) -> anyhow::Result<()> {
 
 #[cfg(not(feature = "demo"))]
 async fn serve_sandbox(_: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("This build has no platform sandbox (built without the `demo` feature).")
+    anyhow::bail!(server::config::NO_SANDBOX)
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use axum::{Extension, Form, Json};
 use covalynce::connections::{ConnectError, Connection, Finished};
-use covalynce::domain::{ConnectionStatus, Health, Pick};
+use covalynce::domain::{Health, Pick};
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::json;
@@ -230,7 +230,7 @@ fn integration_json(c: &Connection) -> serde_json::Value {
         "id": c.id, "provider": c.platform.as_str(), "platform_name": c.platform.display_name(),
         "account_id": c.external_id, "username": c.username, "display_name": c.display_name, "avatar_url": c.avatar_url,
         "permissions": c.scopes, "consent_given": true, "consent_timestamp": chrono::DateTime::from_timestamp_millis(c.consent_at).map(|t| t.to_rfc3339()),
-        "status": c.status, "is_active": c.status == ConnectionStatus::Healthy, "last_error": c.last_error, "last_used_at": c.last_used_at,
+        "status": c.status, "is_active": !c.needs_reconnect(), "last_error": c.last_error, "last_used_at": c.last_used_at,
         "token_expires_at": c.token_expires_at,
     })
 }
@@ -353,7 +353,7 @@ pub fn health_json(c: &Connection) -> serde_json::Value {
         Health::ExpiringSoon => vec![format!("The token expires in {:.1} hours; reconnect before then.", hours.unwrap_or_default())],
         Health::Healthy => vec![],
     };
-    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": c.status != ConnectionStatus::ReconnectNeeded, "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
+    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": !c.needs_reconnect(), "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
 }
 
 /// `GET /integrations/picks/{id}`: the accounts a login offered, to choose from.

@@ -18,8 +18,25 @@ pub enum Tone {
     Muted,
 }
 
+/// What every status type offers, for code that works on any of them (reading a stored
+/// column, a badge). Each type also has the same methods inherently.
+pub trait Status: Copy + 'static {
+    /// What a stored value outside the type reads as (the schema allows none; a row that
+    /// somehow holds one should not fail a whole list).
+    const UNREADABLE: Self;
+    fn as_str(self) -> &'static str;
+    fn label(self) -> &'static str;
+    fn tone(self) -> Tone;
+    fn parse(s: &str) -> Result<Self, DomainError>;
+
+    /// The stored spelling read back, `UNREADABLE` if it is not one.
+    fn from_stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Self::UNREADABLE)
+    }
+}
+
 macro_rules! status_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $v:ident = $s:literal, $label:literal, $tone:ident;)+ }) => {
+    ($(#[$m:meta])* $name:ident, $what:literal, unreadable = $unreadable:ident { $($(#[$vm:meta])* $v:ident = $s:literal, $label:literal, $tone:ident;)+ }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
@@ -54,6 +71,22 @@ macro_rules! status_enum {
             }
         }
 
+        impl Status for $name {
+            const UNREADABLE: Self = $name::$unreadable;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn label(self) -> &'static str {
+                $name::label(self)
+            }
+            fn tone(self) -> Tone {
+                $name::tone(self)
+            }
+            fn parse(s: &str) -> Result<Self, DomainError> {
+                $name::parse(s)
+            }
+        }
+
         /// Serialized as its stored spelling (`as_str`), so JSON and the database agree.
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -78,7 +111,7 @@ macro_rules! status_enum {
 
 status_enum! {
     /// One publication of a post on one account.
-    PostStatus, "post" {
+    PostStatus, "post", unreadable = Failed {
         /// Waiting for its time (or a retry).
         Pending = "pending", "Scheduled", Info;
         /// Claimed; the request may be on its way.
@@ -112,7 +145,7 @@ impl PostStatus {
 status_enum! {
     /// A draft, summarised from its publications once it has any.
     #[derive(Default)]
-    DraftStatus, "draft" {
+    DraftStatus, "draft", unreadable = Draft {
         #[default]
         Draft = "draft", "Draft", Neutral;
         Ready = "ready", "Ready", Progress;
@@ -134,7 +167,7 @@ impl DraftStatus {
 
 status_enum! {
     /// What we stored about a connection.
-    ConnectionStatus, "connection" {
+    ConnectionStatus, "connection", unreadable = ReconnectNeeded {
         Healthy = "healthy", "Healthy", Good;
         /// The platform refused its tokens: only the person can fix it by reconnecting.
         ReconnectNeeded = "reconnect_needed", "Reconnect needed", Bad;
@@ -143,7 +176,7 @@ status_enum! {
 
 status_enum! {
     /// How a connection stands right now (its status and its token's expiry).
-    Health, "health" {
+    Health, "health", unreadable = ReconnectNeeded {
         Healthy = "healthy", "Healthy", Good;
         ExpiringSoon = "expiring_soon", "Expiring soon", Warning;
         Expired = "expired", "Token expired", Warning;
@@ -153,7 +186,7 @@ status_enum! {
 
 status_enum! {
     /// One webhook delivery.
-    DeliveryStatus, "delivery" {
+    DeliveryStatus, "delivery", unreadable = Failed {
         /// Not delivered yet; retried with backoff.
         Pending = "pending", "Retrying", Warning;
         Delivered = "delivered", "Delivered", Good;
@@ -163,7 +196,7 @@ status_enum! {
 
 status_enum! {
     /// What a webhook subscriber can be told; the label says what it means.
-    WebhookEvent, "webhook event" {
+    WebhookEvent, "webhook event", unreadable = PostFailed {
         PostScheduled = "post.scheduled", "A post was scheduled", Info;
         PostPublished = "post.published", "A post went live", Good;
         PostFailed = "post.failed", "A post could not be published", Bad;

@@ -12,7 +12,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length_within, platform_info, ConnectionStatus, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
+use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -66,7 +66,7 @@ impl Post {
             body: r.get("body"),
             title: opt(r, "title"),
             image_url: opt(r, "image_url"),
-            status: PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(PostStatus::Failed),
+            status: crate::db::status(r, "status"),
             scheduled_at: r.get("scheduled_at"),
             attempts: r.get("attempts"),
             external_id: opt(r, "external_id"),
@@ -264,7 +264,7 @@ impl Publisher {
         for it in &items {
             let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
             let name = conn.platform.display_name();
-            if conn.status == ConnectionStatus::ReconnectNeeded {
+            if conn.needs_reconnect() {
                 return Err(invalid(
                     "reconnect_needed",
                     format!("Reconnect {name} ({}) in Sources before publishing to it.", conn.username),

@@ -31,7 +31,7 @@ use super::attempts::{summary, uncertain};
 use super::lease::cooldown_scope;
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::{now_ms, Backend};
-use crate::domain::{ConnectionStatus, PlatformId, WebhookEvent};
+use crate::domain::{PlatformId, WebhookEvent};
 use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
 use rand::Rng;
 use serde::Serialize;
@@ -431,7 +431,7 @@ impl Publisher {
             Ok((c, g, _)) => (c, g),
             Err(_) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
         };
-        if conn.status == ConnectionStatus::ReconnectNeeded {
+        if conn.needs_reconnect() {
             return reconnect(conn.last_error.clone().unwrap_or_else(|| format!("{name} needs you to sign in again.")));
         }
         let Some(adapter) = self.connections.platforms().get(conn.platform) else {

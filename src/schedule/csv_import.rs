@@ -132,7 +132,7 @@ pub(super) fn resolve_account<'a>(token: &str, accounts: &'a [Connection]) -> Re
             None => return Err(format!("No connected {name} account is @{u}. Yours: {}.", list())),
         },
     };
-    if found.status == crate::domain::ConnectionStatus::ReconnectNeeded {
+    if found.needs_reconnect() {
         return Err(format!("Reconnect {name} (@{}) in Sources before scheduling to it.", found.username));
     }
     Ok(found)
@@ -340,7 +340,7 @@ pub(super) fn valid_image_url(u: &str) -> bool {
 /// the person's own accounts (platforms that need no image first) or x/linkedin.
 pub fn template_csv(tz: &Timezone, now_ms: i64, accounts: &[Connection]) -> String {
     let today = utc_ms_to_local(tz, now_ms).map(|t| t.date()).unwrap_or_default();
-    let mut usable: Vec<&Connection> = accounts.iter().filter(|c| c.status != crate::domain::ConnectionStatus::ReconnectNeeded).collect();
+    let mut usable: Vec<&Connection> = accounts.iter().filter(|c| !c.needs_reconnect()).collect();
     usable.sort_by_key(|c| platform_info(c.platform).limits.requires_media);
     let tokens: Vec<String> = usable.iter().take(2).map(|c| account_token(c, accounts)).collect();
     let (first, both) = match tokens.as_slice() {

@@ -59,7 +59,7 @@ pub(super) fn clean_events(raw: &[String]) -> Result<Vec<String>, WebhookError> 
 pub(super) const DELIVERY_COLS: &str = "r.id, r.endpoint_id, e.url, r.event, r.status, r.retry_count, r.last_status_code, r.last_error, r.next_retry_at, r.created_at, r.updated_at, r.delivered_at";
 
 pub(super) fn delivery_from_row(r: &AnyRow) -> Delivery {
-    let status = DeliveryStatus::parse(&r.get::<String, _>("status")).unwrap_or(DeliveryStatus::Failed);
+    let status: DeliveryStatus = crate::db::status(r, "status");
     let retry_count: i64 = r.get("retry_count");
     // Each retry follows a failed attempt; a finished delivery also counts its last one.
     let attempts = retry_count + i64::from(status != DeliveryStatus::Pending);

@@ -67,6 +67,11 @@ struct Filters {
 }
 
 impl Filters {
+    /// The status tab the URL names (`None`: all, or a name the server will refuse).
+    fn tab(&self) -> Option<DraftStatus> {
+        self.status.as_deref().and_then(|s| DraftStatus::parse(s).ok())
+    }
+
     /// `/library?…` with these filters and `page` (1 is left out).
     fn href(&self, page: u32) -> String {
         let mut parts = vec![];
@@ -104,11 +109,6 @@ fn encode(s: &str) -> String {
 /// A filter tab's name (`None`: every draft).
 fn filter_label(status: Option<DraftStatus>) -> &'static str {
     status.map(DraftStatus::plural).unwrap_or("All")
-}
-
-/// Badge text and Tailwind classes per status.
-fn status_badge(status: DraftStatus) -> (&'static str, &'static str) {
-    (status.label(), crate::components::tone_badge(status.tone()))
 }
 
 /// A chip's ring says how that platform's post stands.
@@ -158,7 +158,7 @@ pub fn LibraryPage() -> impl IntoView {
 fn Toolbar(filters: Signal<Filters>) -> impl IntoView {
     let tabs = move || {
         let f = filters.get();
-        let current = f.status.as_deref().and_then(|s| DraftStatus::parse(s).ok());
+        let current = f.tab();
         std::iter::once(None)
             .chain(DraftStatus::ALL.iter().copied().map(Some))
             .map(|s| {
@@ -257,7 +257,7 @@ fn Results(data: LibraryView, filters: Filters) -> impl IntoView {
 }
 
 fn no_matches(filters: &Filters) -> impl IntoView {
-    let tab = filters.status.as_deref().and_then(|s| DraftStatus::parse(s).ok()).map(|s| filter_label(Some(s)));
+    let tab = filters.tab().map(|s| filter_label(Some(s)));
     let (heading, body, href, cta) = match &filters.q {
         Some(q) => (
             format!("No drafts match “{q}”"),
@@ -298,7 +298,7 @@ fn no_matches(filters: &Filters) -> impl IntoView {
 fn Card(card: LibraryCard) -> impl IntoView {
     let item = card.item;
     let platforms: Vec<PlatformId> = item.platforms.iter().filter_map(|c| PlatformId::parse(&c.platform).ok()).collect();
-    let (badge, badge_cls) = status_badge(item.status);
+    let (badge, badge_cls) = crate::components::badge(item.status);
     let chips = item
         .platforms
         .iter()
@@ -306,7 +306,7 @@ fn Card(card: LibraryCard) -> impl IntoView {
         .map(|(p, status)| {
             let info = platform_info(p);
             let letter = info.display_name.chars().next().unwrap_or('?').to_string();
-            let label = format!("{}: {}", info.display_name, status_badge(status).0);
+            let label = format!("{}: {}", info.display_name, status.label());
             view! {
                 <li
                     class=format!("inline-flex items-center gap-1 rounded-full bg-white py-0.5 pl-0.5 pr-2 text-[11px] font-medium text-slate-700 ring-1 {}", chip_ring(status))

@@ -276,7 +276,7 @@ fn DeliveryTable(list: Vec<DeliveryView>) -> impl IntoView {
                 </thead>
                 <tbody class="divide-y divide-slate-100 bg-white">
                     {list.into_iter().map(|d| {
-                        let (label, chip) = (d.status.label(), crate::components::tone_badge(d.status.tone()));
+                        let (label, chip) = crate::components::badge(d.status);
                         view! {
                             <tr>
                                 <td class="px-3 py-2 align-top">

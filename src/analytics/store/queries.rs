@@ -395,7 +395,7 @@ impl Analytics {
                 platform_name: name_of(&platform).to_string(),
                 brand_color: info.map(|i| i.brand_color.to_string()).unwrap_or_else(|| "#6366F1".into()),
                 account_name: r.get("account_name"),
-                status: crate::domain::PostStatus::parse(&r.get::<String, _>("status")).unwrap_or(crate::domain::PostStatus::Failed),
+                status: crate::db::status(r, "status"),
                 url: opt(r, "external_url"),
                 published_local: opt::<i64>(r, "published_at").map(|t| local(tz, t)),
                 engagement_rate: engagement_rate(latest.likes, latest.comments, latest.views),

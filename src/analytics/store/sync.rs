@@ -168,7 +168,7 @@ impl Analytics {
             Err(ConnectError::NotFound) => return Pull::Gone(format!("The {name} account of this post was disconnected.")),
             Err(e) => return Pull::Retry { class: "unknown", message: e.to_string() },
         };
-        if conn.status == crate::domain::ConnectionStatus::ReconnectNeeded {
+        if conn.needs_reconnect() {
             return Pull::Reconnect(format!("Reconnect your {name} account in Sources to get this post's numbers again."));
         }
         let Some(adapter) = self.connections.platforms().get(conn.platform) else {

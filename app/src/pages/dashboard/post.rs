@@ -98,7 +98,7 @@ pub(super) fn SeriesCard(series: PostSeries, metric: Signal<Metric>) -> impl Int
         }
     };
     let name = s.platform_name.clone();
-    let (status_text, status_cls) = (s.status.label(), crate::components::tone_badge(s.status.tone()));
+    let (status_text, status_cls) = crate::components::badge(s.status);
     let snapshots = s.snapshots.clone();
     // Pulls within one day are told apart by their time, longer spans by their date.
     let one_day = snapshots.first().zip(snapshots.last()).is_some_and(|(a, b)| a.label.get(..11) == b.label.get(..11));

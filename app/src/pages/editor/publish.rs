@@ -185,7 +185,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                         <div class="space-y-3 px-6 py-5">
                             <ul class="space-y-2" data-testid="publish-progress">
                                 {list.into_iter().map(|p| {
-                                    let (label, cls) = (p.status.label(), crate::components::tone_badge(p.status.tone()));
+                                    let (label, cls) = crate::components::badge(p.status);
                                     let name = pid(&p.platform).map(|x| x.display_name()).unwrap_or("?");
                                     view! {
                                         <li class="rounded-xl border border-slate-200 px-4 py-3" data-post-status=p.status.as_str()>
