@@ -424,36 +424,34 @@ impl Platform for Bluesky {
 
     /// Read from the account's own repository on its PDS, which has a record as soon as it
     /// is written (the AppView's feeds may lag).
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let (c, xrpc) = self.at(grant).await?;
         let req = c.get(format!("{xrpc}/com.atproto.repo.listRecords")).query(&[
             ("repo", account.external_id.as_str()),
             ("collection", "app.bsky.feed.post"),
-            ("limit", "100"),
+            ("limit", &RECENT_PAGE.to_string()),
         ]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
         let records = a.json()["records"].as_array().cloned().unwrap_or_default();
-        Ok(Some(
-            records
-                .iter()
-                .filter(|r| {
-                    let at = r["value"]["createdAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-                    at.is_none_or(|t| t.timestamp_millis() >= since_ms)
+        // Record keys are creation-time ids, listed newest first.
+        Ok(Some(RecentPosts::from_page(
+            &records,
+            RECENT_PAGE,
+            since_ms,
+            |r| r["value"]["createdAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp_millis()),
+            |r| {
+                let uri = r["uri"].as_str()?.to_string();
+                let rkey = uri.rsplit('/').next().unwrap_or_default().to_string();
+                Some(RecentPost {
+                    url: format!("https://bsky.app/profile/{}/post/{rkey}", account.username),
+                    text: r["value"]["text"].as_str().unwrap_or_default().to_string(),
+                    external_id: uri,
                 })
-                .filter_map(|r| {
-                    let uri = r["uri"].as_str()?.to_string();
-                    let rkey = uri.rsplit('/').next().unwrap_or_default().to_string();
-                    Some(RecentPost {
-                        url: format!("https://bsky.app/profile/{}/post/{rkey}", account.username),
-                        text: r["value"]["text"].as_str().unwrap_or_default().to_string(),
-                        external_id: uri,
-                    })
-                })
-                .collect(),
-        ))
+            },
+        )))
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
@@ -530,3 +528,6 @@ mod tests;
 
 use card::*;
 use richtext::*;
+
+/// Posts asked for when looking for a post whose answer was lost. `listRecords` returns at most 100.
+const RECENT_PAGE: usize = 100;

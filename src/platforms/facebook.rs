@@ -27,6 +27,8 @@ const SCOPES: [&str; 5] = ["public_profile", "pages_show_list", "pages_manage_po
 const MUST_HAVE: [&str; 3] = ["pages_show_list", "pages_manage_posts", "pages_read_engagement"];
 /// `/me/accounts` pages followed at most (100 Pages each).
 const MAX_PAGES: usize = 10;
+/// Posts asked for when looking for a post whose answer was lost (Pages, Instagram, Threads).
+pub(super) const GRAPH_RECENT_PAGE: usize = 50;
 
 // ------------------------------------------------------------------ shared Graph helpers
 
@@ -266,21 +268,22 @@ pub(super) fn graph_recent(
     since_ms: i64,
     [time_field, text_field, link_field]: [&str; 3],
     fallback_url: impl Fn(&str) -> String,
-) -> Vec<RecentPost> {
-    v["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p[time_field].as_str().and_then(graph_time_ms).is_none_or(|t| t >= since_ms))
-        .filter_map(|p| {
+) -> RecentPosts {
+    let data = v["data"].as_array().cloned().unwrap_or_default();
+    RecentPosts::from_page(
+        &data,
+        GRAPH_RECENT_PAGE,
+        since_ms,
+        |p| p[time_field].as_str().and_then(graph_time_ms),
+        |p| {
             let id = p["id"].as_str().filter(|id| !id.is_empty())?.to_string();
             Some(RecentPost {
                 url: web_url(p[link_field].as_str()).unwrap_or_else(|| fallback_url(&id)),
                 text: p[text_field].as_str().unwrap_or_default().to_string(),
                 external_id: id,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// Unix ms `secs` from now.
@@ -550,12 +553,12 @@ impl Platform for Facebook {
     }
 
     /// The Page's own posts since then (`/{page-id}/posts`, Page token; `pages_read_engagement`).
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let since = since_ms.div_euclid(1000).to_string();
         let req = self.http.client.get(self.graph(&format!("/{}/posts", account.external_id))).query(&[
             ("fields", "id,message,permalink_url,created_time"),
             ("since", since.as_str()),
-            ("limit", "50"),
+            ("limit", &GRAPH_RECENT_PAGE.to_string()),
         ]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
         if !a.ok() {

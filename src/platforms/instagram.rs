@@ -3,7 +3,7 @@
 //! `media_publish` publishing. Instagram fetches media itself from a public URL and has no
 //! text-only posts.
 
-use super::facebook::{graph_error, graph_ok, graph_recent, insight_values, publish_container, Containers, MetaLogin};
+use super::facebook::{graph_error, graph_ok, graph_recent, insight_values, publish_container, Containers, MetaLogin, GRAPH_RECENT_PAGE};
 use super::http::Answer;
 use super::*;
 use crate::outbound::web_url;
@@ -153,12 +153,12 @@ impl Platform for Instagram {
 
     /// The account's own media, newest first (`/{ig-user-id}/media`, `instagram_basic`). The
     /// edge is read without `since`: the timestamps are compared here.
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let req = self
             .http
             .client
             .get(self.graph(&format!("/{}/media", account.external_id)))
-            .query(&[("fields", "id,caption,permalink,timestamp"), ("limit", "50")]);
+            .query(&[("fields", "id,caption,permalink,timestamp"), ("limit", &GRAPH_RECENT_PAGE.to_string())]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
         if !a.ok() {
             return Err(self.err(&a));

@@ -12,6 +12,9 @@ use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};
 
+/// Posts asked for when looking for a post whose answer was lost.
+const RECENT_PAGE: usize = 50;
+
 pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
     Some(Arc::new(Linkedin::new(cfg, http)))
 }
@@ -312,9 +315,9 @@ impl Platform for Linkedin {
     /// The member's own posts (`GET /rest/posts?q=author`, the Posts API's author finder), by
     /// last change, newest first. LinkedIn serves it for member authors only with
     /// `r_member_social`: its 403 means "cannot be asked", never "reconnect".
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let author = encode_urn(&format!("urn:li:person:{}", account.external_id));
-        let path = format!("/rest/posts?author={author}&q=author&count=50&sortBy=LAST_MODIFIED");
+        let path = format!("/rest/posts?author={author}&q=author&count={RECENT_PAGE}&sortBy=LAST_MODIFIED");
         let req = self.rest(self.http.client.get(self.cfg.api_url(&path)), grant).header("X-RestLi-Method", "FINDER");
         let a = self.http.send(req).await?;
         if a.status == 403 {
@@ -323,24 +326,20 @@ impl Platform for Linkedin {
         if !a.ok() {
             return Err(self.error(&a));
         }
-        let v = a.json();
-        Ok(Some(
-            v["elements"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                // Sorted by last change: an older post edited since is not one of ours.
-                .filter(|p| p["createdAt"].as_i64().or_else(|| p["publishedAt"].as_i64()).is_none_or(|t| t >= since_ms))
-                .filter_map(|p| {
-                    let urn = p["id"].as_str().filter(|u| !u.is_empty())?.to_string();
-                    Some(RecentPost {
-                        url: format!("https://www.linkedin.com/feed/update/{urn}"),
-                        text: unescape_little_text(p["commentary"].as_str().unwrap_or_default()),
-                        external_id: urn,
-                    })
-                })
-                .collect(),
-        ))
+        let elements = a.json()["elements"].as_array().cloned().unwrap_or_default();
+        let created = |p: &Value| p["createdAt"].as_i64().or_else(|| p["publishedAt"].as_i64());
+        let mut page = RecentPosts::from_page(&elements, RECENT_PAGE, since_ms, created, |p| {
+            let urn = p["id"].as_str().filter(|u| !u.is_empty())?.to_string();
+            Some(RecentPost {
+                url: format!("https://www.linkedin.com/feed/update/{urn}"),
+                text: unescape_little_text(p["commentary"].as_str().unwrap_or_default()),
+                external_id: urn,
+            })
+        });
+        // Sorted by last change, not creation: an older post edited since proves nothing about
+        // what lies past the page, so only a page that was not full is whole.
+        page.complete = elements.len() < RECENT_PAGE;
+        Ok(Some(page))
     }
 
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {

@@ -7,6 +7,9 @@ use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};
 
+/// Posts asked for when looking for a post whose answer was lost. Mastodon returns at most 40.
+const RECENT_PAGE: usize = 40;
+
 pub struct Mastodon {
     cfg: PlatformConfig,
     http: Http,
@@ -349,38 +352,34 @@ impl Platform for Mastodon {
 
     /// The account's own statuses (`/api/v1/accounts/:id/statuses`, at most 40, reblogs left
     /// out), on the person's instance through the same checked client.
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let base = Self::instance(grant);
         let mut u = url::Url::parse(&base).map_err(|_| PlatformError::rejected(format!("\"{base}\" is not a server address.")))?;
         u.path_segments_mut()
             .map_err(|_| PlatformError::rejected(format!("\"{base}\" is not a server address.")))?
             .pop_if_empty()
             .extend(["api", "v1", "accounts", account.external_id.as_str(), "statuses"]);
-        let req = self.client(&base).await?.get(u).query(&[("limit", "40"), ("exclude_reblogs", "true")]);
+        let req = self.client(&base).await?.get(u).query(&[("limit", RECENT_PAGE.to_string().as_str()), ("exclude_reblogs", "true")]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
         if !a.ok() {
             return Err(self.error(&a));
         }
         let statuses = a.json().as_array().cloned().unwrap_or_default();
-        Ok(Some(
-            statuses
-                .iter()
-                .filter(|s| s["reblog"].is_null())
-                .filter(|s| {
-                    let at = s["created_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-                    at.is_none_or(|t| t.timestamp_millis() >= since_ms)
+        Ok(Some(RecentPosts::from_page(
+            &statuses,
+            RECENT_PAGE,
+            since_ms,
+            |r| r["created_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp_millis()),
+            |s| {
+                let id = s["id"].as_str().filter(|id| !id.is_empty() && s["reblog"].is_null())?.to_string();
+                Some(RecentPost {
+                    // As `publish` keeps it: the instance's web link, never `javascript:`.
+                    url: web_url(s["url"].as_str()).unwrap_or_default(),
+                    text: html_to_text(s["content"].as_str().unwrap_or_default()),
+                    external_id: id,
                 })
-                .filter_map(|s| {
-                    let id = s["id"].as_str().filter(|id| !id.is_empty())?.to_string();
-                    Some(RecentPost {
-                        // As `publish` keeps it: the instance's web link, never `javascript:`.
-                        url: web_url(s["url"].as_str()).unwrap_or_default(),
-                        text: html_to_text(s["content"].as_str().unwrap_or_default()),
-                        external_id: id,
-                    })
-                })
-                .collect(),
-        ))
+            },
+        )))
     }
 
     async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {

@@ -152,6 +152,32 @@ pub struct RecentPost {
     pub text: String,
 }
 
+/// The account's posts made since a time, from one page of the platform's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentPosts {
+    pub posts: Vec<RecentPost>,
+    /// The page holds every post made since then: it was not full, or it reached back past
+    /// that time. Only then does "not in it" prove a post was never made.
+    pub complete: bool,
+}
+
+impl RecentPosts {
+    /// From one page of `raw` items, newest first by creation, asked for at most `limit`:
+    /// `at` reads an item's creation time (UTC ms), `post` turns one into a `RecentPost`
+    /// (`None` skips it). Items made before `since_ms` are left out.
+    pub fn from_page<T>(
+        raw: &[T],
+        limit: usize,
+        since_ms: i64,
+        at: impl Fn(&T) -> Option<i64>,
+        post: impl FnMut(&T) -> Option<RecentPost>,
+    ) -> Self {
+        let reached_back = raw.iter().any(|r| at(r).is_some_and(|t| t < since_ms));
+        let posts = raw.iter().filter(|r| at(r).is_none_or(|t| t >= since_ms)).filter_map(post).collect();
+        Self { posts, complete: raw.len() < limit || reached_back }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Published {
     pub external_id: String,
@@ -318,14 +344,10 @@ pub trait Platform: Send + Sync {
 
     async fn metrics(&self, grant: &Grant, account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError>;
 
-    /// The account's own posts made since `since_ms` (UTC ms), newest first: after a lost
-    /// answer, the queue looks for its post there. `None` = this platform cannot be asked.
-    async fn recent_posts(
-        &self,
-        _grant: &Grant,
-        _account: &AccountProfile,
-        _since_ms: i64,
-    ) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    /// The account's own posts made since `since_ms` (UTC ms), newest first, and whether the
+    /// page holds them all: after a lost answer, the queue looks for its post there. `None` =
+    /// this platform cannot be asked.
+    async fn recent_posts(&self, _grant: &Grant, _account: &AccountProfile, _since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         Ok(None)
     }
 
@@ -387,6 +409,18 @@ impl Platforms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_whole_when_not_full_or_when_it_reaches_back_past_since() {
+        let post = |t: &i64| Some(RecentPost { external_id: t.to_string(), url: String::new(), text: String::new() });
+        let at = |t: &i64| Some(*t);
+        let p = RecentPosts::from_page(&[30, 20, 10], 3, 15, at, post);
+        assert_eq!((p.posts.len(), p.complete), (2, true), "the page went past `since`");
+        let p = RecentPosts::from_page(&[30, 20, 16], 3, 15, at, post);
+        assert_eq!((p.posts.len(), p.complete), (3, false), "full and all since: there may be more");
+        let p = RecentPosts::from_page(&[30, 20], 3, 15, at, post);
+        assert!(p.complete, "not full: nothing more to list");
+    }
 
     #[test]
     fn refresh_never_erases_the_stored_refresh_token() {

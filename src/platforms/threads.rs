@@ -2,7 +2,7 @@
 //! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::facebook::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers};
+use super::facebook::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers, GRAPH_RECENT_PAGE};
 use super::http::Answer;
 use super::versions::THREADS_VERSION;
 use super::*;
@@ -187,12 +187,12 @@ impl Platform for Threads {
     }
 
     /// The profile's own posts since then (`/me/threads`, `threads_basic`), newest first.
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let since = since_ms.div_euclid(1000).max(EARLIEST_SINCE).to_string();
         let req = self.http.client.get(self.api("/me/threads")).query(&[
             ("fields", "id,text,permalink,timestamp"),
             ("since", since.as_str()),
-            ("limit", "50"),
+            ("limit", &GRAPH_RECENT_PAGE.to_string()),
         ]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
         if !a.ok() {

@@ -8,6 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
+/// Posts asked for when looking for a post whose answer was lost. X bills every post it returns, so the look reads no more than it needs.
+const RECENT_PAGE: usize = 40;
+
 pub struct X {
     cfg: PlatformConfig,
     http: Http,
@@ -261,12 +264,12 @@ impl Platform for X {
         })
     }
 
-    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<Vec<RecentPost>>, PlatformError> {
+    async fn recent_posts(&self, grant: &Grant, account: &AccountProfile, since_ms: i64) -> Result<Option<RecentPosts>, PlatformError> {
         let since =
             chrono::DateTime::from_timestamp_millis(since_ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let req = self.http.client.get(self.cfg.api_url(&format!("/2/users/{}/tweets", account.external_id))).query(&[
             ("start_time", since.as_str()),
-            ("max_results", "100"),
+            ("max_results", &RECENT_PAGE.to_string()),
             ("tweet.fields", "created_at"),
         ]);
         let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
@@ -274,19 +277,20 @@ impl Platform for X {
             return Err(self.error(&a));
         }
         let posts = a.json()["data"].as_array().cloned().unwrap_or_default();
-        Ok(Some(
-            posts
-                .iter()
-                .filter_map(|t| {
-                    let id = t["id"].as_str()?.to_string();
-                    Some(RecentPost {
-                        url: format!("https://x.com/{}/status/{id}", account.username),
-                        text: t["text"].as_str().unwrap_or_default().to_string(),
-                        external_id: id,
-                    })
+        Ok(Some(RecentPosts::from_page(
+            &posts,
+            RECENT_PAGE,
+            since_ms,
+            |r| r["created_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp_millis()),
+            |t| {
+                let id = t["id"].as_str()?.to_string();
+                Some(RecentPost {
+                    url: format!("https://x.com/{}/status/{id}", account.username),
+                    text: t["text"].as_str().unwrap_or_default().to_string(),
+                    external_id: id,
                 })
-                .collect(),
-        ))
+            },
+        )))
     }
 
     async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {

@@ -2,8 +2,8 @@
 //! not be out there; where the platform lists the account's own recent posts (X, Bluesky),
 //! the queue looks for the post's text among those made since it was sent:
 //! - found: it is `posted`, with the platform's real id and URL;
-//! - the list came back whole (fewer than `CONCLUSIVE_BELOW` posts since it was sent) and the
-//!   post is not in it: nothing went out, so it is sent again (or, out of attempts, `failed`,
+//! - the list came back whole (`RecentPosts::complete`: the adapter's page was not cut) and
+//!   the post is not in it: nothing went out, so it is sent again (or, out of attempts, `failed`,
 //!   where "Retry" is safe);
 //! - the platform cannot be asked, or keeps failing: it stays unconfirmed for the person.
 //!
@@ -22,9 +22,6 @@ const RETRY_LOOK_MS: i64 = 5 * 60_000;
 const GIVE_UP_AFTER_MS: i64 = 24 * 3_600_000;
 /// Posts made this long before `sending_at` still count (the platform's clock may differ).
 const CLOCK_SLACK_MS: i64 = 120_000;
-/// A list this long may have been cut at the adapter's page size (40 on Mastodon, more
-/// elsewhere): the post could be past its end, so not finding it proves nothing.
-const CONCLUSIVE_BELOW: usize = 40;
 
 /// Text as compared: links dropped (X shortens them to t.co), then letters and digits only,
 /// lower-cased, so spacing, entities and punctuation a platform rewrites do not matter.
@@ -97,15 +94,12 @@ impl Publisher {
         };
         match adapter.recent_posts(&grant, &account, sent_at - CLOCK_SLACK_MS).await {
             Ok(None) => Look::CannotAsk,
-            Ok(Some(list)) => {
-                let complete = list.len() < CONCLUSIVE_BELOW;
-                match list.into_iter().find(|p| same_post(&post.body, &p.text)) {
-                    Some(p) => Look::Found(p),
-                    None if complete => Look::Absent,
-                    // Too many posts since it was sent to be sure: the person decides.
-                    None => Look::CannotAsk,
-                }
-            }
+            Ok(Some(list)) => match list.posts.into_iter().find(|p| same_post(&post.body, &p.text)) {
+                Some(p) => Look::Found(p),
+                None if list.complete => Look::Absent,
+                // The page may have been cut before the post: the person decides.
+                None => Look::CannotAsk,
+            },
             Err(e) => {
                 tracing::warn!(post = %post.id, error = %e, "looking for an unconfirmed post failed");
                 match e.class {
