@@ -29,12 +29,7 @@ pub struct UserView {
 
 impl UserView {
     pub fn initials(&self) -> String {
-        let s: String = self.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
-        if s.is_empty() {
-            "?".into()
-        } else {
-            s.to_uppercase()
-        }
+        crate::components::initials(&self.name)
     }
 }
 

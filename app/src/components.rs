@@ -26,6 +26,16 @@ pub fn csrf() -> String {
 /// JavaScript). The SSR renderer writes textarea children unescaped, so a draft containing
 /// `</textarea><img onerror=…>` would end the element and run script: the server escapes it.
 /// In the browser the same text goes in as a DOM text node, which needs no escaping.
+/// "AL" for "Ada Lovelace": the avatar stand-in for a person, a Page or an account.
+pub fn initials(name: &str) -> String {
+    let s: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+    if s.is_empty() {
+        "?".into()
+    } else {
+        s.to_uppercase()
+    }
+}
+
 /// A status chip's label and colours: every status in the app reads the same way.
 pub fn badge(s: impl covalynce::Status) -> (&'static str, &'static str) {
     (s.label(), tone_badge(s.tone()))

@@ -140,6 +140,16 @@ impl PostStatus {
             Self::Cancelled => None,
         }
     }
+
+    /// The event a post reaching this state sends (`None`: not a final state).
+    pub fn event(self) -> Option<WebhookEvent> {
+        match self {
+            Self::Posted => Some(WebhookEvent::PostPublished),
+            Self::Failed => Some(WebhookEvent::PostFailed),
+            Self::Unconfirmed => Some(WebhookEvent::PostUnconfirmed),
+            Self::Pending | Self::Publishing | Self::Cancelled => None,
+        }
+    }
 }
 
 status_enum! {
@@ -202,18 +212,6 @@ status_enum! {
         PostFailed = "post.failed", "A post could not be published", Bad;
         PostUnconfirmed = "post.unconfirmed", "A post was sent, but whether it went live is unknown", Warning;
         AccountReconnectNeeded = "account.reconnect_needed", "A connected account needs reconnecting", Bad;
-    }
-}
-
-impl PostStatus {
-    /// The event a post reaching this state sends (`None`: not a final state).
-    pub fn event(self) -> Option<WebhookEvent> {
-        match self {
-            Self::Posted => Some(WebhookEvent::PostPublished),
-            Self::Failed => Some(WebhookEvent::PostFailed),
-            Self::Unconfirmed => Some(WebhookEvent::PostUnconfirmed),
-            Self::Pending | Self::Publishing | Self::Cancelled => None,
-        }
     }
 }
 

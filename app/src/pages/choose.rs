@@ -65,7 +65,7 @@ fn Chooser(pick: Pick) -> impl IntoView {
 fn Candidate(a: PickAccount) -> impl IntoView {
     let id = format!("pick-{}", a.external_id);
     let label_for = id.clone();
-    let initials: String = a.display_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    let initials = crate::components::initials(&a.display_name);
     view! {
         <li>
             <label for=label_for class="flex cursor-pointer items-center gap-3 px-4 py-3 hover:bg-slate-50">

@@ -86,7 +86,7 @@ fn Connected(data: SourcesData) -> impl IntoView {
 fn ConnectionCard(c: ConnectionView) -> impl IntoView {
     let info = PlatformId::parse(&c.platform).map(platform_info).ok();
     let (label, cls) = crate::components::badge(c.health);
-    let initials: String = c.display_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    let initials = crate::components::initials(&c.display_name);
     let platform_name = info.map(|i| i.display_name).unwrap_or("Unknown");
     let color = info.map(|i| i.brand_color).unwrap_or("#64748b");
     let scopes = c.scopes.clone();

@@ -126,7 +126,7 @@ pub(super) fn rich(text: &str) -> impl IntoView {
 
 #[component]
 pub(super) fn Preview(doc: Doc, author: String) -> impl IntoView {
-    let initials: String = author.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    let initials = crate::components::initials(&author);
     let handle = format!("@{}", author.to_lowercase().split_whitespace().collect::<Vec<_>>().join(""));
     let author = if author.is_empty() { "You".to_string() } else { author };
     view! {
