@@ -5,6 +5,7 @@
 #![no_main]
 
 use covalynce::connections::Connection;
+use covalynce::ConnectionStatus;
 use covalynce::schedule::{parse_csv, CsvContext, MAX_ROWS};
 use covalynce::{check_length, PlatformId, Timezone};
 use libfuzzer_sys::fuzz_target;
@@ -14,7 +15,7 @@ const NOW: i64 = 1_795_176_000_000;
 const TWO_YEARS_MS: i64 = 2 * 366 * 24 * 3_600_000;
 const ZONES: [&str; 4] = ["Europe/Berlin", "UTC", "America/New_York", "Australia/Lord_Howe"];
 
-fn conn(id: &str, platform: PlatformId, username: &str, status: &str) -> Connection {
+fn conn(id: &str, platform: PlatformId, username: &str, status: ConnectionStatus) -> Connection {
     Connection {
         id: id.into(),
         platform,
@@ -25,7 +26,7 @@ fn conn(id: &str, platform: PlatformId, username: &str, status: &str) -> Connect
         scopes: vec![],
         consent_at: 0,
         consent_scopes: vec![],
-        status: status.into(),
+        status,
         last_error: None,
         last_used_at: None,
         token_expires_at: None,
@@ -38,18 +39,18 @@ fuzz_target!(|data: &[u8]| {
     let Some((&zone, file)) = data.split_first() else { return };
     let tz = Timezone::parse(ZONES[zone as usize % ZONES.len()]).unwrap();
     let accounts = vec![
-        conn("c-x", PlatformId::X, "ada_x", "healthy"),
-        conn("c-m1", PlatformId::Mastodon, "ada", "healthy"),
-        conn("c-m2", PlatformId::Mastodon, "ada_work", "healthy"),
-        conn("c-ig", PlatformId::Instagram, "ada_pics", "healthy"),
-        conn("c-bs", PlatformId::Bluesky, "ada.bsky", "reconnect_needed"),
+        conn("c-x", PlatformId::X, "ada_x", ConnectionStatus::Healthy),
+        conn("c-m1", PlatformId::Mastodon, "ada", ConnectionStatus::Healthy),
+        conn("c-m2", PlatformId::Mastodon, "ada_work", ConnectionStatus::Healthy),
+        conn("c-ig", PlatformId::Instagram, "ada_pics", ConnectionStatus::Healthy),
+        conn("c-bs", PlatformId::Bluesky, "ada.bsky", ConnectionStatus::ReconnectNeeded),
     ];
     match parse_csv(file, &CsvContext { tz: &tz, now_ms: NOW, accounts: &accounts }) {
         Ok(posts) => {
             assert!(!posts.is_empty() && posts.len() <= MAX_ROWS * accounts.len());
             for p in &posts {
                 let c = accounts.iter().find(|c| c.id == p.connection_id).expect("a known account");
-                assert_eq!(c.status, "healthy", "never to an account that needs reconnecting");
+                assert_eq!(c.status, ConnectionStatus::Healthy, "never to an account that needs reconnecting");
                 let at = p.scheduled_at.expect("every imported post has a time");
                 assert!(at >= NOW && at <= NOW + TWO_YEARS_MS, "{at} is outside now..now+2y");
                 assert!(!check_length(c.platform, &p.text).over(), "within {}'s limit", c.platform.as_str());
