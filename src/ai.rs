@@ -7,7 +7,7 @@
 
 use crate::crypto::Keys;
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{builtin_variants, check_length, fit_to_limit, limit_hint, tone, DomainError, PlatformId};
+use crate::domain::{builtin_variants, check_length, fit_to_limit, limit_hint, tone, DomainError, Failure, Kind, PlatformId};
 use crate::outbound;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -75,7 +75,7 @@ pub enum AiError {
     /// The AI service refused or failed; `status` is ours to return (4xx when the person can
     /// fix it: key, quota; 5xx when the service is at fault).
     #[error("{message}")]
-    Provider { status: u16, code: &'static str, message: String, retry_after: Option<u64> },
+    Provider { kind: Kind, code: &'static str, message: String, retry_after: Option<u64> },
     #[error("Something went wrong on our side. Please try again.")]
     Internal(#[from] anyhow::Error),
 }
@@ -86,22 +86,28 @@ impl From<sqlx::Error> for AiError {
     }
 }
 
-impl AiError {
-    pub fn status(&self) -> u16 {
+impl Failure for AiError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::Invalid(_) => 422,
-            Self::Provider { status, .. } => *status,
-            Self::Internal(_) => 500,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::Provider { kind, .. } => *kind,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &str {
         match self {
             Self::Invalid(e) => &e.code,
             Self::Provider { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
-    pub fn retry_after(&self) -> Option<u64> {
+    fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Provider { retry_after, .. } => *retry_after,
             _ => None,
@@ -113,8 +119,8 @@ fn invalid(code: &str, msg: impl Into<String>) -> AiError {
     AiError::Invalid(DomainError::new(code, msg))
 }
 
-fn provider(status: u16, code: &'static str, message: impl Into<String>) -> AiError {
-    AiError::Provider { status, code, message: message.into(), retry_after: None }
+fn provider(kind: Kind, code: &'static str, message: impl Into<String>) -> AiError {
+    AiError::Provider { kind, code, message: message.into(), retry_after: None }
 }
 
 /// `sk-proj-abc…wxyz` → `sk-…wxyz`: enough to recognise a key, useless to anyone else.
@@ -231,7 +237,7 @@ impl Ai {
         let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
         let body = outbound::text_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| match e {
             outbound::ReadError::TooLarge { limit } => provider(
-                502,
+                Kind::Upstream,
                 "ai_answer_too_large",
                 format!("The AI service sent more than {}, far more than any answer needs; we stopped reading. Check the base URL in Settings → AI.", outbound::mb(limit)),
             ),
@@ -363,7 +369,7 @@ impl Ai {
     fn transport(&self, e: reqwest::Error) -> AiError {
         if e.is_timeout() {
             provider(
-                504,
+                Kind::Timeout,
                 "ai_timeout",
                 format!(
                     "The AI service did not answer within {} seconds. It may still have used credit, so we did not retry; try again or use the built-in generator.",
@@ -371,9 +377,9 @@ impl Ai {
                 ),
             )
         } else if e.is_connect() {
-            provider(502, "ai_unreachable", "Could not reach the AI service. Check the base URL in Settings → AI.")
+            provider(Kind::Upstream, "ai_unreachable", "Could not reach the AI service. Check the base URL in Settings → AI.")
         } else {
-            provider(502, "ai_unavailable", "The connection to the AI service broke. Try again in a moment.")
+            provider(Kind::Upstream, "ai_unavailable", "The connection to the AI service broke. Try again in a moment.")
         }
     }
 
@@ -420,7 +426,7 @@ impl Ai {
         }
         let bad = || {
             provider(
-                502,
+                Kind::Upstream,
                 "ai_bad_response",
                 "The AI service answered with something we could not read. Try again or use the built-in generator.",
             )
@@ -429,7 +435,7 @@ impl Ai {
         let content = v["choices"][0]["message"]["content"].as_str().ok_or_else(bad)?;
         if v["choices"][0]["finish_reason"] == "content_filter" {
             return Err(provider(
-                422,
+                Kind::Invalid,
                 "ai_refused",
                 "The AI service declined this idea (content filter). Rephrase it or use the built-in generator.",
             ));
@@ -475,24 +481,34 @@ fn openai_error(status: u16, body: &str, retry_after: Option<u64>) -> AiError {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let code = v["error"]["code"].as_str().or(v["error"]["type"].as_str()).unwrap_or("");
     match status {
-        401 => provider(422, "ai_key_rejected", "The AI service rejected your API key. Check or replace it in Settings → AI."),
-        403 => provider(422, "ai_forbidden", "Your API key is not allowed to use this model or region. Check the model in Settings → AI."),
-        404 => provider(422, "ai_model_not_found", "The AI service does not know that model or base URL. Check both in Settings → AI."),
+        401 => provider(Kind::Invalid, "ai_key_rejected", "The AI service rejected your API key. Check or replace it in Settings → AI."),
+        403 => provider(
+            Kind::Invalid,
+            "ai_forbidden",
+            "Your API key is not allowed to use this model or region. Check the model in Settings → AI.",
+        ),
+        404 => provider(
+            Kind::Invalid,
+            "ai_model_not_found",
+            "The AI service does not know that model or base URL. Check both in Settings → AI.",
+        ),
         429 if code == "insufficient_quota" => provider(
-            402,
+            Kind::OutOfCredit,
             "ai_insufficient_quota",
             "Your AI account has run out of credit. Add credit with your provider, or use the built-in generator meanwhile.",
         ),
         429 => AiError::Provider {
-            status: 429,
+            kind: Kind::RateLimited,
             code: "ai_rate_limited",
             message: "The AI service is rate-limiting your key. Wait a moment, then try again.".into(),
             retry_after: retry_after.or(Some(20)),
         },
-        400 => {
-            provider(422, "ai_bad_request", "The AI service refused the request. Try a shorter idea, or check the model in Settings → AI.")
-        }
-        _ => provider(502, "ai_unavailable", format!("The AI service failed (HTTP {status}). Try again in a moment.")),
+        400 => provider(
+            Kind::Invalid,
+            "ai_bad_request",
+            "The AI service refused the request. Try a shorter idea, or check the model in Settings → AI.",
+        ),
+        _ => provider(Kind::Upstream, "ai_unavailable", format!("The AI service failed (HTTP {status}). Try again in a moment.")),
     }
 }
 
@@ -525,7 +541,7 @@ mod tests {
         assert_eq!(openai_error(429, quota, None).code(), "ai_insufficient_quota");
         assert_eq!(openai_error(429, r#"{"error":{"code":"rate_limit_exceeded"}}"#, Some(7)).retry_after(), Some(7));
         let e = openai_error(401, r#"{"error":{"message":"Incorrect API key provided: sk-abc***wxyz"}}"#, None);
-        assert_eq!((e.status(), e.code()), (422, "ai_key_rejected"));
+        assert_eq!((e.kind(), e.code()), (Kind::Invalid, "ai_key_rejected"));
         assert!(!e.to_string().contains("sk-"), "the provider's message may carry part of the key");
         assert_eq!(strip_fences("```json\n{\"x\":\"hi\"}\n```"), "{\"x\":\"hi\"}");
     }

@@ -4,7 +4,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{ConnectionStatus, Health, PlatformId};
+use crate::domain::{ConnectionStatus, Failure, Health, Kind, PlatformId};
 use crate::platforms::{AccountProfile, AuthorizeParams, ErrorClass, Grant, PlatformError, Platforms};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -111,22 +111,30 @@ impl From<sqlx::Error> for ConnectError {
     }
 }
 
-impl ConnectError {
-    pub fn status(&self) -> u16 {
+impl Failure for ConnectError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::NotFound => 404,
-            Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) | Self::NothingChosen(_) | Self::NotOffered(_) => 400,
+            Self::NotFound => Kind::NotFound,
+            Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) | Self::NothingChosen(_) | Self::NotOffered(_) => {
+                Kind::BadRequest
+            }
             Self::Platform(p) => match p.class {
-                ErrorClass::Rejected => 422,
-                ErrorClass::MissingPermission => 403,
-                ErrorClass::Disconnected | ErrorClass::RefreshNeeded => 409,
-                ErrorClass::RetryLater { .. } => 503,
-                ErrorClass::Unknown => 502,
+                ErrorClass::Rejected => Kind::Invalid,
+                ErrorClass::MissingPermission => Kind::Forbidden,
+                ErrorClass::Disconnected | ErrorClass::RefreshNeeded => Kind::Conflict,
+                ErrorClass::RetryLater { .. } => Kind::Unavailable,
+                ErrorClass::Unknown => Kind::Upstream,
             },
-            Self::Internal(_) => 500,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &'static str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
             Self::ConsentRequired => "consent_required",

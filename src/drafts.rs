@@ -3,7 +3,9 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{check_length, idea_vars, render, title_from, DomainError, DraftStatus, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
+use crate::domain::{
+    check_length, idea_vars, render, title_from, DomainError, DraftStatus, Failure, Kind, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -85,16 +87,22 @@ impl From<sqlx::Error> for DraftError {
     }
 }
 
-impl DraftError {
-    pub fn status(&self) -> u16 {
+impl Failure for DraftError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::NotFound(_) => 404,
-            Self::Invalid(_) => 422,
-            Self::ReadOnly => 403,
-            Self::Internal(_) => 500,
+            Self::NotFound(_) => Kind::NotFound,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::ReadOnly => Kind::Forbidden,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &str {
         match self {
             Self::NotFound(_) => "not_found",
             Self::Invalid(e) => &e.code,

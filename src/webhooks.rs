@@ -14,7 +14,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Backend, Db};
-use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
+use crate::domain::{DeliveryStatus, DomainError, Failure, Kind, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -118,15 +118,21 @@ impl From<sqlx::Error> for WebhookError {
     }
 }
 
-impl WebhookError {
-    pub fn status(&self) -> u16 {
+impl Failure for WebhookError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::Invalid(_) => 422,
-            Self::NotFound => 404,
-            Self::Internal(_) => 500,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::NotFound => Kind::NotFound,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &str {
         match self {
             Self::Invalid(e) => &e.code,
             Self::NotFound => "not_found",

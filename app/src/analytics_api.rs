@@ -2,6 +2,7 @@
 //! `covalynce::analytics`, the same core calls the JSON API makes. Dates, labels and
 //! relative times are computed here (the browser build has no clock of its own).
 
+use crate::errors::AppError;
 use covalynce::analytics::{PostAnalytics, Stats};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -28,16 +29,7 @@ pub struct DashboardView {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::*;
     use chrono::NaiveDate;
-
-    /// A server-fn error with an HTTP status and text a person can act on.
-    pub fn fail(e: covalynce::analytics::AnalyticsError) -> ServerFnError {
-        if let covalynce::analytics::AnalyticsError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "analytics request failed");
-        }
-        crate::api::ssr::http_error(e.status(), e.to_string())
-    }
 
     fn date(s: &str) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
@@ -62,18 +54,15 @@ pub async fn dashboard_data(
     from: Option<String>,
     to: Option<String>,
     platform: Option<String>,
-) -> Result<DashboardView, ServerFnError> {
+) -> Result<DashboardView, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     use covalynce::analytics::{RangeParams, StatsQuery};
     let (st, me) = require_user()?;
     let tz = st.publisher.timezone(&me.sub).await;
-    let q = StatsQuery::parse(&RangeParams { range, from, to, platform }, tz).map_err(fail)?;
-    let stats = st.analytics.stats(&me.sub, &q).await.map_err(fail)?;
-    let connected = st.connections.list(&me.sub).await.map_err(|e| {
-        tracing::error!(error = %e, "listing connections for the dashboard failed");
-        ServerFnError::new("Something went wrong on our side. Please try again.")
-    })?;
+    let q = StatsQuery::parse(&RangeParams { range, from, to, platform }, tz)?;
+    let stats = st.analytics.stats(&me.sub, &q).await?;
+    let connected = st.connections.list(&me.sub).await?;
     let platforms = covalynce::PlatformId::ALL
         .into_iter()
         .filter(|p| connected.iter().any(|c| c.platform == *p))
@@ -92,22 +81,20 @@ pub async fn dashboard_data(
 }
 
 #[server(prefix = "/sfn", endpoint = "load_post_analytics", input = server_fn::codec::GetUrl)]
-pub async fn load_post_analytics(id: String) -> Result<PostAnalytics, ServerFnError> {
-    use self::ssr::*;
+pub async fn load_post_analytics(id: String) -> Result<PostAnalytics, AppError> {
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let tz = st.publisher.timezone(&me.sub).await;
-    st.analytics.post(&me.sub, &id, &tz, false).await.map_err(fail)
+    st.analytics.post(&me.sub, &id, &tz, false).await.map_err(AppError::from)
 }
 
 /// "Refresh now": pulls the numbers of the post and its sibling publications at once.
 #[server(prefix = "/sfn", endpoint = "refresh_post_metrics")]
-pub async fn refresh_post_metrics(csrf: String, id: String) -> Result<PostAnalytics, ServerFnError> {
+pub async fn refresh_post_metrics(csrf: String, id: String) -> Result<PostAnalytics, AppError> {
     // Checked by the request middleware before any server function runs.
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let tz = st.publisher.timezone(&me.sub).await;
-    st.analytics.refresh_with_siblings(&me.sub, &id, &tz).await.map_err(fail)
+    st.analytics.refresh_with_siblings(&me.sub, &id, &tz).await.map_err(AppError::from)
 }

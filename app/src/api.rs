@@ -2,6 +2,7 @@
 //! call the core. Mutations are posted by forms carrying the CSRF field (checked by the
 //! server's middleware before any of these run).
 
+use crate::errors::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -65,55 +66,31 @@ pub mod ssr {
     use super::*;
     use crate::state::{AppState, RequestCtx};
     use covalynce::auth::AccessClaims;
+    pub use covalynce::Kind;
     use http::request::Parts;
-    use leptos_axum::ResponseOptions;
 
-    pub fn state() -> Result<AppState, ServerFnError> {
-        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| AppError::internal("server state missing"))
     }
 
-    pub fn request_ctx() -> Result<RequestCtx, ServerFnError> {
+    pub fn request_ctx() -> Result<RequestCtx, AppError> {
         use_context::<Parts>()
             .and_then(|p| p.extensions.get::<RequestCtx>().cloned())
-            .ok_or_else(|| ServerFnError::new("request context missing"))
+            .ok_or_else(|| AppError::internal("request context missing"))
     }
 
     /// The signed-in caller, or a 401 with a message the page can show.
-    pub fn require_user() -> Result<(AppState, AccessClaims), ServerFnError> {
+    pub fn require_user() -> Result<(AppState, AccessClaims), AppError> {
         let st = state()?;
         match request_ctx()?.user {
             Some(u) => Ok((st, u)),
-            None => Err(http_error(401, "Your session has ended. Please sign in again.".into())),
+            None => Err(AppError::of(&covalynce::auth::AuthError::Unauthenticated).respond()),
         }
     }
 
-    /// A server-fn error answered with HTTP `status` and text a person can act on: the one
-    /// place every server function's error gets its status.
-    pub fn http_error(status: u16, message: String) -> ServerFnError {
-        if let (Some(r), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
-            r.set_status(code);
-        }
-        ServerFnError::new(message)
-    }
-
-    /// Maps a core error to a server-fn error with the right HTTP status and safe text.
-    pub fn fail(e: covalynce::auth::AuthError) -> ServerFnError {
-        if let covalynce::auth::AuthError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "server function failed");
-        }
-        http_error(e.status(), e.to_string())
-    }
-
-    pub fn conn_err(e: covalynce::connections::ConnectError) -> ServerFnError {
-        if let covalynce::connections::ConnectError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "connections request failed");
-        }
-        http_error(e.status(), e.to_string())
-    }
-
-    pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, ServerFnError> {
-        let u = st.auth.user(user_id).await.map_err(fail)?;
-        let providers = st.auth.identities(user_id).await.map_err(fail)?;
+    pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, AppError> {
+        let u = st.auth.user(user_id).await?;
+        let providers = st.auth.identities(user_id).await?;
         Ok(UserView {
             id: u.id,
             email: u.email,
@@ -127,7 +104,7 @@ pub mod ssr {
 }
 
 #[server(prefix = "/sfn", endpoint = "page_context", input = server_fn::codec::GetUrl)]
-pub async fn page_context() -> Result<PageCtx, ServerFnError> {
+pub async fn page_context() -> Result<PageCtx, AppError> {
     use self::ssr::*;
     let st = state()?;
     let rc = request_ctx()?;
@@ -161,19 +138,19 @@ pub async fn page_context() -> Result<PageCtx, ServerFnError> {
 #[server(prefix = "/sfn", endpoint = "update_profile")]
 /// `csrf` is checked by the server middleware before this runs; it is an argument so the
 /// hydrated form sends it too.
-pub async fn update_profile(csrf: String, name: String, timezone: String) -> Result<UserView, ServerFnError> {
+pub async fn update_profile(csrf: String, name: String, timezone: String) -> Result<UserView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
-    st.auth.update_profile(&me.sub, &name, &timezone).await.map_err(fail)?;
+    st.auth.update_profile(&me.sub, &name, &timezone).await?;
     user_view(&st, &me.sub).await
 }
 
 #[server(prefix = "/sfn", endpoint = "list_sessions", input = server_fn::codec::GetUrl)]
-pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
-    let list = st.auth.sessions(&me.sub).await.map_err(fail)?;
+    let list = st.auth.sessions(&me.sub).await?;
     let now = covalynce::db::now_ms();
     Ok(list
         .into_iter()
@@ -190,12 +167,12 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ServerFnError> {
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_session")]
-pub async fn revoke_session(csrf: String, id: String) -> Result<(), ServerFnError> {
+pub async fn revoke_session(csrf: String, id: String) -> Result<(), AppError> {
     let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
-    if !st.auth.logout(&me.sub, &id).await.map_err(fail)? {
-        return Err(http_error(404, "That session was not found. It may have ended already.".into()));
+    if !st.auth.logout(&me.sub, &id).await? {
+        return Err(AppError::refuse(Kind::NotFound, "not_found", "That session was not found. It may have ended already."));
     }
     if id == me.sid {
         leptos_axum::redirect("/login");
@@ -204,18 +181,18 @@ pub async fn revoke_session(csrf: String, id: String) -> Result<(), ServerFnErro
 }
 
 #[server(prefix = "/sfn", endpoint = "logout_everywhere")]
-pub async fn logout_everywhere(csrf: String) -> Result<u64, ServerFnError> {
+pub async fn logout_everywhere(csrf: String) -> Result<u64, AppError> {
     let _ = csrf;
     use self::ssr::*;
     let (st, me) = require_user()?;
-    let n = st.auth.logout_all(&me.sub).await.map_err(fail)?;
+    let n = st.auth.logout_all(&me.sub).await?;
     leptos_axum::redirect("/login");
     Ok(n)
 }
 
 /// Time-zone names for the profile picker.
 #[server(prefix = "/sfn", endpoint = "timezones", input = server_fn::codec::GetUrl)]
-pub async fn timezones() -> Result<Vec<String>, ServerFnError> {
+pub async fn timezones() -> Result<Vec<String>, AppError> {
     Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
 }
 
@@ -245,10 +222,10 @@ pub struct SourcesData {
 }
 
 #[server(prefix = "/sfn", endpoint = "list_connections", input = server_fn::codec::GetUrl)]
-pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
+pub async fn list_connections() -> Result<SourcesData, AppError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
-    let list = st.connections.list(&me.sub).await.map_err(conn_err)?;
+    let list = st.connections.list(&me.sub).await?;
     let now = covalynce::db::now_ms();
     let connections = list
         .into_iter()
@@ -278,8 +255,8 @@ pub async fn list_connections() -> Result<SourcesData, ServerFnError> {
 
 /// The accounts a login offered to choose from (`/sources/choose/{id}`).
 #[server(prefix = "/sfn", endpoint = "connect_pick", input = server_fn::codec::GetUrl)]
-pub async fn connect_pick(id: String) -> Result<covalynce::domain::Pick, ServerFnError> {
+pub async fn connect_pick(id: String) -> Result<covalynce::domain::Pick, AppError> {
     use self::ssr::*;
     let (st, me) = require_user()?;
-    st.connections.pick(&me.sub, &id).await.map_err(conn_err)
+    st.connections.pick(&me.sub, &id).await.map_err(AppError::from)
 }

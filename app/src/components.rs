@@ -63,21 +63,6 @@ pub fn textarea_text(s: String) -> String {
     }
 }
 
-/// A server function's error as a person reads it: without the framework's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    e.to_string().trim_start_matches("error running server function: ").to_string()
-}
-
-/// The same split into the `code|` our server functions put first (empty when there is none)
-/// and the message.
-pub fn error_parts(e: &ServerFnError) -> (String, String) {
-    let text = error_text(e);
-    match text.split_once('|') {
-        Some((code, msg)) if !code.contains(' ') => (code.to_string(), msg.to_string()),
-        _ => (String::new(), text),
-    }
-}
-
 #[component]
 pub fn Logo(#[prop(optional)] large: bool) -> impl IntoView {
     let size = if large { "h-10 w-10 text-lg" } else { "h-8 w-8 text-sm" };

@@ -1,6 +1,7 @@
 //! Server functions for the editor and the AI settings: thin wrappers over `covalynce::drafts`
 //! and `covalynce::ai`, the same core code the JSON API uses.
 
+use crate::errors::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -127,21 +128,7 @@ mod covalynce_views {
 mod ssr {
     use super::*;
 
-    pub use crate::api::ssr::http_error as fail;
-
-    pub fn draft_err(e: covalynce::drafts::DraftError) -> ServerFnError {
-        if let covalynce::drafts::DraftError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "editor request failed");
-        }
-        fail(e.status(), e.to_string())
-    }
-
-    pub fn ai_err(e: covalynce::ai::AiError) -> ServerFnError {
-        if let covalynce::ai::AiError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "AI request failed");
-        }
-        fail(e.status(), e.to_string())
-    }
+    pub use crate::api::ssr::Kind;
 
     /// Local "HH:MM" for the "Saved" indicator.
     pub async fn local_time(st: &crate::state::AppState, user_id: &str, ms: i64) -> String {
@@ -189,37 +176,23 @@ mod ssr {
             .collect()
     }
 
-    pub fn publish_err(e: covalynce::publish::PublishError) -> ServerFnError {
-        if let covalynce::publish::PublishError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "publish request failed");
-        }
-        // The code goes first so the dialog can tell "ambiguous time" from other errors.
-        fail(e.status(), format!("{}|{}", e.code(), e))
-    }
-
     pub fn settings_view(s: covalynce::ai::AiSettingsView) -> AiSettingsView {
         AiSettingsView { openai_key_hint: s.openai_key_hint, base_url: s.base_url, model: s.model, gemini_key_hint: s.gemini_key_hint }
     }
 }
 
 #[server(prefix = "/sfn", endpoint = "editor_data", input = server_fn::codec::GetUrl)]
-pub async fn editor_data(draft: Option<String>) -> Result<EditorInit, ServerFnError> {
+pub async fn editor_data(draft: Option<String>) -> Result<EditorInit, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let draft = match draft.filter(|d| !d.is_empty()) {
-        Some(id) => Some(view(&st, &me.sub, st.drafts.get(&me.sub, &id).await.map_err(draft_err)?).await),
+        Some(id) => Some(view(&st, &me.sub, st.drafts.get(&me.sub, &id).await?).await),
         None => None,
     };
-    let templates = st
-        .drafts
-        .templates(&me.sub)
-        .await
-        .map_err(draft_err)?
-        .into_iter()
-        .map(|t| TemplateOption { id: t.id, name: t.name, category: t.category })
-        .collect();
-    let conns = st.connections.list(&me.sub).await.map_err(crate::api::ssr::conn_err)?;
+    let templates =
+        st.drafts.templates(&me.sub).await?.into_iter().map(|t| TemplateOption { id: t.id, name: t.name, category: t.category }).collect();
+    let conns = st.connections.list(&me.sub).await?;
     let mut connected: Vec<String> = conns.iter().map(|c| c.platform.as_str().to_string()).collect();
     connected.dedup();
     let mut accounts = Vec::with_capacity(conns.len());
@@ -237,7 +210,7 @@ pub async fn editor_data(draft: Option<String>) -> Result<EditorInit, ServerFnEr
     let default_when = covalynce::utc_ms_to_local(&tz, covalynce::db::now_ms() + 3_600_000)
         .map(|t| t.format("%Y-%m-%dT%H:00").to_string())
         .unwrap_or_default();
-    let has_ai_key = st.ai.settings(&me.sub).await.map_err(ai_err)?.openai_key_hint.is_some();
+    let has_ai_key = st.ai.settings(&me.sub).await?.openai_key_hint.is_some();
     let author = st.auth.user(&me.sub).await.map(|u| u.name).unwrap_or_default();
     Ok(EditorInit { draft, templates, connected, has_ai_key, author, accounts, timezone: tz.as_str().to_string(), default_when })
 }
@@ -252,34 +225,33 @@ pub async fn save_draft(
     idea: String,
     variants: String,
     autosave: bool,
-) -> Result<DraftView, ServerFnError> {
+) -> Result<DraftView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     use covalynce::drafts::{DraftInput, SaveKind};
     let (st, me) = require_user()?;
-    let wanted: BTreeMap<String, String> =
-        serde_json::from_str(&variants).map_err(|_| fail(422, "The post texts could not be read. Reload the page.".into()))?;
+    let wanted: BTreeMap<String, String> = serde_json::from_str(&variants)
+        .map_err(|_| AppError::refuse(Kind::Invalid, "invalid_variants", "The post texts could not be read. Reload the page."))?;
     let title = Some(title).filter(|t| !t.trim().is_empty());
     let d = if id.is_empty() {
         let input = DraftInput { title, idea: Some(idea), variants: Some(wanted.into_iter().collect()), ..Default::default() };
-        st.drafts.create(&me.sub, input).await.map_err(draft_err)?
+        st.drafts.create(&me.sub, input).await?
     } else {
-        let current = st.drafts.get(&me.sub, &id).await.map_err(draft_err)?;
+        let current = st.drafts.get(&me.sub, &id).await?;
         let mut all: std::collections::HashMap<String, String> = current.variants.keys().map(|k| (k.clone(), String::new())).collect();
         all.extend(wanted);
         let input = DraftInput { title, idea: Some(idea), variants: Some(all), ..Default::default() };
         let kind = if autosave { SaveKind::Autosave } else { SaveKind::Save };
-        st.drafts.save(&me.sub, &id, input, kind).await.map_err(draft_err)?
+        st.drafts.save(&me.sub, &id, input, kind).await?
     };
     Ok(view(&st, &me.sub, d).await)
 }
 
 /// `platforms` is comma-separated platform ids.
 #[server(prefix = "/sfn", endpoint = "generate_variants")]
-pub async fn generate_variants(csrf: String, idea: String, platforms: String, mode: String) -> Result<GeneratedView, ServerFnError> {
+pub async fn generate_variants(csrf: String, idea: String, platforms: String, mode: String) -> Result<GeneratedView, AppError> {
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let req = covalynce::ai::GenerateRequest {
@@ -287,26 +259,20 @@ pub async fn generate_variants(csrf: String, idea: String, platforms: String, mo
         platforms: platforms.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
         mode: Some(mode).filter(|m| !m.is_empty()),
     };
-    let g = st.ai.generate(&me.sub, &req).await.map_err(ai_err)?;
+    let g = st.ai.generate(&me.sub, &req).await?;
     Ok(GeneratedView { variants: g.variants, source: g.source, warnings: g.warnings })
 }
 
 #[server(prefix = "/sfn", endpoint = "apply_template")]
-pub async fn apply_template(
-    csrf: String,
-    template: String,
-    idea: String,
-    platforms: String,
-) -> Result<BTreeMap<String, String>, ServerFnError> {
+pub async fn apply_template(csrf: String, template: String, idea: String, platforms: String) -> Result<BTreeMap<String, String>, AppError> {
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let mut list = vec![];
     for p in platforms.split(',').filter(|p| !p.is_empty()) {
-        list.push(covalynce::PlatformId::parse(p).map_err(|e| fail(422, e.message))?);
+        list.push(covalynce::PlatformId::parse(p)?);
     }
-    let mut out = st.drafts.use_template(&me.sub, &template, &idea, &list).await.map_err(draft_err)?;
+    let mut out = st.drafts.use_template(&me.sub, &template, &idea, &list).await?;
     // Templates may not cover every platform: those keep what they have.
     for (p, body) in out.iter_mut() {
         if let Ok(pid) = covalynce::PlatformId::parse(p) {
@@ -317,12 +283,12 @@ pub async fn apply_template(
 }
 
 #[server(prefix = "/sfn", endpoint = "draft_versions", input = server_fn::codec::GetUrl)]
-pub async fn draft_versions(id: String) -> Result<Vec<VersionView>, ServerFnError> {
+pub async fn draft_versions(id: String) -> Result<Vec<VersionView>, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let now = covalynce::db::now_ms();
-    let list = st.drafts.versions(&me.sub, &id).await.map_err(draft_err)?;
+    let list = st.drafts.versions(&me.sub, &id).await?;
     let mut out = vec![];
     for v in list {
         let when = format!("{} · {}", local_time(&st, &me.sub, v.created_at).await, crate::components::ago(v.created_at, now));
@@ -332,26 +298,26 @@ pub async fn draft_versions(id: String) -> Result<Vec<VersionView>, ServerFnErro
 }
 
 #[server(prefix = "/sfn", endpoint = "restore_version")]
-pub async fn restore_version(csrf: String, id: String, version: String) -> Result<DraftView, ServerFnError> {
+pub async fn restore_version(csrf: String, id: String, version: String) -> Result<DraftView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let d = st.drafts.restore(&me.sub, &id, &version).await.map_err(draft_err)?;
+    let d = st.drafts.restore(&me.sub, &id, &version).await?;
     Ok(view(&st, &me.sub, d).await)
 }
 
 /// Detaches the image from the draft (the stored file goes too when it is ours).
 #[server(prefix = "/sfn", endpoint = "remove_draft_image")]
-pub async fn remove_draft_image(csrf: String, id: String) -> Result<DraftView, ServerFnError> {
+pub async fn remove_draft_image(csrf: String, id: String) -> Result<DraftView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     use covalynce::drafts::DraftInput;
     let (st, me) = require_user()?;
-    let d = st.drafts.get(&me.sub, &id).await.map_err(draft_err)?;
+    let d = st.drafts.get(&me.sub, &id).await?;
     let input = DraftInput { image_url: Some(None), image_generated: Some(false), ..Default::default() };
-    let updated = st.drafts.update(&me.sub, &id, input).await.map_err(draft_err)?;
+    let updated = st.drafts.update(&me.sub, &id, input).await?;
     if let Some(image_id) = d.image_url.as_deref().and_then(|u| u.strip_prefix("/media/")) {
         // Best effort: the draft no longer points at it either way.
         let _ = st.media.delete(&me.sub, image_id).await;
@@ -360,17 +326,17 @@ pub async fn remove_draft_image(csrf: String, id: String) -> Result<DraftView, S
 }
 
 #[server(prefix = "/sfn", endpoint = "ai_settings", input = server_fn::codec::GetUrl)]
-pub async fn ai_settings() -> Result<AiSettingsView, ServerFnError> {
+pub async fn ai_settings() -> Result<AiSettingsView, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    Ok(settings_view(st.ai.settings(&me.sub).await.map_err(ai_err)?))
+    Ok(settings_view(st.ai.settings(&me.sub).await?))
 }
 
 /// Saves one field (the settings form saves each on blur). `field` is openai_key, base_url,
 /// model or gemini_key.
 #[server(prefix = "/sfn", endpoint = "save_ai_setting")]
-pub async fn save_ai_setting(csrf: String, field: String, value: String) -> Result<AiSettingsView, ServerFnError> {
+pub async fn save_ai_setting(csrf: String, field: String, value: String) -> Result<AiSettingsView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
@@ -381,18 +347,17 @@ pub async fn save_ai_setting(csrf: String, field: String, value: String) -> Resu
         "base_url" => input.base_url = Some(value),
         "model" => input.model = Some(value),
         "gemini_key" => input.gemini_key = Some(value),
-        _ => return Err(fail(422, "Unknown setting.".into())),
+        _ => return Err(AppError::refuse(Kind::Invalid, "unknown_setting", "Unknown setting.")),
     }
-    Ok(settings_view(st.ai.save(&me.sub, input).await.map_err(ai_err)?))
+    Ok(settings_view(st.ai.save(&me.sub, input).await?))
 }
 
 #[server(prefix = "/sfn", endpoint = "test_ai_key")]
-pub async fn test_ai_key(csrf: String) -> Result<KeyTestView, ServerFnError> {
+pub async fn test_ai_key(csrf: String) -> Result<KeyTestView, AppError> {
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let t = st.ai.test_key(&me.sub).await.map_err(ai_err)?;
+    let t = st.ai.test_key(&me.sub).await?;
     Ok(KeyTestView { ok: t.ok, message: t.message })
 }
 
@@ -407,18 +372,19 @@ pub async fn publish_draft(
     when: String,
     fold: String,
     options: String,
-) -> Result<Vec<PostView>, ServerFnError> {
+) -> Result<Vec<PostView>, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let d = st.drafts.get(&me.sub, &draft).await.map_err(draft_err)?;
-    let at = if when.trim().is_empty() { None } else { Some(st.publisher.local_to_utc(&me.sub, &when, &fold).await.map_err(publish_err)?) };
+    let d = st.drafts.get(&me.sub, &draft).await?;
+    let at = if when.trim().is_empty() { None } else { Some(st.publisher.local_to_utc(&me.sub, &when, &fold).await?) };
     // JSON: a form-encoded nested struct with every part empty does not decode.
     let options: covalynce::domain::PostOptions = if options.trim().is_empty() {
         Default::default()
     } else {
-        serde_json::from_str(&options).map_err(|e| fail(422, format!("invalid_options|The network choices could not be read: {e}")))?
+        serde_json::from_str(&options)
+            .map_err(|e| AppError::refuse(Kind::Invalid, "invalid_options", format!("The network choices could not be read: {e}")))?
     };
     let req = covalynce::publish::PublishRequest {
         connection_ids: accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
@@ -426,44 +392,51 @@ pub async fn publish_draft(
         options,
         ..Default::default()
     };
-    let posts = st.publisher.publish(&me.sub, Some(&d), req).await.map_err(publish_err)?;
+    let posts = st.publisher.publish(&me.sub, Some(&d), req).await?;
     Ok(post_views(&st, &me.sub, posts).await)
 }
 
 /// "Add to queue": the draft goes to each chosen account's next free posting time, all or none.
 #[server(prefix = "/sfn", endpoint = "queue_draft")]
-pub async fn queue_draft(csrf: String, draft: String, accounts: String) -> Result<Vec<PostView>, ServerFnError> {
+pub async fn queue_draft(csrf: String, draft: String, accounts: String) -> Result<Vec<PostView>, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let d = st.drafts.get(&me.sub, &draft).await.map_err(draft_err)?;
+    let d = st.drafts.get(&me.sub, &draft).await?;
     let ids: Vec<String> = accounts.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect();
-    let posts = crate::schedule_api::ssr::scheduler(&st).queue_draft(&me.sub, &d, &ids).await.map_err(publish_err)?;
+    let posts = crate::schedule_api::ssr::scheduler(&st).queue_draft(&me.sub, &d, &ids).await?;
     Ok(post_views(&st, &me.sub, posts).await)
 }
 
 /// The publications of one publish action, for the dialog's live progress.
 #[server(prefix = "/sfn", endpoint = "batch_status", input = server_fn::codec::GetUrl)]
-pub async fn batch_status(batch: String) -> Result<Vec<PostView>, ServerFnError> {
+pub async fn batch_status(batch: String) -> Result<Vec<PostView>, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let q = covalynce::publish::PostQuery { batch_id: Some(batch), ..Default::default() };
-    let posts = st.publisher.list(&me.sub, &q).await.map_err(publish_err)?;
+    let posts = st.publisher.list(&me.sub, &q).await?;
     Ok(post_views(&st, &me.sub, posts).await)
 }
 
 /// The choices one of the person's TikTok accounts has right now (asked of TikTok each time
 /// the publish dialog needs them, as TikTok's guidelines require).
 #[server(prefix = "/sfn", endpoint = "tiktok_creator", input = server_fn::codec::GetUrl)]
-pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, ServerFnError> {
+pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let (conn, grant, _) =
-        st.connections.grant(&me.sub, &connection).await.map_err(|_| fail(404, "That TikTok account was not found.".into()))?;
-    let adapter = st.connections.platforms().get(conn.platform).ok_or_else(|| fail(422, "TikTok is not set up on this server.".into()))?;
+    let (conn, grant, _) = st
+        .connections
+        .grant(&me.sub, &connection)
+        .await
+        .map_err(|_| AppError::refuse(Kind::NotFound, "not_found", "That TikTok account was not found."))?;
+    let adapter = st
+        .connections
+        .platforms()
+        .get(conn.platform)
+        .ok_or_else(|| AppError::refuse(Kind::Invalid, "platform_not_configured", "TikTok is not set up on this server."))?;
     let account = covalynce::platforms::AccountProfile {
         external_id: conn.external_id.clone(),
         username: conn.username.clone(),
@@ -473,8 +446,8 @@ pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, Ser
     let o = adapter
         .creator_options(&grant, &account)
         .await
-        .map_err(|e| fail(502, format!("TikTok did not say what this account may post: {e}")))?
-        .ok_or_else(|| fail(422, "Only TikTok accounts have these choices.".into()))?;
+        .map_err(|e| AppError::refuse(Kind::Upstream, "platform_error", format!("TikTok did not say what this account may post: {e}")))?
+        .ok_or_else(|| AppError::refuse(Kind::Invalid, "wrong_platform", "Only TikTok accounts have these choices."))?;
     Ok(TiktokCreatorView {
         nickname: if o.nickname.is_empty() { conn.display_name } else { o.nickname },
         privacy: o
@@ -493,14 +466,20 @@ pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, Ser
 /// The boards one of the person's Pinterest accounts can pin to (asked of Pinterest each time),
 /// and the board its last post went to.
 #[server(prefix = "/sfn", endpoint = "pinterest_boards", input = server_fn::codec::GetUrl)]
-pub async fn pinterest_boards(connection: String) -> Result<PinterestBoardsView, ServerFnError> {
+pub async fn pinterest_boards(connection: String) -> Result<PinterestBoardsView, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let (conn, grant, _) =
-        st.connections.grant(&me.sub, &connection).await.map_err(|_| fail(404, "That Pinterest account was not found.".into()))?;
-    let adapter =
-        st.connections.platforms().get(conn.platform).ok_or_else(|| fail(422, "Pinterest is not set up on this server.".into()))?;
+    let (conn, grant, _) = st
+        .connections
+        .grant(&me.sub, &connection)
+        .await
+        .map_err(|_| AppError::refuse(Kind::NotFound, "not_found", "That Pinterest account was not found."))?;
+    let adapter = st
+        .connections
+        .platforms()
+        .get(conn.platform)
+        .ok_or_else(|| AppError::refuse(Kind::Invalid, "platform_not_configured", "Pinterest is not set up on this server."))?;
     let account = covalynce::platforms::AccountProfile {
         external_id: conn.external_id.clone(),
         username: conn.username.clone(),
@@ -510,8 +489,8 @@ pub async fn pinterest_boards(connection: String) -> Result<PinterestBoardsView,
     let boards = adapter
         .boards(&grant, &account)
         .await
-        .map_err(|e| fail(502, format!("Pinterest did not list this account's boards: {e}")))?
-        .ok_or_else(|| fail(422, "Only Pinterest accounts have boards.".into()))?;
-    let last = st.publisher.last_options(&me.sub, &conn.id).await.map_err(publish_err)?;
+        .map_err(|e| AppError::refuse(Kind::Upstream, "platform_error", format!("Pinterest did not list this account's boards: {e}")))?
+        .ok_or_else(|| AppError::refuse(Kind::Invalid, "wrong_platform", "Only Pinterest accounts have boards."))?;
+    let last = st.publisher.last_options(&me.sub, &conn.id).await?;
     Ok(PinterestBoardsView { boards: boards.into_iter().map(|b| (b.id, b.name)).collect(), last_board: last.pinterest.map(|p| p.board_id) })
 }

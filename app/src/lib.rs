@@ -9,6 +9,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod compose_api;
+pub mod errors;
 pub mod pages;
 pub mod queue_api;
 pub mod schedule_api;
@@ -78,7 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Everything a page needs that only the server knows, loaded once per page view.
-pub type PageResource = Resource<Result<PageCtx, ServerFnError>>;
+pub type PageResource = Resource<Result<PageCtx, errors::AppError>>;
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -1,6 +1,7 @@
 //! Server functions for the Queue page: each account's weekly posting times and what is
 //! queued next. Thin wrappers over `covalynce::schedule`, the same code as `/api/slots`.
 
+use crate::errors::AppError;
 use crate::schedule_api::CalPost;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,16 +49,16 @@ pub fn days_for(choice: &str) -> Option<Vec<i64>> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::schedule_api::ssr::{fail, from_post, scheduler};
-    use covalynce::publish::{PostQuery, PublishError};
+    use crate::schedule_api::ssr::{from_post, scheduler};
+    use covalynce::publish::PostQuery;
     use std::collections::HashMap;
 
-    pub async fn accounts(st: &crate::state::AppState, user_id: &str) -> Result<Vec<QueueAccount>, ServerFnError> {
+    pub async fn accounts(st: &crate::state::AppState, user_id: &str) -> Result<Vec<QueueAccount>, AppError> {
         let s = scheduler(st);
         let tz = s.timezone(user_id).await;
-        let conns = st.connections.list(user_id).await.map_err(|e| fail(PublishError::Internal(e.into())))?;
+        let conns = st.connections.list(user_id).await?;
         let mut slots: HashMap<String, Vec<SlotView>> = HashMap::new();
-        for sl in s.slots(user_id, None).await.map_err(fail)? {
+        for sl in s.slots(user_id, None).await? {
             slots.entry(sl.connection_id).or_default().push(SlotView { id: sl.id, weekday: sl.weekday, time: sl.local_time });
         }
         let q = PostQuery {
@@ -67,7 +68,7 @@ mod ssr {
             ..Default::default()
         };
         let mut upcoming: HashMap<String, Vec<CalPost>> = HashMap::new();
-        for p in st.publisher.list(user_id, &q).await.map_err(fail)? {
+        for p in st.publisher.list(user_id, &q).await? {
             if let Some(c) = p.connection_id.clone() {
                 upcoming.entry(c).or_default().push(from_post(p, &tz));
             }
@@ -96,7 +97,7 @@ mod ssr {
 }
 
 #[server(prefix = "/sfn", endpoint = "queue_data", input = server_fn::codec::GetUrl)]
-pub async fn queue_data() -> Result<QueueView, ServerFnError> {
+pub async fn queue_data() -> Result<QueueView, AppError> {
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let timezone = st.publisher.timezone(&me.sub).await.as_str().to_string();
@@ -106,34 +107,35 @@ pub async fn queue_data() -> Result<QueueView, ServerFnError> {
 /// Adds `time` on the chosen days (`0`–`6`, `weekdays`, `daily`); days that already have
 /// that time are left as they are. Answers how many were added.
 #[server(prefix = "/sfn", endpoint = "add_posting_time")]
-pub async fn add_posting_time(csrf: String, account: String, days: String, time: String) -> Result<usize, ServerFnError> {
+pub async fn add_posting_time(csrf: String, account: String, days: String, time: String) -> Result<usize, AppError> {
     let _ = csrf;
     use crate::api::ssr::require_user;
-    use crate::schedule_api::ssr::{fail, scheduler};
+    use crate::schedule_api::ssr::scheduler;
     let (st, me) = require_user()?;
     let Some(days) = days_for(&days) else {
         let e = covalynce::DomainError::new("invalid_weekday", "Choose a day, weekdays or every day.");
-        return Err(fail(e.into()));
+        return Err(e.into());
     };
     let s = scheduler(&st);
     let mut added = 0;
     for d in days {
         match s.add_slot(&me.sub, &account, &d.to_string(), &time).await {
             Ok(_) => added += 1,
-            Err(e) if e.status() == 409 => {}
-            Err(e) => return Err(fail(e)),
+            // Already there: adding a time twice is not an error.
+            Err(e) if covalynce::Failure::kind(&e) == covalynce::Kind::Conflict => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(added)
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_posting_time")]
-pub async fn remove_posting_time(csrf: String, id: String) -> Result<(), ServerFnError> {
+pub async fn remove_posting_time(csrf: String, id: String) -> Result<(), AppError> {
     let _ = csrf;
     use crate::api::ssr::require_user;
-    use crate::schedule_api::ssr::{fail, scheduler};
+    use crate::schedule_api::ssr::scheduler;
     let (st, me) = require_user()?;
-    scheduler(&st).delete_slot(&me.sub, &id).await.map_err(fail)
+    scheduler(&st).delete_slot(&me.sub, &id).await.map_err(AppError::from)
 }
 
 #[cfg(test)]

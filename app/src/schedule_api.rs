@@ -3,6 +3,7 @@
 //! same core code the JSON API uses. Local dates and times are worked out on the server in
 //! the profile's zone; the browser only lays them out.
 
+use crate::errors::AppError;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -104,19 +105,11 @@ pub fn href(view: &str, date: NaiveDate) -> String {
 pub(crate) mod ssr {
     use super::*;
     use crate::state::AppState;
-    use covalynce::publish::{Post, PublishError};
+    use covalynce::publish::Post;
     use covalynce::schedule::Scheduler;
 
     pub fn scheduler(st: &AppState) -> Scheduler {
         Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone())
-    }
-
-    /// `code|message`, so the page can tell a time the clocks pass twice from other errors.
-    pub fn fail(e: PublishError) -> ServerFnError {
-        if let PublishError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "calendar request failed");
-        }
-        crate::api::ssr::http_error(e.status(), format!("{}|{}", e.code(), e))
     }
 
     pub fn cal_post(p: covalynce::schedule::CalendarPost) -> CalPost {
@@ -163,7 +156,7 @@ pub(crate) mod ssr {
 
 /// The posts of the view around `date` (a bad or missing date means today).
 #[server(prefix = "/sfn", endpoint = "calendar_data", input = server_fn::codec::GetUrl)]
-pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result<CalendarView, ServerFnError> {
+pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result<CalendarView, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
@@ -172,10 +165,9 @@ pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result
     let view = parse_view(view.as_deref());
     let anchor = date.as_deref().and_then(parse_day).unwrap_or(today);
     let (from, to) = visible_range(view, anchor);
-    let cal = s.calendar(&me.sub, &from.to_string(), &to.to_string()).await.map_err(fail)?;
-    let anything_scheduled = !cal.posts.is_empty() || s.pending_count(&me.sub).await.map_err(fail)? > 0;
-    let has_accounts =
-        !st.connections.list(&me.sub).await.map_err(|e| fail(covalynce::publish::PublishError::Internal(e.into())))?.is_empty();
+    let cal = s.calendar(&me.sub, &from.to_string(), &to.to_string()).await?;
+    let anything_scheduled = !cal.posts.is_empty() || s.pending_count(&me.sub).await? > 0;
+    let has_accounts = !st.connections.list(&me.sub).await?.is_empty();
     Ok(CalendarView {
         view: view.to_string(),
         anchor: anchor.to_string(),
@@ -193,24 +185,23 @@ pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result
 /// Moves a pending post to `date` at the same local time (drag and drop, "Move to…").
 /// `fold` answers "which 02:30?" when that time happens twice on the new day.
 #[server(prefix = "/sfn", endpoint = "move_post")]
-pub async fn move_post(csrf: String, id: String, date: String, fold: String) -> Result<CalPost, ServerFnError> {
+pub async fn move_post(csrf: String, id: String, date: String, fold: String) -> Result<CalPost, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let s = scheduler(&st);
-    let post = s.move_post(&me.sub, &id, &date, "", &fold).await.map_err(fail)?;
+    let post = s.move_post(&me.sub, &id, &date, "", &fold).await?;
     Ok(from_post(post, &s.timezone(&me.sub).await))
 }
 
 /// Cancels a post that has not gone out yet.
 #[server(prefix = "/sfn", endpoint = "cancel_calendar_post")]
-pub async fn cancel_calendar_post(csrf: String, id: String) -> Result<(), ServerFnError> {
+pub async fn cancel_calendar_post(csrf: String, id: String) -> Result<(), AppError> {
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    st.publisher.cancel(&me.sub, &id).await.map_err(fail)?;
+    st.publisher.cancel(&me.sub, &id).await?;
     Ok(())
 }
 
@@ -231,11 +222,10 @@ pub struct AttemptView {
 
 /// Every request sent for one of the person's posts, oldest first (the calendar's details).
 #[server(prefix = "/sfn", endpoint = "post_attempts", input = server_fn::codec::GetUrl)]
-pub async fn post_attempts(id: String) -> Result<Vec<AttemptView>, ServerFnError> {
-    use self::ssr::*;
+pub async fn post_attempts(id: String) -> Result<Vec<AttemptView>, AppError> {
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let post = st.publisher.get(&me.sub, &id).await.map_err(fail)?;
+    let post = st.publisher.get(&me.sub, &id).await?;
     let tz = st.publisher.timezone(&me.sub).await;
     Ok(post
         .attempt_log

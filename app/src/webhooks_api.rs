@@ -2,6 +2,7 @@
 //! `covalynce::webhooks`, the same core code the JSON API (`/api/webhooks`) uses. Times are
 //! turned into words here, on the server: the browser build has no clock to use.
 
+use crate::errors::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -39,14 +40,7 @@ pub struct DeliveryView {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use covalynce::webhooks::{Delivery, Endpoint, WebhookError};
-
-    pub fn webhook_err(e: WebhookError) -> ServerFnError {
-        if let WebhookError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "webhook request failed");
-        }
-        crate::api::ssr::http_error(e.status(), e.to_string())
-    }
+    use covalynce::webhooks::{Delivery, Endpoint};
 
     pub fn endpoint_view(e: Endpoint, now: i64) -> WebhookView {
         WebhookView { added: crate::components::ago(e.created_at, now), id: e.id, url: e.url, events: e.events }
@@ -82,54 +76,53 @@ mod ssr {
 }
 
 #[server(prefix = "/sfn", endpoint = "list_webhooks", input = server_fn::codec::GetUrl)]
-pub async fn list_webhooks() -> Result<Vec<WebhookView>, ServerFnError> {
+pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let now = covalynce::db::now_ms();
-    Ok(st.webhooks.list(&me.sub).await.map_err(webhook_err)?.into_iter().map(|e| endpoint_view(e, now)).collect())
+    Ok(st.webhooks.list(&me.sub).await?.into_iter().map(|e| endpoint_view(e, now)).collect())
 }
 
 /// The latest 50 deliveries, newest first.
 #[server(prefix = "/sfn", endpoint = "webhook_deliveries", input = server_fn::codec::GetUrl)]
-pub async fn webhook_deliveries() -> Result<Vec<DeliveryView>, ServerFnError> {
+pub async fn webhook_deliveries() -> Result<Vec<DeliveryView>, AppError> {
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let now = covalynce::db::now_ms();
-    Ok(st.webhooks.deliveries(&me.sub, 50).await.map_err(webhook_err)?.into_iter().map(|d| delivery_view(d, now)).collect())
+    Ok(st.webhooks.deliveries(&me.sub, 50).await?.into_iter().map(|d| delivery_view(d, now)).collect())
 }
 
 /// `events` is comma-separated event names.
 #[server(prefix = "/sfn", endpoint = "create_webhook")]
-pub async fn create_webhook(csrf: String, url: String, events: String) -> Result<CreatedWebhook, ServerFnError> {
+pub async fn create_webhook(csrf: String, url: String, events: String) -> Result<CreatedWebhook, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
     let events: Vec<String> = events.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_string).collect();
-    let (ep, secret) = st.webhooks.create(&me.sub, &url, &events).await.map_err(webhook_err)?;
+    let (ep, secret) = st.webhooks.create(&me.sub, &url, &events).await?;
     Ok(CreatedWebhook { webhook: endpoint_view(ep, covalynce::db::now_ms()), secret })
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_webhook")]
-pub async fn delete_webhook(csrf: String, id: String) -> Result<(), ServerFnError> {
+pub async fn delete_webhook(csrf: String, id: String) -> Result<(), AppError> {
     let _ = csrf;
-    use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    st.webhooks.delete(&me.sub, &id).await.map_err(webhook_err)
+    st.webhooks.delete(&me.sub, &id).await.map_err(AppError::from)
 }
 
 /// Sends a `ping` now and returns how it went.
 #[server(prefix = "/sfn", endpoint = "test_webhook")]
-pub async fn test_webhook(csrf: String, id: String) -> Result<DeliveryView, ServerFnError> {
+pub async fn test_webhook(csrf: String, id: String) -> Result<DeliveryView, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    limit_test(&st, &me.sub, &id).await.map_err(crate::api::ssr::fail)?;
-    let d = st.webhooks.ping(&me.sub, &id).await.map_err(webhook_err)?;
+    limit_test(&st, &me.sub, &id).await?;
+    let d = st.webhooks.ping(&me.sub, &id).await?;
     Ok(delivery_view(d, covalynce::db::now_ms()))
 }
 

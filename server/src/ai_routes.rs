@@ -3,25 +3,13 @@
 use crate::error::{user_id, ApiError, ApiJson};
 use app::state::{AppState, RequestCtx};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use axum::{Extension, Json};
-use covalynce::ai::{AiError, AiSettingsInput, GenerateRequest};
+use covalynce::ai::{AiSettingsInput, GenerateRequest};
 use covalynce::drafts::{DraftInput, SaveKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-impl From<AiError> for ApiError {
-    fn from(e: AiError) -> Self {
-        if let AiError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "AI request failed");
-        }
-        let mut err = ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string());
-        err.retry_after = e.retry_after();
-        err
-    }
-}
 
 pub async fn settings(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
     let uid = user_id(&rc)?;

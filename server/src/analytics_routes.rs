@@ -12,20 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum::{Extension, Json};
-use covalynce::analytics::{AnalyticsError, RangeParams, Stats, StatsQuery};
+use covalynce::analytics::{RangeParams, Stats, StatsQuery};
 use serde::Deserialize;
 use serde_json::json;
-
-impl From<AnalyticsError> for ApiError {
-    fn from(e: AnalyticsError) -> Self {
-        if let AnalyticsError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "analytics request failed");
-        }
-        let mut err = ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string());
-        err.retry_after = e.retry_after();
-        err
-    }
-}
 
 /// The query string of every period endpoint.
 #[derive(Deserialize, Default)]

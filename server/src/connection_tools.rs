@@ -13,6 +13,7 @@ use axum::{Extension, Json};
 use covalynce::connections::{Connection, REFRESH_AHEAD_MS};
 use covalynce::domain::{catalog_in_order, diagnose, platform_info, Difficulty, PlatformInfo};
 use covalynce::platforms::AccountProfile;
+use covalynce::Failure;
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -8,19 +8,10 @@ use axum::http::StatusCode;
 use axum::routing;
 use axum::Router;
 use axum::{Extension, Json};
-use covalynce::drafts::{DraftError, DraftInput, SaveKind, TemplateInput};
+use covalynce::drafts::{DraftInput, SaveKind, TemplateInput};
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-impl From<DraftError> for ApiError {
-    fn from(e: DraftError) -> Self {
-        if let DraftError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "drafts request failed");
-        }
-        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
-    }
-}
 
 #[derive(Deserialize)]
 pub struct ListQuery {

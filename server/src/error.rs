@@ -1,11 +1,13 @@
 //! JSON errors for API clients: `{ "error": code, "message": human text }` with a 4xx/5xx
 //! status, plus `Retry-After` on 429. Internal details are logged, never sent.
 
+use app::errors::AppError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use covalynce::auth::AuthError;
+use covalynce::Failure;
 use serde::de::DeserializeOwned;
 
 #[derive(Debug)]
@@ -22,15 +24,14 @@ impl ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        if let AuthError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "request failed");
-        }
+/// Any core error, through the same conversion the server functions use (`AppError::of`).
+impl<E: Failure> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let a = AppError::of(&e);
         Self {
-            status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code: e.code().to_string(),
-            message: e.to_string(),
+            status: StatusCode::from_u16(app::errors::status(a.kind)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: a.code,
+            message: a.message,
             retry_after: e.retry_after(),
         }
     }

@@ -15,15 +15,6 @@ use covalynce::media::{GenerateRequest, Image, MediaError};
 /// Room for the multipart boundaries, headers and the `draft_id` field around the file.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
-impl From<MediaError> for ApiError {
-    fn from(e: MediaError) -> Self {
-        if let MediaError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "media request failed");
-        }
-        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
-    }
-}
-
 /// Axum refuses bodies over 2 MB by default; this route takes the configured limit plus the
 /// multipart framing, so a slightly-too-big file still reaches our own, clearer 413.
 pub fn upload_body_limit(st: &AppState) -> DefaultBodyLimit {

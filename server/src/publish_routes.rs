@@ -8,20 +8,11 @@ use axum::http::StatusCode;
 use axum::routing;
 use axum::Router;
 use axum::{Extension, Json};
-use covalynce::publish::{Post, PostQuery, PublishError, PublishRequest};
+use covalynce::publish::{Post, PostQuery, PublishRequest};
 use covalynce::{DomainError, PlatformId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-impl From<PublishError> for ApiError {
-    fn from(e: PublishError) -> Self {
-        if let PublishError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "publishing request failed");
-        }
-        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
-    }
-}
 
 fn unprocessable(e: DomainError) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.message)

@@ -14,19 +14,11 @@ use axum::Router;
 use axum::{Extension, Form, Json};
 use covalynce::connections::{ConnectError, Connection, Finished};
 use covalynce::domain::{Health, Pick};
+use covalynce::Failure;
 use covalynce::PlatformId;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
-
-impl From<ConnectError> for ApiError {
-    fn from(e: ConnectError) -> Self {
-        if let ConnectError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "connection request failed");
-        }
-        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
-    }
-}
 
 const QUEUE: &str = "cov_queue";
 

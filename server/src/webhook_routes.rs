@@ -9,18 +9,8 @@ use axum::routing;
 use axum::Router;
 use axum::{Extension, Json};
 use covalynce::domain::WebhookEvent;
-use covalynce::webhooks::WebhookError;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-impl From<WebhookError> for ApiError {
-    fn from(e: WebhookError) -> Self {
-        if let WebhookError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "webhook request failed");
-        }
-        ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code(), e.to_string())
-    }
-}
 
 /// `GET /api/webhooks` → `{webhooks: [...], events: [...]}` (the events one can subscribe to).
 pub async fn list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {

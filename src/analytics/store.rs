@@ -4,7 +4,7 @@
 use super::*;
 use crate::connections::{ConnectError, Connections};
 use crate::db::{now_ms, opt, Backend, Db};
-use crate::domain::{local_to_utc_lenient, platform_info, utc_ms_to_local, Timezone};
+use crate::domain::{local_to_utc_lenient, platform_info, utc_ms_to_local, Failure, Kind, Timezone};
 use crate::platforms::{AccountProfile, ErrorClass, Metrics, PlatformError};
 use chrono::NaiveTime;
 use sqlx::any::AnyRow;
@@ -44,19 +44,25 @@ impl From<sqlx::Error> for AnalyticsError {
     }
 }
 
-impl AnalyticsError {
-    pub fn status(&self) -> u16 {
+impl Failure for AnalyticsError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::NotFound(_) => 404,
-            Self::Invalid(_) => 422,
-            Self::Conflict { .. } => 409,
-            Self::RateLimited { .. } => 429,
-            Self::Unavailable(_) => 503,
-            Self::Platform(_) => 502,
-            Self::Internal(_) => 500,
+            Self::NotFound(_) => Kind::NotFound,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::Conflict { .. } => Kind::Conflict,
+            Self::RateLimited { .. } => Kind::RateLimited,
+            Self::Unavailable(_) => Kind::Unavailable,
+            Self::Platform(_) => Kind::Upstream,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &str {
         match self {
             Self::NotFound(_) => "not_found",
             Self::Invalid(e) => &e.code,
@@ -67,7 +73,7 @@ impl AnalyticsError {
             Self::Internal(_) => "internal",
         }
     }
-    pub fn retry_after(&self) -> Option<u64> {
+    fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after, .. } => Some(*retry_after),
             _ => None,

@@ -1,6 +1,6 @@
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Failure, Kind};
 
-/// Everything sign-in and sessions can refuse, each with an HTTP status, a stable code and
+/// Everything sign-in and sessions can refuse, each with its kind, a stable code and
 /// a message a person can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -59,21 +59,21 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
-impl AuthError {
-    pub fn status(&self) -> u16 {
+impl Failure for AuthError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::Invalid(_) => 422,
-            Self::EmailTaken | Self::UnverifiedLink(_) => 409,
-            Self::InvalidCredentials | Self::Unauthenticated | Self::RefreshRace => 401,
-            Self::Locked { .. } | Self::Throttled { .. } | Self::RateLimited { .. } => 429,
-            Self::Busy { .. } | Self::MailNotConfigured => 503,
-            Self::BadResetToken | Self::UseProvider(_) => 400,
-            Self::Provider(_) => 502,
-            Self::Internal(_) => 500,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::EmailTaken | Self::UnverifiedLink(_) => Kind::Conflict,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::RefreshRace => Kind::Unauthenticated,
+            Self::Locked { .. } | Self::Throttled { .. } | Self::RateLimited { .. } => Kind::RateLimited,
+            Self::Busy { .. } | Self::MailNotConfigured => Kind::Unavailable,
+            Self::BadResetToken | Self::UseProvider(_) => Kind::BadRequest,
+            Self::Provider(_) => Kind::Upstream,
+            Self::Internal(_) => Kind::Internal,
         }
     }
 
-    pub fn code(&self) -> &str {
+    fn code(&self) -> &str {
         match self {
             Self::Invalid(e) => &e.code,
             Self::EmailTaken => "email_taken",
@@ -92,7 +92,14 @@ impl AuthError {
         }
     }
 
-    pub fn retry_after(&self) -> Option<u64> {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Locked { retry_after_secs }
             | Self::Throttled { retry_after_secs }

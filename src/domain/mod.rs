@@ -4,6 +4,7 @@
 mod catalog;
 mod compose;
 mod email;
+mod failure;
 mod password;
 mod pick;
 mod pinterest;
@@ -22,6 +23,7 @@ mod youtube;
 pub use catalog::*;
 pub use compose::{builtin_variants, fit_to_limit, hashtags, idea_vars, limit_hint, title_from, tone, PLACEHOLDERS};
 pub use email::Email;
+pub use failure::{Failure, Kind};
 pub use password::{password_checks, Password, PasswordCheck, PASSWORD_MAX, PASSWORD_MIN};
 pub use pick::{accounts_noun, Pick, PickAccount};
 pub use pinterest::PinterestSettings;

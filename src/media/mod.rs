@@ -12,7 +12,7 @@ pub mod process;
 pub mod textcard;
 
 use crate::db::{now_ms, Db};
-use crate::domain::{DomainError, PlatformId};
+use crate::domain::{DomainError, Failure, Kind as ErrorKind, PlatformId};
 use crate::drafts::{DraftError, DraftInput, Drafts};
 use crate::platforms::Http;
 use object_store::path::Path as ObjectPath;
@@ -134,27 +134,33 @@ impl From<object_store::Error> for MediaError {
 
 impl From<DraftError> for MediaError {
     fn from(e: DraftError) -> Self {
-        match e.status() {
-            404 => Self::NotFound("That draft"),
-            422 => Self::Invalid(DomainError::new(e.code(), e.to_string())),
+        match e.kind() {
+            ErrorKind::NotFound => Self::NotFound("That draft"),
+            ErrorKind::Invalid => Self::Invalid(DomainError::new(e.code(), e.to_string())),
             _ => Self::Internal(anyhow::anyhow!("updating the draft: {e:?}")),
         }
     }
 }
 
-impl MediaError {
-    pub fn status(&self) -> u16 {
+impl Failure for MediaError {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::TooLarge { .. } => 413,
-            Self::Unsupported(_) => 415,
-            Self::Empty | Self::Undecodable(_) | Self::TooManyPixels(_) | Self::Invalid(_) => 422,
-            Self::NotFound(_) => 404,
-            Self::Provider { .. } => 502,
-            Self::Internal(_) => 500,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::Unsupported(_) => ErrorKind::UnsupportedType,
+            Self::Empty | Self::Undecodable(_) | Self::TooManyPixels(_) | Self::Invalid(_) => ErrorKind::Invalid,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Provider { .. } => ErrorKind::Upstream,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
         }
     }
 
-    pub fn code(&self) -> &str {
+    fn code(&self) -> &str {
         match self {
             Self::Empty => "empty_file",
             Self::TooLarge { .. } => "file_too_large",

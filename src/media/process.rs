@@ -354,6 +354,7 @@ fn thumbnail(img: &DynamicImage) -> Result<(Vec<u8>, Kind), MediaError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::{Failure, Kind as ErrorKind};
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
     pub fn noise_rgb(w: u32, h: u32) -> RgbImage {
@@ -458,11 +459,14 @@ pub(crate) mod tests {
         assert!(matches!(process(b"", 100), Err(MediaError::Empty)));
         assert!(matches!(process(&[0; 101], 100), Err(MediaError::TooLarge { size: Some(101), limit: 100 })));
         let e = process(b"not an image at all", 1000).unwrap_err();
-        assert_eq!((e.status(), e.to_string().as_str()), (415, "That file is not a PNG, JPEG, GIF or WebP image (it looks like text)."));
+        assert_eq!(
+            (e.kind(), e.to_string().as_str()),
+            (ErrorKind::UnsupportedType, "That file is not a PNG, JPEG, GIF or WebP image (it looks like text).")
+        );
         let mut broken = png_bytes(&DynamicImage::ImageRgb8(noise_rgb(50, 50)));
         broken.truncate(60);
         let e = process(&broken, 100_000).unwrap_err();
-        assert_eq!(e.status(), 422);
+        assert_eq!(e.kind(), ErrorKind::Invalid);
         assert!(e.to_string().contains("looks like a PNG image but could not be read"), "{e}");
     }
 
@@ -551,7 +555,7 @@ pub(crate) mod tests {
         let src = png_bytes(&img);
         assert!(src.len() < 1_000_000, "{} bytes", src.len());
         let e = process(&src, 10_000_000).unwrap_err();
-        assert_eq!((e.status(), e.code()), (422, "too_many_pixels"));
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Invalid, "too_many_pixels"));
         assert_eq!(
             e.to_string(),
             "That image is 10000×10000 pixels; the most we take is 10000 pixels on a side and 40 megapixels in all. Scale it down and try again."
@@ -576,7 +580,7 @@ pub(crate) mod tests {
         // A valid 20000x1 PNG: tiny file, too wide.
         let img = DynamicImage::ImageLuma8(image::GrayImage::new(20_000, 1));
         let e = process(&png_bytes(&img), 10_000_000).unwrap_err();
-        assert_eq!(e.status(), 422);
+        assert_eq!(e.kind(), ErrorKind::Invalid);
         assert!(e.to_string().starts_with("That image is 20000×1 pixels; the most we take is 10000"), "{e}");
     }
 

@@ -12,7 +12,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
+use crate::domain::{check_length_within, platform_info, DomainError, Failure, Kind, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -136,16 +136,22 @@ impl From<sqlx::Error> for PublishError {
     }
 }
 
-impl PublishError {
-    pub fn status(&self) -> u16 {
+impl Failure for PublishError {
+    fn kind(&self) -> Kind {
         match self {
-            Self::NotFound(_) => 404,
-            Self::Invalid(_) => 422,
-            Self::Conflict(_) => 409,
-            Self::Internal(_) => 500,
+            Self::NotFound(_) => Kind::NotFound,
+            Self::Invalid(_) => Kind::Invalid,
+            Self::Conflict(_) => Kind::Conflict,
+            Self::Internal(_) => Kind::Internal,
         }
     }
-    pub fn code(&self) -> &str {
+    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
+        match self {
+            Self::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn code(&self) -> &str {
         match self {
             Self::NotFound(_) => "not_found",
             Self::Invalid(e) => &e.code,

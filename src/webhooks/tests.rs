@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 fn refusals_say_what_and_why() {
     let e = refusal(outbound::Refused::Blocked { host: None, ip: "10.0.0.5".parse().unwrap(), reason: outbound::PRIVATE });
     assert_eq!(e.to_string(), "That address points into a private network (10.0.0.5). Webhooks can only go to public addresses.");
-    assert_eq!((e.status(), e.code()), (422, "private_address"));
+    assert_eq!((e.kind(), e.code()), (crate::Kind::Invalid, "private_address"));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! from the server (the profile's zone); the browser only lays them out.
 
 use super::app::AppShell;
-use crate::components::{csrf, error_parts, error_text, toast, Spinner};
+use crate::components::{csrf, toast, Spinner};
 use crate::schedule_api::{
     calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, post_attempts, step, CalPost, CalendarView,
 };
@@ -101,7 +101,7 @@ impl Cal {
                 }
                 Err(e) => {
                     self.posts.set(before);
-                    let (code, msg) = error_parts(&e);
+                    let (code, msg) = (e.code, e.message);
                     if code == "ambiguous_time" {
                         self.ask_fold.set(Some((id, date, msg)));
                     } else {
@@ -120,7 +120,7 @@ impl Cal {
                     self.selected.set(None);
                     toast(false, "Post cancelled. It will not be published.");
                 }
-                Err(e) => toast(true, error_parts(&e).1),
+                Err(e) => toast(true, e.message),
             }
         });
     }
@@ -144,7 +144,7 @@ pub fn CalendarPage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"The calendar could not be loaded."</p>
-                            <p class="mt-1">{error_parts(&e).1}</p>
+                            <p class="mt-1">{e.message}</p>
                             <a href="/calendar" class="mt-3 inline-block font-semibold text-rose-900 underline">"Show this month"</a>
                         </div>
                     }.into_any(),

@@ -21,7 +21,7 @@ pub fn ChooseAccountsPage() -> impl IntoView {
                     {move || data.get().map(|r| match r {
                         Err(e) => Either::Left(view! {
                             <section role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
-                                <p class="font-semibold">{crate::components::error_text(&e)}</p>
+                                <p class="font-semibold">{e.to_string()}</p>
                                 <a href="/sources" class="mt-4 inline-flex rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-500">"Back to Sources"</a>
                             </section>
                         }),

@@ -7,7 +7,7 @@
 
 use super::app::{AppShell, EmptyState};
 use crate::analytics_api::{dashboard_data, load_post_analytics, DashboardView, PlatformOption, RefreshPostMetrics};
-use crate::components::{error_text, toast, CsrfField, Spinner};
+use crate::components::{toast, CsrfField, Spinner};
 use covalynce::analytics::{
     format_change, format_change_pts, format_compact, format_count, format_rate, Change, DayPoint, Overview, PlatformRow, PostAnalytics,
     PostSeries, RangeInfo, RateChange, TopPost, Totals, RANGES,
@@ -134,7 +134,7 @@ pub fn DashboardPage() -> impl IntoView {
                     {move || data.get().map(|r| match r {
                         Err(e) => view! {
                             <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800" data-testid="dashboard-error">
-                                {error_text(&e)}
+                                {e.to_string()}
                                 " "
                                 <a href="/dashboard" class="font-medium underline">"Show the last 30 days"</a>
                             </div>

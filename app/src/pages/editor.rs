@@ -3,7 +3,7 @@
 //! real post, images, debounced autosave and version history.
 
 use super::app::AppShell;
-use crate::components::{csrf, error_parts, error_text, textarea_text, toast, Spinner};
+use crate::components::{csrf, textarea_text, toast, Spinner};
 use crate::compose_api::{
     apply_template, batch_status, draft_versions, editor_data, generate_variants, pinterest_boards, publish_draft, queue_draft,
     remove_draft_image, restore_version, save_draft, tiktok_creator, AccountOption, DraftView, EditorInit, PostView, VersionView,
@@ -69,7 +69,7 @@ pub fn EditorPage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"This draft could not be opened."</p>
-                            <p class="mt-1">{error_text(&e)}</p>
+                            <p class="mt-1">{e.to_string()}</p>
                             <a href="/editor" class="mt-3 inline-block font-semibold text-rose-900 underline">"Start a new draft"</a>
                         </div>
                     }.into_any(),
@@ -190,7 +190,7 @@ impl Doc {
                     self.state.set(SaveState::Saved(d.saved_at));
                 }
                 Err(e) => {
-                    let m = error_text(&e);
+                    let m = e.to_string();
                     toast(true, format!("Not saved: {m}"));
                     self.state.set(SaveState::Failed(m));
                 }

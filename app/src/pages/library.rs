@@ -3,6 +3,7 @@
 //! as plain links and a GET form, so the page works the same with and without JavaScript.
 
 use super::app::{AppShell, EmptyState};
+use crate::errors::AppError;
 use covalynce::domain::platform_info;
 use covalynce::library::LibraryItem;
 use covalynce::PlatformId;
@@ -30,24 +31,14 @@ pub struct LibraryView {
 }
 
 #[server(prefix = "/sfn", endpoint = "library_page", input = server_fn::codec::GetUrl)]
-pub async fn library_page(status: Option<String>, q: Option<String>, page: Option<String>) -> Result<LibraryView, ServerFnError> {
+pub async fn library_page(status: Option<String>, q: Option<String>, page: Option<String>) -> Result<LibraryView, AppError> {
     use crate::api::ssr::require_user;
-    use covalynce::drafts::DraftError;
     use covalynce::library::LibraryParams;
     let (st, me) = require_user()?;
-    let fail = |e: DraftError| {
-        if let DraftError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "library page failed");
-        }
-        if let (Some(r), Ok(code)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
-            r.set_status(code);
-        }
-        ServerFnError::new(e.to_string())
-    };
-    let query = LibraryParams { status, q, page, ..Default::default() }.parse().map_err(|e| fail(e.into()))?;
-    let result = st.library.page(&me.sub, &query).await.map_err(fail)?;
+    let query = LibraryParams { status, q, page, ..Default::default() }.parse()?;
+    let result = st.library.page(&me.sub, &query).await?;
     // Only an empty result needs the second look: "nothing yet" and "nothing matches" read differently.
-    let has_drafts = result.total > 0 || st.library.has_drafts(&me.sub).await.map_err(fail)?;
+    let has_drafts = result.total > 0 || st.library.has_drafts(&me.sub).await?;
     let now = covalynce::db::now_ms();
     Ok(LibraryView {
         cards: result.items.into_iter().map(|item| LibraryCard { updated: crate::components::ago(item.updated_at, now), item }).collect(),

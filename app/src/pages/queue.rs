@@ -1,7 +1,7 @@
 //! Queue (`/queue`): each account's weekly posting times, and what its queue sends next.
 //! "Add to queue" in the editor takes an account's next free time from here.
 
-use crate::components::{csrf, error_parts, toast, Spinner};
+use crate::components::{csrf, toast, Spinner};
 use crate::pages::app::{AppShell, EmptyState};
 use crate::queue_api::{add_posting_time, queue_data, remove_posting_time, QueueAccount, SlotView};
 use covalynce::WEEKDAYS;
@@ -32,7 +32,7 @@ pub fn QueuePage() -> impl IntoView {
                     Err(e) => view! {
                         <div role="alert" class="rounded-2xl border border-rose-200 bg-rose-50 p-6 text-sm text-rose-800">
                             <p class="font-semibold">"Your queues could not be loaded."</p>
-                            <p class="mt-1">{error_parts(&e).1}</p>
+                            <p class="mt-1">{e.message}</p>
                         </div>
                     }.into_any(),
                     Ok(q) if q.accounts.is_empty() => view! {
@@ -147,7 +147,7 @@ fn TimeChip(s: SlotView, day: usize, version: RwSignal<u32>) -> impl IntoView {
         spawn_local(async move {
             match remove_posting_time(csrf(), id.get_value()).await {
                 Ok(()) => version.update(|v| *v += 1),
-                Err(e) => toast(true, error_parts(&e).1),
+                Err(e) => toast(true, e.message),
             }
             busy.set(false);
         });
@@ -191,7 +191,7 @@ fn AddTime(account: StoredValue<String>, label: String, version: RwSignal<u32>) 
                     toast(false, if n == 1 { format!("Added {t}.") } else { format!("Added {t} on {n} days.") });
                     version.update(|v| *v += 1);
                 }
-                Err(e) => error.set(Some(error_parts(&e).1)),
+                Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);
         });

@@ -1,7 +1,7 @@
 //! Settings → Webhooks: register URLs for events, see each signing secret once, send a test,
 //! and read the delivery log. Everything here is a server function call from the browser.
 
-use crate::components::{csrf, error_text, toast, Spinner};
+use crate::components::{csrf, toast, Spinner};
 use crate::webhooks_api::{create_webhook, delete_webhook, test_webhook, webhook_deliveries, CreatedWebhook, DeliveryView, WebhookView};
 use leptos::prelude::*;
 
@@ -27,7 +27,7 @@ pub fn WebhooksCard() -> impl IntoView {
             <div class="space-y-6 px-6 py-5">
                 <Transition fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading webhooks…"</p> }>
                     {move || hooks.get().map(|r| match r {
-                        Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="rounded-xl border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500" data-testid="webhooks-empty">
                                 "No webhooks yet. Add a URL below and choose the events it should receive."
@@ -63,7 +63,7 @@ fn EndpointRow(w: WebhookView, version: RwSignal<u32>) -> impl IntoView {
             result.set(Some(match test_webhook(csrf(), id.get_value()).await {
                 Ok(d) if d.status == covalynce::DeliveryStatus::Delivered => (true, format!("Test delivered ({}).", d.result)),
                 Ok(d) => (false, format!("Test failed: {}", d.result)),
-                Err(e) => (false, error_text(&e)),
+                Err(e) => (false, e.to_string()),
             }));
             testing.set(false);
             version.update(|v| *v += 1);
@@ -77,7 +77,7 @@ fn EndpointRow(w: WebhookView, version: RwSignal<u32>) -> impl IntoView {
                     toast(false, "Webhook deleted.");
                     version.update(|v| *v += 1);
                 }
-                Err(e) => toast(true, error_text(&e)),
+                Err(e) => toast(true, e.to_string()),
             }
             deleting.set(false);
             confirming.set(false);
@@ -164,7 +164,7 @@ fn AddForm(version: RwSignal<u32>, created: RwSignal<Option<CreatedWebhook>>) ->
                     url.set(String::new());
                     version.update(|v| *v += 1);
                 }
-                Err(e) => error.set(Some(error_text(&e))),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });
@@ -247,7 +247,7 @@ fn DeliveryLog(version: RwSignal<u32>) -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <p class="flex items-center gap-2 text-sm text-slate-500"><Spinner />"Loading deliveries…"</p> }>
                 {move || log.get().map(|r| match r {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="text-sm text-slate-500" data-testid="deliveries-empty">"No deliveries yet. Send a test to see one here."</p>
                     }.into_any(),

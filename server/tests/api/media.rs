@@ -9,6 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
 use covalynce::media::{GenerateRequest, MediaError};
+use covalynce::Failure;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{json, Value};
 use std::io::Cursor;
@@ -416,7 +417,7 @@ async fn gemini_images_and_its_failures_on_the_users_key() {
         let before = fake.calls.lock().unwrap().len();
         let e = media.generate(&uid, &req(prompt, None), Some(key)).await.unwrap_err();
         assert!(matches!(e, MediaError::Provider { .. }), "{prompt}: {e:?}");
-        assert_eq!((e.status(), e.code()), (502, code), "{prompt}");
+        assert_eq!((app::errors::status(e.kind()), e.code()), (502, code), "{prompt}");
         assert!(e.to_string().contains(says), "{prompt}: {e}");
         assert!(!e.to_string().contains(key), "never echo the key");
         assert_eq!(fake.calls.lock().unwrap().len(), before + 1, "{prompt}: asked exactly once, never retried");

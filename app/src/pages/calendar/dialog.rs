@@ -83,7 +83,7 @@ fn AttemptLog(id: String) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Loading attempts…"</p> }>
             {move || log.get().map(|r| match r {
-                Err(e) => view! { <p class="text-xs text-rose-700">{error_text(&e)}</p> }.into_any(),
+                Err(e) => view! { <p class="text-xs text-rose-700">{e.to_string()}</p> }.into_any(),
                 Ok(list) if list.is_empty() => ().into_any(),
                 Ok(list) => {
                     // Open when something went wrong; a clean first-time post stays folded.

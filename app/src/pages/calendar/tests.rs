@@ -12,9 +12,13 @@ fn statuses_read_differently() {
 }
 
 #[test]
-fn error_codes_split_off() {
-    let (c, m) = error_parts(&ServerFnError::new("ambiguous_time|02:30 happens twice"));
-    assert_eq!((c.as_str(), m.as_str()), ("ambiguous_time", "02:30 happens twice"));
-    let (c, _) = error_parts(&ServerFnError::new("Your session has ended. Please sign in again."));
-    assert!(c.is_empty());
+fn error_codes_arrive_apart_from_the_message() {
+    use crate::errors::AppError;
+    use server_fn::error::FromServerFnError;
+    let sent = AppError::new(covalynce::Kind::Invalid, "ambiguous_time", "02:30 happens twice");
+    let got = AppError::de(sent.ser());
+    assert_eq!((got.code.as_str(), got.message.as_str()), ("ambiguous_time", "02:30 happens twice"));
+    assert_eq!(got, sent);
+    let garbled = AppError::de("Your session has ended.".into());
+    assert_eq!(garbled.kind, covalynce::Kind::Internal, "an unreadable answer is not mistaken for a code");
 }

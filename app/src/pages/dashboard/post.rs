@@ -14,7 +14,7 @@ pub fn PostAnalyticsPage() -> impl IntoView {
     let data = Resource::new(move || (id(), refresh.version().get()), |(id, _)| load_post_analytics(id));
     Effect::new(move |_| match refresh.value().get() {
         Some(Ok(_)) => toast(false, "Numbers refreshed."),
-        Some(Err(e)) => toast(true, error_text(&e)),
+        Some(Err(e)) => toast(true, e.to_string()),
         None => {}
     });
     view! {
@@ -25,7 +25,7 @@ pub fn PostAnalyticsPage() -> impl IntoView {
                     {move || data.get().map(|r| match r {
                         Err(e) => view! {
                             <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800" data-testid="post-error">
-                                {error_text(&e)}
+                                {e.to_string()}
                                 " "
                                 <a href="/dashboard" class="font-medium underline">"Back to the dashboard"</a>
                             </div>

@@ -8,7 +8,7 @@ pub(super) fn HistoryPanel(doc: Doc) -> impl IntoView {
     let load = move || {
         let id = doc.id.get_untracked();
         spawn_local(async move {
-            versions.set(Some(draft_versions(id).await.map_err(|e| error_text(&e))));
+            versions.set(Some(draft_versions(id).await.map_err(|e| e.to_string())));
         });
     };
     // Opening the panel loads the list; each save refreshes it.
@@ -25,7 +25,7 @@ pub(super) fn HistoryPanel(doc: Doc) -> impl IntoView {
                     doc.load(d);
                     toast(false, "Version restored. The text before it is kept in the history.");
                 }
-                Err(e) => toast(true, error_text(&e)),
+                Err(e) => toast(true, e.to_string()),
             }
         });
     };

@@ -28,7 +28,7 @@ pub(super) fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
                     }
                     doc.touch();
                 }
-                Err(e) => toast(true, error_text(&e)),
+                Err(e) => toast(true, e.to_string()),
             }
             generating.set(false);
         });
@@ -49,7 +49,7 @@ pub(super) fn IdeaCard(doc: Doc, data: EditorInit) -> impl IntoView {
                     toast(false, format!("Template applied to {n} platforms."));
                     doc.touch();
                 }
-                Err(e) => toast(true, error_text(&e)),
+                Err(e) => toast(true, e.to_string()),
             }
         });
     };

@@ -88,7 +88,7 @@ pub(super) fn ImageCard(doc: Doc) -> impl IntoView {
                     doc.image_generated.set(false);
                     toast(false, "Image removed.");
                 }
-                Err(e) => toast(true, error_text(&e)),
+                Err(e) => toast(true, e.to_string()),
             }
         });
     };

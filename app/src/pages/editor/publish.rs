@@ -98,7 +98,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
             // Publish exactly what is on screen: save first.
             let saved = save_draft(csrf(), draft.clone(), title, idea, serde_json::to_string(&body).unwrap_or_default(), false).await;
             if let Err(e) = saved {
-                error.set(Some(error_text(&e)));
+                error.set(Some(e.to_string()));
                 busy.set(false);
                 return;
             }
@@ -115,7 +115,7 @@ pub(super) fn PublishDialog(doc: Doc, data: EditorInit, open: RwSignal<bool>) ->
                     posts.set(Some(list));
                 }
                 Err(e) => {
-                    let (code, msg) = error_parts(&e);
+                    let (code, msg) = (e.code, e.message);
                     if code == "ambiguous_time" {
                         ask_fold.set(Some(msg));
                     } else {
@@ -307,7 +307,7 @@ fn TiktokChoices(connection: String, settings: RwSignal<TiktokSettings>) -> impl
             <legend class="px-1 text-sm font-semibold text-slate-900">"TikTok"</legend>
             <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Asking TikTok what this account can post…"</p> }>
                 {move || creator.get().map(|r| match r {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }.into_any(),
                     Ok(c) => view! {
                         <p class="text-xs text-slate-500">{format!("Posting as {}", c.nickname)}</p>
                         <div>
@@ -393,7 +393,7 @@ fn PinterestChoices(connection: String, settings: RwSignal<PinterestSettings>) -
             <legend class="px-1 text-sm font-semibold text-slate-900">"Pinterest"</legend>
             <Transition fallback=|| view! { <p class="flex items-center gap-2 text-xs text-slate-500"><Spinner class="h-3 w-3" />"Asking Pinterest for this account's boards…"</p> }>
                 {move || boards.get().map(|r| match r {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }.into_any(),
                     Ok(v) if v.boards.is_empty() => view! {
                         <p class="text-sm text-amber-800">"This Pinterest account has no board yet. Create a board on Pinterest, then publish again."</p>
                     }.into_any(),
