@@ -80,11 +80,7 @@ pub enum AiError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AiError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
+internal_error!(AiError);
 
 impl Failure for AiError {
     fn kind(&self) -> Kind {
@@ -95,10 +91,7 @@ impl Failure for AiError {
         }
     }
     fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.internal_cause()
     }
     fn code(&self) -> &str {
         match self {

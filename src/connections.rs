@@ -105,11 +105,7 @@ pub enum ConnectError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for ConnectError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
+internal_error!(ConnectError);
 
 impl Failure for ConnectError {
     fn kind(&self) -> Kind {
@@ -129,10 +125,7 @@ impl Failure for ConnectError {
         }
     }
     fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.internal_cause()
     }
     fn code(&self) -> &'static str {
         match self {

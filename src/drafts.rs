@@ -3,9 +3,7 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{
-    check_length, idea_vars, render, title_from, DomainError, DraftStatus, Failure, Kind, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS,
-};
+use crate::domain::{check_length, idea_vars, render, title_from, DomainError, DraftStatus, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -66,51 +64,11 @@ pub struct TemplateInput {
     pub bodies: Option<HashMap<String, String>>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DraftError {
-    /// 404
-    #[error("{0} was not found.")]
-    NotFound(&'static str),
-    /// 422
-    #[error("{0}")]
-    Invalid(#[from] DomainError),
-    /// 403
-    #[error("Starter templates cannot be changed. Make a copy and edit that.")]
-    ReadOnly,
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal(#[from] anyhow::Error),
-}
+/// Drafts refuse with the shared core error.
+pub type DraftError = crate::Error;
 
-impl From<sqlx::Error> for DraftError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-impl Failure for DraftError {
-    fn kind(&self) -> Kind {
-        match self {
-            Self::NotFound(_) => Kind::NotFound,
-            Self::Invalid(_) => Kind::Invalid,
-            Self::ReadOnly => Kind::Forbidden,
-            Self::Internal(_) => Kind::Internal,
-        }
-    }
-    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::NotFound(_) => "not_found",
-            Self::Invalid(e) => &e.code,
-            Self::ReadOnly => "read_only",
-            Self::Internal(_) => "internal",
-        }
-    }
-}
+const READ_ONLY: DraftError =
+    DraftError::Forbidden { code: "read_only", message: "Starter templates cannot be changed. Make a copy and edit that." };
 
 fn invalid(code: &str, msg: impl Into<String>) -> DraftError {
     DraftError::Invalid(DomainError::new(code, msg))
@@ -549,7 +507,7 @@ impl Drafts {
     pub async fn update_template(&self, user_id: &str, id: &str, input: TemplateInput) -> Result<Template, DraftError> {
         let t = self.template(user_id, id).await?;
         if t.starter {
-            return Err(DraftError::ReadOnly);
+            return Err(READ_ONLY);
         }
         let name = input.name.unwrap_or(t.name);
         let category = input.category.unwrap_or(t.category);
@@ -568,7 +526,7 @@ impl Drafts {
 
     pub async fn delete_template(&self, user_id: &str, id: &str) -> Result<(), DraftError> {
         if self.template(user_id, id).await?.starter {
-            return Err(DraftError::ReadOnly);
+            return Err(READ_ONLY);
         }
         sqlx::query("delete from templates where id = $1 and user_id = $2").bind(id).bind(user_id).execute(self.db.pool()).await?;
         Ok(())

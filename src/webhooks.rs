@@ -14,7 +14,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Backend, Db};
-use crate::domain::{DeliveryStatus, DomainError, Failure, Kind, WebhookEvent};
+use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -99,47 +99,8 @@ pub struct Delivery {
     pub delivered_at: Option<i64>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookError {
-    /// 422: a URL, event list or limit the person can fix.
-    #[error("{0}")]
-    Invalid(#[from] DomainError),
-    /// 404: no such webhook for this user (another user's id included).
-    #[error("That webhook was not found.")]
-    NotFound,
-    /// 500
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for WebhookError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-impl Failure for WebhookError {
-    fn kind(&self) -> Kind {
-        match self {
-            Self::Invalid(_) => Kind::Invalid,
-            Self::NotFound => Kind::NotFound,
-            Self::Internal(_) => Kind::Internal,
-        }
-    }
-    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Invalid(e) => &e.code,
-            Self::NotFound => "not_found",
-            Self::Internal(_) => "internal",
-        }
-    }
-}
+/// Webhooks refuse with the shared core error.
+pub type WebhookError = crate::Error;
 
 fn invalid(code: &str, msg: impl Into<String>) -> WebhookError {
     WebhookError::Invalid(DomainError::new(code, msg))

@@ -38,11 +38,7 @@ pub enum AnalyticsError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AnalyticsError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
+internal_error!(AnalyticsError);
 
 impl Failure for AnalyticsError {
     fn kind(&self) -> Kind {
@@ -57,10 +53,7 @@ impl Failure for AnalyticsError {
         }
     }
     fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.internal_cause()
     }
     fn code(&self) -> &str {
         match self {

@@ -53,11 +53,7 @@ pub enum AuthError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AuthError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
+internal_error!(AuthError);
 
 impl Failure for AuthError {
     fn kind(&self) -> Kind {
@@ -93,10 +89,7 @@ impl Failure for AuthError {
     }
 
     fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.internal_cause()
     }
 
     fn retry_after(&self) -> Option<u64> {

@@ -120,11 +120,7 @@ fn too_many_pixels(dims: Option<(u32, u32)>) -> String {
     }
 }
 
-impl From<sqlx::Error> for MediaError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
+internal_error!(MediaError);
 
 impl From<object_store::Error> for MediaError {
     fn from(e: object_store::Error) -> Self {
@@ -154,10 +150,7 @@ impl Failure for MediaError {
         }
     }
     fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.internal_cause()
     }
 
     fn code(&self) -> &str {

@@ -12,7 +12,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length_within, platform_info, DomainError, Failure, Kind, PlatformId, PostOptions, PostStatus, WebhookEvent};
+use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -117,49 +117,8 @@ pub struct NewPost {
     pub options: PostOptions,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("{0} was not found.")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Invalid(#[from] DomainError),
-    /// 409: the post is past the point where this action makes sense.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for PublishError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-impl Failure for PublishError {
-    fn kind(&self) -> Kind {
-        match self {
-            Self::NotFound(_) => Kind::NotFound,
-            Self::Invalid(_) => Kind::Invalid,
-            Self::Conflict(_) => Kind::Conflict,
-            Self::Internal(_) => Kind::Internal,
-        }
-    }
-    fn cause(&self) -> Option<&dyn std::fmt::Debug> {
-        match self {
-            Self::Internal(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::NotFound(_) => "not_found",
-            Self::Invalid(e) => &e.code,
-            Self::Conflict(_) => "conflict",
-            Self::Internal(_) => "internal",
-        }
-    }
-}
+/// Publishing refuses with the shared core error.
+pub type PublishError = crate::Error;
 
 fn invalid(code: &str, msg: impl Into<String>) -> PublishError {
     PublishError::Invalid(DomainError::new(code, msg))

@@ -156,7 +156,8 @@ impl Webhooks {
         let mut conn = self.db().pool().acquire().await?;
         let data = serde_json::json!({"message": "A test delivery from Covalynce. If you can read this, your endpoint works."});
         let lease = now_ms() + self.lease_ms();
-        let job = self.queue(&mut conn, user_id, endpoint_id, PING, &data, Some(lease)).await?.ok_or(WebhookError::NotFound)?;
+        let job =
+            self.queue(&mut conn, user_id, endpoint_id, PING, &data, Some(lease)).await?.ok_or(WebhookError::NotFound("That webhook"))?;
         drop(conn);
         let id = job.id.clone();
         self.attempt(job).await?;

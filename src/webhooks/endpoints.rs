@@ -143,7 +143,7 @@ impl Webhooks {
             .execute(self.db().pool())
             .await?;
         if res.rows_affected() == 0 {
-            return Err(WebhookError::NotFound);
+            return Err(WebhookError::NotFound("That webhook"));
         }
         Ok(())
     }
@@ -169,6 +169,6 @@ impl Webhooks {
         .bind(user_id)
         .fetch_optional(self.db().pool())
         .await?;
-        row.map(|r| delivery_from_row(&r)).ok_or(WebhookError::NotFound)
+        row.map(|r| delivery_from_row(&r)).ok_or(WebhookError::NotFound("That webhook"))
     }
 }

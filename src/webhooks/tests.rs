@@ -1,6 +1,7 @@
 use super::delivery::truncate;
 use super::endpoints::{clean_events, parse_url, refusal};
 use super::*;
+use crate::Failure;
 use std::net::Ipv4Addr;
 
 #[test]
