@@ -3,8 +3,8 @@
 //! `media_publish` publishing. Instagram fetches media itself from a public URL and has no
 //! text-only posts.
 
-use super::facebook::{graph_error, graph_ok, graph_recent, insight_values, publish_container, Containers, MetaLogin, GRAPH_RECENT_PAGE};
 use super::http::Answer;
+use super::meta::{graph_error, graph_ok, graph_recent, insight_values, publish_container, Containers, MetaLogin, GRAPH_RECENT_PAGE};
 use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};

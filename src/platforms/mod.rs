@@ -8,6 +8,7 @@ mod http;
 mod instagram;
 mod linkedin;
 mod mastodon;
+mod meta;
 mod pinterest;
 mod threads;
 mod tiktok;

@@ -2,8 +2,8 @@
 //! token exchanged for a 60-day one that `th_refresh_token` replaces, and container → wait →
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
-use super::facebook::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers, GRAPH_RECENT_PAGE};
 use super::http::Answer;
+use super::meta::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers, GRAPH_RECENT_PAGE};
 use super::versions::THREADS_VERSION;
 use super::*;
 use crate::outbound::web_url;

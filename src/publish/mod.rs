@@ -6,6 +6,7 @@ mod attempts;
 mod lease;
 mod queue;
 mod reconcile;
+mod send;
 
 pub use attempts::Attempt;
 pub use queue::{Health, QueueConfig};
