@@ -192,6 +192,7 @@ pub async fn logout_everywhere(csrf: String) -> Result<u64, AppError> {
 
 /// Time-zone names for the profile picker.
 #[server(prefix = "/sfn", endpoint = "timezones", input = server_fn::codec::GetUrl)]
+#[allow(clippy::unused_async)] // server functions are async by contract
 pub async fn timezones() -> Result<Vec<String>, AppError> {
     Ok(covalynce::Timezone::all_names().map(str::to_string).collect())
 }

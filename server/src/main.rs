@@ -20,7 +20,9 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build()?.block_on(run())
 }
 
+// Both builds share the signature; only the production one can fail.
 #[cfg(feature = "demo")]
+#[allow(clippy::unnecessary_wraps)]
 fn demo(config: Config) -> anyhow::Result<Config> {
     Ok(config.into_demo())
 }
@@ -45,6 +47,7 @@ async fn serve_sandbox(args: &[String]) -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "demo"))]
+#[allow(clippy::unused_async)] // the same signature as the demo build's
 async fn serve_sandbox(_: &[String]) -> anyhow::Result<()> {
     anyhow::bail!(server::config::NO_SANDBOX)
 }

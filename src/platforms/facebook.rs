@@ -9,10 +9,6 @@ use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};
 
-pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
-    Some(Arc::new(Facebook::new(cfg, http)))
-}
-
 pub struct Facebook {
     cfg: PlatformConfig,
     http: Http,

@@ -15,10 +15,6 @@ use serde_json::{json, Value};
 /// Posts asked for when looking for a post whose answer was lost.
 const RECENT_PAGE: usize = 50;
 
-pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
-    Some(Arc::new(Linkedin::new(cfg, http)))
-}
-
 pub struct Linkedin {
     cfg: PlatformConfig,
     http: Http,

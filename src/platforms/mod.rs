@@ -379,21 +379,19 @@ impl Platforms {
     pub fn new(configs: HashMap<PlatformId, PlatformConfig>, http: Http) -> Self {
         let mut map: HashMap<PlatformId, Arc<dyn Platform>> = HashMap::new();
         for (id, cfg) in configs {
-            let adapter: Option<Arc<dyn Platform>> = match id {
-                PlatformId::X => Some(Arc::new(x::X::new(cfg, http.clone()))),
-                PlatformId::Bluesky => Some(Arc::new(bluesky::Bluesky::new(cfg, http.clone()))),
-                PlatformId::Mastodon => Some(Arc::new(mastodon::Mastodon::new(cfg, http.clone()))),
-                PlatformId::Linkedin => linkedin::adapter(cfg, http.clone()),
-                PlatformId::Pinterest => pinterest::adapter(cfg, http.clone()),
-                PlatformId::Facebook => facebook::adapter(cfg, http.clone()),
-                PlatformId::Instagram => instagram::adapter(cfg, http.clone()),
-                PlatformId::Threads => threads::adapter(cfg, http.clone()),
-                PlatformId::Youtube => youtube::adapter(cfg, http.clone()),
-                PlatformId::Tiktok => tiktok::adapter(cfg, http.clone()),
+            let adapter: Arc<dyn Platform> = match id {
+                PlatformId::X => Arc::new(x::X::new(cfg, http.clone())),
+                PlatformId::Bluesky => Arc::new(bluesky::Bluesky::new(cfg, http.clone())),
+                PlatformId::Mastodon => Arc::new(mastodon::Mastodon::new(cfg, http.clone())),
+                PlatformId::Linkedin => Arc::new(linkedin::Linkedin::new(cfg, http.clone())),
+                PlatformId::Pinterest => Arc::new(pinterest::Pinterest::new(cfg, http.clone())),
+                PlatformId::Facebook => Arc::new(facebook::Facebook::new(cfg, http.clone())),
+                PlatformId::Instagram => Arc::new(instagram::Instagram::new(cfg, http.clone())),
+                PlatformId::Threads => Arc::new(threads::Threads::new(cfg, http.clone())),
+                PlatformId::Youtube => Arc::new(youtube::YouTube::new(cfg, http.clone())),
+                PlatformId::Tiktok => Arc::new(tiktok::TikTok::new(cfg, http.clone())),
             };
-            if let Some(a) = adapter {
-                map.insert(id, a);
-            }
+            map.insert(id, adapter);
         }
         Self { map }
     }

@@ -10,10 +10,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
-    Some(Arc::new(Pinterest::new(cfg, http)))
-}
-
 pub struct Pinterest {
     cfg: PlatformConfig,
     http: Http,

@@ -10,10 +10,6 @@ use crate::outbound::web_url;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
-    Some(Arc::new(TikTok::new(cfg, http)))
-}
-
 pub struct TikTok {
     cfg: PlatformConfig,
     http: Http,

@@ -9,10 +9,6 @@ use crate::outbound::web_url;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-pub fn adapter(cfg: PlatformConfig, http: Http) -> Option<Arc<dyn Platform>> {
-    Some(Arc::new(YouTube::new(cfg, http)))
-}
-
 pub struct YouTube {
     cfg: PlatformConfig,
     http: Http,
