@@ -216,8 +216,9 @@ impl SyncConfig {
     /// longer than the post's normal interval.
     pub fn retry_ms(&self, attempt: i64, age_ms: i64) -> i64 {
         let base = self.retry_base.as_millis() as i64;
-        let raw = base.saturating_mul(1i64 << (attempt - 1).clamp(0, 20));
-        raw.min(self.interval_ms(age_ms).unwrap_or(DAY_MS)).max(base.min(1000))
+        let cap = std::time::Duration::from_millis(self.interval_ms(age_ms).unwrap_or(DAY_MS).max(0) as u64);
+        let wait = crate::jobs::backoff(self.retry_base, attempt.clamp(0, 64) as u32, cap, 0.0).as_millis() as i64;
+        wait.max(base.min(1000))
     }
 }
 

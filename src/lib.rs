@@ -28,6 +28,7 @@ macro_rules! internal_error {
 
 pub mod analytics;
 pub mod domain;
+pub mod jobs;
 pub mod library;
 
 #[cfg(feature = "server")]

@@ -17,7 +17,6 @@ use crate::db::{now_ms, opt, Backend, Db};
 use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use sqlx::any::AnyRow;
@@ -141,7 +140,6 @@ impl Webhooks {
 mod delivery;
 mod endpoints;
 mod signing;
-pub use delivery::backoff;
 pub use signing::{sign, verify};
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use covalynce::auth::Auth;
 use covalynce::connections::Connections;
 use covalynce::crypto::Keys;
 use covalynce::db::Db;
+use covalynce::jobs::{Roles, Workers};
 use covalynce::mail::Mailer;
 use covalynce::oauth_login::LoginProviders;
 use covalynce::platforms::{Http, Platforms};
@@ -48,6 +49,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    workers: Workers,
 }
 
 impl Application {
@@ -120,14 +122,15 @@ impl Application {
         // know nothing of our sessions or CSRF tokens.
         #[cfg(feature = "demo")]
         let router = if config.demo { router.nest("/sandbox", sandbox::router(sandbox::Sandbox::new())) } else { router };
-        spawn_workers(&state);
-        if config.publish_worker {
-            state.publisher.spawn_dispatcher();
-        }
-        if config.analytics_worker {
-            state.analytics.spawn_worker();
-        }
-        Ok(Self { listener, router, state })
+        let workers = Workers::start(
+            state.auth.clone(),
+            state.connections.clone(),
+            state.webhooks.clone(),
+            state.publisher.clone(),
+            state.analytics.clone(),
+            Roles { publish: config.publish_worker, analytics: config.analytics_worker },
+        );
+        Ok(Self { listener, router, state, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -142,12 +145,12 @@ impl Application {
     /// what it had not sent and lets sent requests finish (`SHUTDOWN_GRACE_SECS`) while the
     /// server still answers; then in-flight HTTP requests finish and the process exits.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let publisher = self.state.publisher.clone();
+        let workers = self.workers;
         let stopped = async move {
             shutdown_signal().await;
             tracing::info!("shutting down: no new posts are claimed; posts already sent finish first");
             let started = std::time::Instant::now();
-            match publisher.stop().await {
+            match workers.stop().await {
                 0 => tracing::info!(ms = started.elapsed().as_millis() as u64, "publishing queue stopped"),
                 n => tracing::warn!(still_sending = n, "grace period over; those posts' leases will settle them"),
             }
@@ -200,62 +203,6 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Background jobs of this process: token refresh ahead of expiry (every minute), old
-/// rate-limit counters (hourly).
-fn spawn_workers(state: &AppState) {
-    let auth = state.auth.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = auth.prune_limits().await {
-                tracing::error!(error = %e, "pruning rate-limit counters failed");
-            }
-        }
-    });
-    let connections = state.connections.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match connections.refresh_due().await {
-                Ok((0, 0)) => {}
-                Ok((ok, failed)) => tracing::info!(refreshed = ok, failed, "token refresh sweep"),
-                Err(e) => tracing::error!(error = %e, "token refresh sweep failed"),
-            }
-        }
-    });
-
-    // Outbound webhooks: due deliveries every poll (a full batch goes again at once, so a
-    // backlog drains fast); hourly, finished deliveries older than 30 days leave the log.
-    let webhooks = state.webhooks.clone();
-    tokio::spawn(async move {
-        const BATCH: usize = 32;
-        let mut tick = tokio::time::interval(webhooks.config().poll);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut pruned_at = tokio::time::Instant::now();
-        loop {
-            tick.tick().await;
-            loop {
-                match webhooks.deliver_due(BATCH).await {
-                    Ok(n) if n == BATCH => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "webhook delivery sweep failed");
-                        break;
-                    }
-                }
-            }
-            if pruned_at.elapsed() >= Duration::from_secs(3600) {
-                pruned_at = tokio::time::Instant::now();
-                if let Err(e) = webhooks.prune(Duration::from_secs(30 * 86_400)).await {
-                    tracing::error!(error = %e, "webhook log pruning failed");
-                }
-            }
-        }
-    });
 }
 
 async fn root(Extension(rc): Extension<app::state::RequestCtx>) -> Response {

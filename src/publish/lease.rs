@@ -74,16 +74,7 @@ impl Publisher {
         let scope = cooldown_scope(post);
         let until = self.db.now().await + wait_ms;
         self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(scope.clone(), until);
-        let r = sqlx::query(
-            "insert into rate_cooldowns (scope, until_ms) values ($1, $2)
-             on conflict (scope) do update set until_ms = case when excluded.until_ms > rate_cooldowns.until_ms
-                                                              then excluded.until_ms else rate_cooldowns.until_ms end",
-        )
-        .bind(&scope)
-        .bind(until)
-        .execute(self.db.pool())
-        .await;
-        if let Err(e) = r {
+        if let Err(e) = crate::jobs::Cooldowns::new(self.db.clone()).hold(&scope, wait_ms).await {
             tracing::error!(error = %e, "storing a rate-limit cooldown failed; only this process honours it");
         }
     }

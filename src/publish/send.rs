@@ -6,7 +6,6 @@ use super::attempts::{summary, uncertain};
 use super::{pid_name, Post, Publisher};
 use crate::domain::PlatformId;
 use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
-use rand::Rng;
 use std::sync::atomic::Ordering;
 
 pub(super) enum Outcome {
@@ -201,12 +200,10 @@ impl Publisher {
         }
     }
 
-    /// base · 2^(attempt-1), capped at 15 min, ± 20 % so a burst of failures spreads out.
+    /// The jobs' backoff from `backoff_base`, at most 15 minutes.
     fn backoff_ms(&self, attempt: i64) -> i64 {
-        let base = self.cfg.backoff_base.as_millis() as i64;
-        let raw = base.saturating_mul(1i64 << (attempt - 1).clamp(0, 20)).min(15 * 60 * 1000);
-        let jitter = rand::thread_rng().gen_range(0.8..1.2);
-        ((raw as f64) * jitter) as i64
+        let cap = std::time::Duration::from_secs(15 * 60);
+        crate::jobs::backoff(self.cfg.backoff_base, attempt.clamp(0, 64) as u32, cap, crate::jobs::jitter()).as_millis() as i64
     }
 }
 

@@ -13,14 +13,6 @@ pub(super) fn truncate(s: &str) -> String {
     }
 }
 
-/// How long to wait before retry number `retry_count` (1 = the first retry):
-/// `base · 2^(retry_count-1)`, scaled by `1 + 0.2·jitter` with `jitter` in [-1, 1].
-pub fn backoff(base: Duration, retry_count: u32, jitter: f64) -> Duration {
-    let exp = retry_count.saturating_sub(1).min(30);
-    let d = base.as_secs_f64() * f64::from(1u32 << exp) * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0));
-    Duration::from_secs_f64(d.max(0.0)).min(MAX_DELAY)
-}
-
 /// `Retry-After` in seconds (the HTTP-date form is rare from webhook receivers and ignored).
 pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let secs: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
@@ -308,8 +300,7 @@ impl Webhooks {
                 .await?
         } else {
             let retry = job.retry_count + 1;
-            let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
-            let mut delay = backoff(self.inner.cfg.base_delay, retry as u32, jitter);
+            let mut delay = crate::jobs::backoff(self.inner.cfg.base_delay, retry as u32, MAX_DELAY, crate::jobs::jitter());
             if let Some(ra) = a.retry_after.filter(|ra| *ra > delay) {
                 delay = ra;
             }

@@ -48,17 +48,6 @@ fn sign_and_verify() {
 }
 
 #[test]
-fn backoff_doubles_with_bounded_jitter() {
-    let base = Duration::from_secs(30);
-    assert_eq!(backoff(base, 1, 0.0), Duration::from_secs(30));
-    assert_eq!(backoff(base, 2, 0.0), Duration::from_secs(60));
-    assert_eq!(backoff(base, 4, 0.0), Duration::from_secs(240));
-    assert_eq!(backoff(base, 1, 1.0), Duration::from_secs(36));
-    assert_eq!(backoff(base, 1, -1.0), Duration::from_secs(24));
-    assert_eq!(backoff(base, 40, 0.0), MAX_DELAY);
-}
-
-#[test]
 fn errors_are_truncated() {
     let long = "x".repeat(1000);
     assert_eq!(truncate(&long).chars().count(), MAX_ERROR_CHARS + 1);

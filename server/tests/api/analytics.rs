@@ -244,11 +244,11 @@ async fn a_429_defers_every_pull_of_that_platform_until_retry_after() {
     let r = app.state.analytics.sync_due().await.unwrap();
     assert_eq!((r.stored, r.deferred), (1, 1), "Mastodon pulled; the second X post handed back: {r:?}");
     assert_eq!((snapshots(&app, &x1).await, snapshots(&app, &x2).await, snapshots(&app, &mp).await), (0, 0, 1));
-    let until: i64 = sqlx::query("select until_at from analytics_cooldowns where platform = 'x'")
+    let until: i64 = sqlx::query("select until_ms from rate_cooldowns where scope = 'analytics:x'")
         .fetch_one(app.db.pool())
         .await
         .unwrap()
-        .get("until_at");
+        .get("until_ms");
     assert!(until >= started + 2000, "cooldown until Retry-After");
     for p in [&x1, &x2] {
         let next: i64 = sqlx::query("select next_sync_at from post_metrics where post_id = $1")

@@ -3,6 +3,7 @@
 
 use super::rollup::{add_gains, Key};
 use super::*;
+use crate::jobs::{analytics_scope, Cooldowns};
 
 /// How long a metric the platform does not share with us waits before we ask again.
 const UNAVAILABLE_RECHECK_MS: i64 = 7 * 24 * 3_600_000;
@@ -130,31 +131,21 @@ impl Analytics {
 
     /// Platforms cooling down after a 429 → until when.
     pub(super) async fn cooldowns(&self) -> Result<HashMap<String, i64>, sqlx::Error> {
-        let rows = sqlx::query("select platform, until_at from analytics_cooldowns where until_at > $1")
-            .bind(now_ms())
-            .fetch_all(self.db.pool())
-            .await?;
-        Ok(rows.iter().map(|r| (r.get("platform"), r.get("until_at"))).collect())
+        let prefix = analytics_scope("");
+        let held = Cooldowns::new(self.db.clone()).active(&prefix).await?;
+        Ok(held.into_iter().map(|(scope, until)| (scope[prefix.len()..].to_string(), until)).collect())
     }
 
-    /// A 429: no pulls to `platform` before `until`, from any process. Due posts move to
-    /// `until` so nobody claims them just to hand them back.
-    pub(super) async fn cool_down(&self, platform: &str, until: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "insert into analytics_cooldowns (platform, until_at) values ($1, $2)
-             on conflict (platform) do update set until_at = case when excluded.until_at > analytics_cooldowns.until_at
-                 then excluded.until_at else analytics_cooldowns.until_at end",
-        )
-        .bind(platform)
-        .bind(until)
-        .execute(self.db.pool())
-        .await?;
+    /// A 429: no pulls to `platform` for `wait_secs`, from any process; returns until when.
+    /// Due posts move to then so nobody claims them just to hand them back.
+    pub(super) async fn cool_down(&self, platform: &str, wait_secs: u64) -> Result<i64, sqlx::Error> {
+        let until = Cooldowns::new(self.db.clone()).hold(&analytics_scope(platform), (wait_secs.max(1) as i64) * 1000).await?;
         sqlx::query("update post_metrics set next_sync_at = $1 where platform = $2 and next_sync_at < $1")
             .bind(until)
             .bind(platform)
             .execute(self.db.pool())
             .await?;
-        Ok(())
+        Ok(until)
     }
 
     /// Asks the platform for one post's numbers and stores them.
@@ -216,10 +207,13 @@ impl Analytics {
         let name = name_of(&job.platform);
         match e.class {
             ErrorClass::RetryLater { retry_after_secs: Some(s) } => {
-                let until = now_ms() + (s.max(1) as i64) * 1000;
-                if let Err(err) = self.cool_down(&job.platform, until).await {
-                    tracing::error!(error = %err, "recording a platform cooldown failed");
-                }
+                let until = match self.cool_down(&job.platform, s).await {
+                    Ok(until) => until,
+                    Err(err) => {
+                        tracing::error!(error = %err, "recording a platform cooldown failed");
+                        now_ms() + (s.max(1) as i64) * 1000
+                    }
+                };
                 Pull::Cooldown { until, message: format!("{name} asked us to wait {s} s before asking again ({}).", e.message) }
             }
             ErrorClass::RetryLater { retry_after_secs: None } => Pull::Retry { class: "retry_later", message: e.message },
@@ -411,7 +405,7 @@ impl Analytics {
             Ok(None) => Ok(false),
             Err(e) => {
                 if let ErrorClass::RetryLater { retry_after_secs: Some(s) } = e.class {
-                    self.cool_down(conn.platform.as_str(), now_ms() + (s.max(1) as i64) * 1000).await?;
+                    self.cool_down(conn.platform.as_str(), s).await?;
                 }
                 // Token trouble is the post pulls' and the refresh job's business.
                 tracing::debug!(connection = %conn_id, error = %e, "follower count unavailable");
@@ -463,7 +457,7 @@ impl Analytics {
         )
         .execute(self.db.pool())
         .await?;
-        sqlx::query("delete from analytics_cooldowns where until_at < $1").bind(now_ms()).execute(self.db.pool()).await?;
+        Cooldowns::new(self.db.clone()).prune().await?;
         Ok(())
     }
 
