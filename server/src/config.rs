@@ -7,7 +7,9 @@ use covalynce::platforms::PlatformConfig;
 use covalynce::{LoginProvider, PlatformId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Config {
@@ -76,10 +78,38 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// `1`, `true` or `yes`.
-fn flag(name: &str) -> bool {
-    matches!(var(name).as_deref(), Some("1" | "true" | "yes"))
+/// A yes/no setting, spelled one way everywhere: `1 true yes on` or `0 false no off` (any
+/// case). Unset is `default`; anything else stops the start, naming the variable.
+fn flag(name: &str, default: bool) -> anyhow::Result<bool> {
+    let Some(v) = var(name) else { return Ok(default) };
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => anyhow::bail!("{name} must be true or false (got {v:?})"),
+    }
 }
+
+/// A whole number in `range`; unset is `None`; anything else stops the start.
+fn number(name: &str, range: RangeInclusive<u64>) -> anyhow::Result<Option<u64>> {
+    var(name)
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| anyhow::anyhow!("{name} must be a whole number from {} to {} (got {v:?})", range.start(), range.end()))
+        })
+        .transpose()
+}
+
+fn secs(name: &str, range: RangeInclusive<u64>) -> anyhow::Result<Option<Duration>> {
+    Ok(number(name, range)?.map(Duration::from_secs))
+}
+
+fn millis(name: &str, range: RangeInclusive<u64>) -> anyhow::Result<Option<Duration>> {
+    Ok(number(name, range)?.map(Duration::from_millis))
+}
+
+const DAY: u64 = 86_400;
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -98,7 +128,15 @@ impl Config {
             Some(sbx) => PlatformId::ALL.into_iter().map(|p| (p, sandbox_platform(p, sbx.trim_end_matches('/'), &base_url))).collect(),
             #[cfg(not(feature = "demo"))]
             Some(_) => anyhow::bail!("SANDBOX_URL is set. {NO_SANDBOX}"),
-            None => PlatformId::ALL.into_iter().filter_map(|p| platform_from_env(p, &base_url).map(|c| (p, c))).collect(),
+            None => {
+                let mut m = HashMap::new();
+                for p in PlatformId::ALL {
+                    if let Some(c) = platform_from_env(p, &base_url)? {
+                        m.insert(p, c);
+                    }
+                }
+                m
+            }
         };
         Ok(Self {
             bind,
@@ -110,19 +148,19 @@ impl Config {
             encryption_key: var("ENCRYPTION_KEY"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Covalynce <no-reply@localhost>".into()),
-            dev_outbox: matches!(var("MAIL_OUTBOX").as_deref(), Some("1" | "true" | "yes")),
-            trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
+            dev_outbox: flag("MAIL_OUTBOX", false)?,
+            trust_proxy: flag("TRUST_PROXY", false)?,
             platforms,
             login_providers,
             demo: false,
             policy: policy_from_env()?,
-            queue: queue_from_env(),
-            platform_timeout: std::time::Duration::from_secs(var("PLATFORM_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(30)),
-            publish_worker: !matches!(var("PUBLISH_WORKER").as_deref(), Some("0" | "false" | "no")),
-            analytics: analytics_from_env(),
-            analytics_worker: !matches!(var("ANALYTICS_WORKER").as_deref(), Some("0" | "false" | "no")),
-            ai_timeout: std::time::Duration::from_secs(var("AI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
-            ai_allow_private: flag("AI_ALLOW_PRIVATE"),
+            queue: queue_from_env()?,
+            platform_timeout: secs("PLATFORM_TIMEOUT_SECS", 1..=600)?.unwrap_or(Duration::from_secs(30)),
+            publish_worker: flag("PUBLISH_WORKER", true)?,
+            analytics: analytics_from_env()?,
+            analytics_worker: flag("ANALYTICS_WORKER", true)?,
+            ai_timeout: secs("AI_TIMEOUT_SECS", 1..=600)?.unwrap_or(Duration::from_secs(60)),
+            ai_allow_private: flag("AI_ALLOW_PRIVATE", false)?,
             media: media_from_env()?,
             webhooks: webhooks_from_env()?,
         })
@@ -173,15 +211,15 @@ pub fn platform_redirect(base_url: &str, p: PlatformId) -> String {
 
 /// `<PREFIX>_CLIENT_ID` enables an OAuth platform. Bluesky (app passwords) and Mastodon
 /// (apps registered per instance) need no credentials and are always available.
-fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
+fn platform_from_env(p: PlatformId, base_url: &str) -> anyhow::Result<Option<PlatformConfig>> {
     let k = p.env_prefix();
     let needs_client = !matches!(p, PlatformId::Bluesky | PlatformId::Mastodon);
     let client_id = var(&format!("{k}_CLIENT_ID"));
     if needs_client && client_id.is_none() {
-        return None;
+        return Ok(None);
     }
     let (auth, api, upload) = production_bases(p);
-    Some(PlatformConfig {
+    Ok(Some(PlatformConfig {
         client_id: client_id.unwrap_or_default(),
         client_secret: var(&format!("{k}_CLIENT_SECRET")).unwrap_or_default(),
         redirect_uri: var(&format!("{k}_REDIRECT_URI")).unwrap_or_else(|| platform_redirect(base_url, p)),
@@ -189,10 +227,10 @@ fn platform_from_env(p: PlatformId, base_url: &str) -> Option<PlatformConfig> {
         api_base: var(&format!("{k}_API_BASE")).unwrap_or_else(|| api.into()),
         upload_base: var(&format!("{k}_UPLOAD_BASE")).unwrap_or_else(|| upload.into()),
         token_base: var(&format!("{k}_TOKEN_BASE")).unwrap_or_else(|| token_base(p).unwrap_or(api).into()),
-        allow_private: p == PlatformId::Mastodon && flag("MASTODON_ALLOW_PRIVATE"),
-        member_analytics: p == PlatformId::Linkedin && flag("LINKEDIN_MEMBER_ANALYTICS"),
-        audited: p == PlatformId::Tiktok && flag("TIKTOK_AUDITED"),
-    })
+        allow_private: p == PlatformId::Mastodon && flag("MASTODON_ALLOW_PRIVATE", false)?,
+        member_analytics: p == PlatformId::Linkedin && flag("LINKEDIN_MEMBER_ANALYTICS", false)?,
+        audited: p == PlatformId::Tiktok && flag("TIKTOK_AUDITED", false)?,
+    }))
 }
 
 /// What a production build says when asked for the sandbox (`--demo`, `sandbox`, `SANDBOX_URL`).
@@ -260,14 +298,7 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
     if let Some(v) = var("GEMINI_API_BASE") {
         m.gemini_base = v.trim_end_matches('/').to_string();
     }
-    if let Some(v) = var("GEMINI_TIMEOUT_SECS") {
-        let secs = v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| anyhow::anyhow!("GEMINI_TIMEOUT_SECS must be whole seconds (got {v})"))?;
-        m.gemini_timeout = std::time::Duration::from_secs(secs);
-    }
+    m.gemini_timeout = secs("GEMINI_TIMEOUT_SECS", 1..=600)?.unwrap_or(m.gemini_timeout);
     m.s3 = var("S3_BUCKET").map(|bucket| covalynce::media::S3Config {
         bucket,
         endpoint: var("S3_ENDPOINT"),
@@ -281,13 +312,7 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
 /// `ARGON2_MAX_CONCURRENT` (default 2 × cores) and `LIMIT_<RULE>` = how many per window.
 fn policy_from_env() -> anyhow::Result<AuthPolicy> {
     let mut p = AuthPolicy::default();
-    let num = |k: &str| -> anyhow::Result<Option<i64>> {
-        var(k)
-            .map(|v| {
-                v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| anyhow::anyhow!("{k} must be a whole number above 0 (got {v})"))
-            })
-            .transpose()
-    };
+    let num = |k: &str| number(k, 1..=1_000_000);
     if let Some(n) = num("ARGON2_MAX_CONCURRENT")? {
         p.hash_concurrency = n as usize;
     }
@@ -301,74 +326,81 @@ fn policy_from_env() -> anyhow::Result<AuthPolicy> {
         ("LIMIT_WEBHOOK_TEST_PER_TARGET_MIN", &mut l.webhook_test_per_target),
     ] {
         if let Some(n) = num(k)? {
-            limit.max = n;
+            limit.max = n as i64;
         }
     }
     Ok(p)
 }
 
-fn analytics_from_env() -> covalynce::analytics::SyncConfig {
-    use std::time::Duration;
+fn analytics_from_env() -> anyhow::Result<covalynce::analytics::SyncConfig> {
     let d = covalynce::analytics::SyncConfig::default();
-    let secs =
-        |k: &str, dflt: Duration| var(k).and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).map(Duration::from_secs).unwrap_or(dflt);
-    covalynce::analytics::SyncConfig {
-        poll: secs("ANALYTICS_POLL_SECS", d.poll),
-        young: secs("ANALYTICS_YOUNG_SECS", d.young),
-        adult: secs("ANALYTICS_ADULT_SECS", d.adult),
-        old: secs("ANALYTICS_OLD_SECS", d.old),
-        stop_after: var("ANALYTICS_STOP_AFTER_DAYS")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(|n| Duration::from_secs(n * 86_400))
-            .unwrap_or(d.stop_after),
-        batch_per_platform: var("ANALYTICS_BATCH").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(d.batch_per_platform),
+    Ok(covalynce::analytics::SyncConfig {
+        poll: secs("ANALYTICS_POLL_SECS", 1..=DAY)?.unwrap_or(d.poll),
+        young: secs("ANALYTICS_YOUNG_SECS", 1..=30 * DAY)?.unwrap_or(d.young),
+        adult: secs("ANALYTICS_ADULT_SECS", 1..=30 * DAY)?.unwrap_or(d.adult),
+        old: secs("ANALYTICS_OLD_SECS", 1..=30 * DAY)?.unwrap_or(d.old),
+        stop_after: number("ANALYTICS_STOP_AFTER_DAYS", 1..=3650)?.map(|n| Duration::from_secs(n * DAY)).unwrap_or(d.stop_after),
+        batch_per_platform: number("ANALYTICS_BATCH", 1..=10_000)?.map(|n| n as usize).unwrap_or(d.batch_per_platform),
         ..d
-    }
+    })
 }
 
-fn queue_from_env() -> covalynce::publish::QueueConfig {
-    use std::time::Duration;
+fn queue_from_env() -> anyhow::Result<covalynce::publish::QueueConfig> {
     let d = covalynce::publish::QueueConfig::default();
-    let num = |k: &str| var(k).and_then(|v| v.parse::<u64>().ok());
-    covalynce::publish::QueueConfig {
-        lease: num("PUBLISH_LEASE_SECS").map(Duration::from_secs).unwrap_or(d.lease),
-        poll: num("PUBLISH_POLL_MS").map(Duration::from_millis).unwrap_or(d.poll),
-        max_attempts: num("PUBLISH_MAX_ATTEMPTS").map(|n| n as i64).unwrap_or(d.max_attempts),
-        backoff_base: num("PUBLISH_BACKOFF_MS").map(Duration::from_millis).unwrap_or(d.backoff_base),
-        max_in_flight: num("PUBLISH_MAX_IN_FLIGHT").map(|n| n as usize).unwrap_or(d.max_in_flight),
-        per_platform: num("PUBLISH_PER_PLATFORM").map(|n| n as usize).unwrap_or(d.per_platform),
-        stall_after: num("PUBLISH_STALL_SECS").map(Duration::from_secs).unwrap_or(d.stall_after),
+    Ok(covalynce::publish::QueueConfig {
+        lease: secs("PUBLISH_LEASE_SECS", 1..=3600)?.unwrap_or(d.lease),
+        poll: millis("PUBLISH_POLL_MS", 1..=60_000)?.unwrap_or(d.poll),
+        max_attempts: number("PUBLISH_MAX_ATTEMPTS", 1..=100)?.map(|n| n as i64).unwrap_or(d.max_attempts),
+        backoff_base: millis("PUBLISH_BACKOFF_MS", 1..=3_600_000)?.unwrap_or(d.backoff_base),
+        max_in_flight: number("PUBLISH_MAX_IN_FLIGHT", 1..=100_000)?.map(|n| n as usize).unwrap_or(d.max_in_flight),
+        per_platform: number("PUBLISH_PER_PLATFORM", 1..=10_000)?.map(|n| n as usize).unwrap_or(d.per_platform),
+        stall_after: secs("PUBLISH_STALL_SECS", 1..=DAY)?.unwrap_or(d.stall_after),
         // A request runs at most the platform timeout, so that is how long one may still be
         // in flight after its sender's lease ran out.
-        send_horizon: num("PLATFORM_TIMEOUT_SECS").map(Duration::from_secs).unwrap_or(d.send_horizon),
-        shutdown_grace: num("SHUTDOWN_GRACE_SECS").map(Duration::from_secs).unwrap_or(d.shutdown_grace),
-        reconcile_delay: num("PUBLISH_RECONCILE_SECS").map(Duration::from_secs).unwrap_or(d.reconcile_delay),
-    }
+        send_horizon: secs("PLATFORM_TIMEOUT_SECS", 1..=600)?.unwrap_or(d.send_horizon),
+        shutdown_grace: secs("SHUTDOWN_GRACE_SECS", 0..=3600)?.unwrap_or(d.shutdown_grace),
+        reconcile_delay: secs("PUBLISH_RECONCILE_SECS", 0..=DAY)?.unwrap_or(d.reconcile_delay),
+    })
 }
 
 /// Webhook retries and the private-address rule. Private targets stay refused unless the
 /// admin says otherwise (e.g. every receiver lives on the same closed network).
 fn webhooks_from_env() -> anyhow::Result<covalynce::webhooks::WebhookConfig> {
     let mut w = covalynce::webhooks::WebhookConfig::default();
-    let num = |k: &str, min: u64, max: u64| -> anyhow::Result<Option<u64>> {
-        var(k)
-            .map(|v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| anyhow::anyhow!("{k} must be a whole number from {min} to {max} (got {v})"))
-            })
-            .transpose()
-    };
-    if let Some(n) = num("WEBHOOK_MAX_RETRIES", 0, 20)? {
+    if let Some(n) = number("WEBHOOK_MAX_RETRIES", 0..=20)? {
         w.max_retries = n as u32;
     }
-    if let Some(n) = num("WEBHOOK_BASE_DELAY_SECS", 1, 3600)? {
-        w.base_delay = std::time::Duration::from_secs(n);
-    }
-    if let Some(n) = num("WEBHOOK_TIMEOUT_SECS", 1, 60)? {
-        w.timeout = std::time::Duration::from_secs(n);
-    }
-    w.allow_private = flag("WEBHOOKS_ALLOW_PRIVATE");
+    w.base_delay = secs("WEBHOOK_BASE_DELAY_SECS", 1..=3600)?.unwrap_or(w.base_delay);
+    w.timeout = secs("WEBHOOK_TIMEOUT_SECS", 1..=60)?.unwrap_or(w.timeout);
+    w.allow_private = flag("WEBHOOKS_ALLOW_PRIVATE", false)?;
     Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Each test owns its variable names: tests run in parallel in one process.
+    fn with(name: &str, value: &str) -> String {
+        std::env::set_var(name, value);
+        name.to_string()
+    }
+
+    #[test]
+    fn a_yes_no_setting_has_one_spelling_and_refuses_anything_else() {
+        assert!(flag(&with("CFG_TEST_FLAG_ON", "Yes"), false).unwrap());
+        assert!(!flag(&with("CFG_TEST_FLAG_OFF", "off"), true).unwrap());
+        assert!(flag("CFG_TEST_FLAG_UNSET", true).unwrap(), "unset is the default");
+        let e = flag(&with("CFG_TEST_FLAG_BAD", "maybe"), false).unwrap_err().to_string();
+        assert_eq!(e, "CFG_TEST_FLAG_BAD must be true or false (got \"maybe\")");
+    }
+
+    #[test]
+    fn a_number_outside_its_range_stops_the_start() {
+        assert_eq!(secs(&with("CFG_TEST_SECS", "45"), 1..=60).unwrap(), Some(Duration::from_secs(45)));
+        assert_eq!(number("CFG_TEST_NUM_UNSET", 1..=60).unwrap(), None);
+        let e = number(&with("CFG_TEST_NUM_BIG", "61"), 1..=60).unwrap_err().to_string();
+        assert_eq!(e, "CFG_TEST_NUM_BIG must be a whole number from 1 to 60 (got \"61\")");
+        assert!(millis(&with("CFG_TEST_MS_TEXT", "fast"), 1..=1000).is_err());
+    }
 }

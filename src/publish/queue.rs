@@ -365,13 +365,8 @@ impl Publisher {
         Ok(r.rows_affected() == 1)
     }
 
-    pub(super) async fn user_of(&self, post: &Post) -> String {
-        sqlx::query("select user_id from posts where id = $1")
-            .bind(&post.id)
-            .fetch_one(self.db.pool())
-            .await
-            .map(|r| r.get("user_id"))
-            .unwrap_or_default()
+    pub(super) async fn user_of(&self, post: &Post) -> Result<String, sqlx::Error> {
+        sqlx::query("select user_id from posts where id = $1").bind(&post.id).fetch_one(self.db.pool()).await.map(|r| r.get("user_id"))
     }
 
     /// Stores the outcome if this worker still holds the post (also after the sweep called
@@ -453,7 +448,7 @@ impl Publisher {
 
     /// Webhooks for a post that reached a final state.
     async fn notify_outcome(&self, post: &Post) {
-        let user = self.user_of(post).await;
+        let Ok(user) = self.user_of(post).await else { return };
         if let Ok(p) = self.get(&user, &post.id).await {
             if let Some(event) = p.status.event() {
                 self.emit(&user, event, &p).await;

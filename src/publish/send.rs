@@ -4,6 +4,7 @@
 
 use super::attempts::{summary, uncertain};
 use super::{pid_name, Post, Publisher};
+use crate::connections::ConnectError;
 use crate::domain::PlatformId;
 use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
 use std::sync::atomic::Ordering;
@@ -57,6 +58,16 @@ impl Publisher {
         })
     }
 
+    /// Not sent because we could not read what sending needs: back to the queue in a second
+    /// without counting an attempt (or, if even that fails, when the lease runs out).
+    async fn put_back(&self, post: &Post, e: &(dyn std::fmt::Debug + Sync)) -> Outcome {
+        tracing::warn!(post = %post.id, error = ?e, "could not prepare the send; the post goes back to the queue");
+        if let Err(e) = self.release(post, self.db.now().await + 1000).await {
+            tracing::error!(post = %post.id, error = %e, "putting an unsent post back failed; its lease will");
+        }
+        Outcome::Released
+    }
+
     pub(super) async fn attempt(&self, post: &Post) -> Outcome {
         let name = pid_name(&post.platform);
         let reconnect = |msg: String| Outcome::Failed {
@@ -68,10 +79,15 @@ impl Publisher {
         let Some(conn_id) = post.connection_id.clone() else {
             return reconnect(format!("The {name} account this post was for has been disconnected."));
         };
-        let user = self.user_of(post).await;
+        // Only a missing account is a disconnection; a database hiccup puts the post back.
+        let user = match self.user_of(post).await {
+            Ok(u) => u,
+            Err(e) => return self.put_back(post, &e).await,
+        };
         let (conn, mut grant) = match self.connections.grant(&user, &conn_id).await {
             Ok((c, g, _)) => (c, g),
-            Err(_) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
+            Err(ConnectError::NotFound) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
+            Err(e) => return self.put_back(post, &e).await,
         };
         if conn.needs_reconnect() {
             return reconnect(conn.last_error.clone().unwrap_or_else(|| format!("{name} needs you to sign in again.")));
