@@ -537,6 +537,7 @@ impl Connections {
     /// Background job: refresh every healthy connection whose renewal time (three quarters
     /// of its token's lifetime) has come and that no process is refreshing now. Returns
     /// (refreshed, failed).
+    #[tracing::instrument(name = "token_refresh_sweep", skip_all)]
     pub async fn refresh_due(&self) -> Result<(usize, usize), ConnectError> {
         let now = self.db.now().await;
         let rows = sqlx::query(

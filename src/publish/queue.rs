@@ -310,6 +310,7 @@ impl Publisher {
     }
 
     /// One attempt at one claimed post, start to recorded outcome.
+    #[tracing::instrument(name = "publish", skip_all, fields(post = %post.id, platform = %post.platform, attempt = post.attempts))]
     pub async fn process(&self, post: Post) {
         // The lease is kept alive from the claim on, including the wait for a platform slot.
         let (lost_tx, mut lost) = watch::channel(false);

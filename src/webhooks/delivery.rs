@@ -204,6 +204,7 @@ impl Webhooks {
     }
 
     /// Sends one claimed delivery and records the outcome.
+    #[tracing::instrument(name = "webhook_delivery", skip_all, fields(delivery = %job.id, event = %job.event, retry = job.retry_count))]
     pub(super) async fn attempt(&self, job: Job) -> Result<(), WebhookError> {
         let ep = sqlx::query("select url, secret, active from webhook_endpoints where id = $1")
             .bind(&job.endpoint_id)

@@ -305,3 +305,16 @@ async fn health_reports_the_database() {
     let v: serde_json::Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["database"], "ok");
 }
+
+#[tokio::test]
+async fn every_response_names_its_request_so_a_report_can_be_found_in_the_log() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/health")).send().await.unwrap();
+    let id = r.headers().get("x-request-id").expect("an id on every response").to_str().unwrap().to_string();
+    assert_eq!(uuid::Uuid::parse_str(&id).map(|u| u.get_version_num()), Ok(4), "a fresh random id: {id}");
+    let r2 = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_ne!(r2.headers()["x-request-id"].to_str().unwrap(), id, "one id per request");
+    // A proxy's id is kept, so one request can be followed through both logs.
+    let r3 = app.client.get(app.url("/health")).header("x-request-id", "proxy-abc-123").send().await.unwrap();
+    assert_eq!(r3.headers()["x-request-id"], "proxy-abc-123");
+}

@@ -149,6 +149,7 @@ impl Analytics {
     }
 
     /// Asks the platform for one post's numbers and stores them.
+    #[tracing::instrument(name = "metrics_pull", skip_all, fields(post = %job.post_id, platform = %job.platform))]
     pub(super) async fn pull(&self, job: &Job) -> Pull {
         let name = name_of(&job.platform);
         let Some(conn_id) = job.connection_id.clone() else {
