@@ -98,6 +98,9 @@ pub enum ConnectError {
     /// 400: the account chooser was sent with nothing ticked.
     #[error("Tick at least one of the {0} to connect.")]
     NothingChosen(String),
+    /// 422: a platform named with no account connected on it.
+    #[error("Connect {} in Sources first.", .0.display_name())]
+    NotConnected(PlatformId),
     /// 400: an account that the login did not offer.
     #[error("\"{0}\" was not among the accounts this login offered.")]
     NotOffered(String),
@@ -111,6 +114,7 @@ impl Failure for ConnectError {
     fn kind(&self) -> Kind {
         match self {
             Self::NotFound => Kind::NotFound,
+            Self::NotConnected(_) => Kind::Invalid,
             Self::ConsentRequired | Self::BadState | Self::NotConfigured(_) | Self::NothingChosen(_) | Self::NotOffered(_) => {
                 Kind::BadRequest
             }
@@ -135,6 +139,7 @@ impl Failure for ConnectError {
             Self::NotConfigured(_) => "platform_not_configured",
             Self::NothingChosen(_) => "nothing_chosen",
             Self::NotOffered(_) => "not_offered",
+            Self::NotConnected(_) => "not_connected",
             Self::Platform(p) => match p.class {
                 ErrorClass::Rejected => "platform_rejected",
                 ErrorClass::MissingPermission => "missing_permission",
@@ -333,6 +338,24 @@ impl Connections {
             .fetch_one(self.db.pool())
             .await?;
         Ok(from_row(&row))
+    }
+
+    /// Every account the person has connected on each of `platforms` ("post to X and
+    /// Mastodon" means all of their X and Mastodon accounts); a platform with none is refused.
+    pub async fn accounts_on(&self, user_id: &str, platforms: &[PlatformId]) -> Result<Vec<String>, ConnectError> {
+        if platforms.is_empty() {
+            return Ok(vec![]);
+        }
+        let all = self.list(user_id).await?;
+        let mut ids = vec![];
+        for p in platforms {
+            let mine: Vec<String> = all.iter().filter(|c| c.platform == *p).map(|c| c.id.clone()).collect();
+            if mine.is_empty() {
+                return Err(ConnectError::NotConnected(*p));
+            }
+            ids.extend(mine);
+        }
+        Ok(ids)
     }
 
     pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, ConnectError> {

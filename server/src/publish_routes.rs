@@ -12,7 +12,6 @@ use covalynce::publish::{Post, PostQuery, PublishRequest};
 use covalynce::{DomainError, PlatformId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 fn unprocessable(e: DomainError) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.message)
@@ -59,44 +58,24 @@ impl When {
     }
 }
 
+/// `PublishRequest` (accounts, texts, image, title, per-network choices) with the draft it
+/// starts from and when it goes out.
 #[derive(Deserialize)]
 pub struct PublishBody {
     #[serde(default)]
     draft_id: Option<String>,
-    #[serde(default)]
-    connection_ids: Vec<String>,
-    /// One text for every account (when there is no draft, or to override it).
-    #[serde(default)]
-    text: Option<String>,
-    /// Platform id → text.
-    #[serde(default)]
-    variants: HashMap<String, String>,
-    #[serde(default)]
-    image_url: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    /// Per-network choices (`tiktok`: required when a TikTok account is among the accounts).
     #[serde(flatten)]
-    options: covalynce::domain::PostOptions,
+    request: PublishRequest,
     #[serde(flatten)]
     when: When,
 }
 
 async fn publish_inner(st: &AppState, uid: &str, b: PublishBody) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let at = b.when.resolve(st, uid).await?;
     let draft = match &b.draft_id {
         Some(id) => Some(st.drafts.get(uid, id).await?),
         None => None,
     };
-    let req = PublishRequest {
-        connection_ids: b.connection_ids,
-        text: b.text,
-        variants: b.variants,
-        image_url: b.image_url,
-        title: b.title,
-        scheduled_at: at,
-        options: b.options,
-    };
+    let req = PublishRequest { scheduled_at: b.when.resolve(st, uid).await?, ..b.request };
     let posts = st.publisher.publish(uid, draft.as_ref(), req).await?;
     let batch = posts.first().map(|p| p.batch_id.clone()).unwrap_or_default();
     Ok((StatusCode::CREATED, Json(json!({"batch_id": batch, "posts": posts}))))
@@ -133,31 +112,12 @@ pub async fn content_publish(
     ApiJson(b): ApiJson<ContentPublishBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let uid = user_id(&rc)?;
-    let mut ids = b.connection_ids.clone();
-    if !b.platforms.is_empty() {
-        let wanted: Vec<PlatformId> = b.platforms.iter().map(|p| PlatformId::parse(p)).collect::<Result<_, _>>().map_err(unprocessable)?;
-        let conns =
-            st.connections.list(&uid).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-        for p in &wanted {
-            let mine: Vec<String> = conns.iter().filter(|c| c.platform == *p).map(|c| c.id.clone()).collect();
-            if mine.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "not_connected",
-                    format!("Connect {} in Sources first.", p.display_name()),
-                ));
-            }
-            ids.extend(mine);
-        }
-    }
+    let platforms = b.platforms.iter().map(|p| PlatformId::parse(p)).collect::<Result<Vec<_>, _>>().map_err(unprocessable)?;
+    let mut connection_ids = b.connection_ids;
+    connection_ids.extend(st.connections.accounts_on(&uid, &platforms).await?);
     let body = PublishBody {
         draft_id: Some(b.content_id),
-        connection_ids: ids,
-        text: None,
-        variants: HashMap::new(),
-        image_url: None,
-        title: None,
-        options: b.options,
+        request: PublishRequest { connection_ids, options: b.options, ..Default::default() },
         when: When { scheduled_at: b.schedule_time, ..Default::default() },
     };
     publish_inner(&st, &uid, body).await

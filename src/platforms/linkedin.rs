@@ -192,15 +192,8 @@ impl Platform for Linkedin {
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
-        let mut u = url::Url::parse(&self.oauth("authorization")).map_err(|e| PlatformError::unsupported(e.to_string()))?;
         // No PKCE: LinkedIn offers it only to approved native clients.
-        u.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("state", &p.state)
-            .append_pair("scope", &self.scopes().join(" "));
-        Ok((u.to_string(), Value::Null))
+        Ok((self.cfg.consent_url("/oauth/v2/authorization", "client_id", &self.scopes().join(" "), &p.state, &[])?, Value::Null))
     }
 
     async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {

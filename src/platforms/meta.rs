@@ -289,15 +289,7 @@ impl MetaLogin<'_> {
     }
 
     pub fn dialog_url(&self, state: &str, scopes: &[&str]) -> Result<String, PlatformError> {
-        let mut u = url::Url::parse(&format!("{}/{GRAPH_VERSION}/dialog/oauth", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
-        u.query_pairs_mut()
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("state", state)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &scopes.join(","));
-        Ok(u.to_string())
+        self.cfg.consent_url(&format!("/{GRAPH_VERSION}/dialog/oauth"), "client_id", &scopes.join(","), state, &[])
     }
 
     /// `GET /oauth/access_token` with the given parameters (client id and secret added).

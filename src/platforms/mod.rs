@@ -293,6 +293,28 @@ impl PlatformConfig {
     pub fn token_url(&self, path: &str) -> String {
         Self::join(if self.token_base.is_empty() { &self.api_base } else { &self.token_base }, path)
     }
+
+    /// The platform's OAuth consent page at `path` on the auth host: our app (under the name
+    /// the platform gives the client id: `client_id`, TikTok's `client_key`), our redirect,
+    /// `response_type=code`, the `scope` (joined as the platform wants), `state`, then `extra`.
+    pub fn consent_url(
+        &self,
+        path: &str,
+        client_key: &str,
+        scope: &str,
+        state: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<String, PlatformError> {
+        let mut u = url::Url::parse(&self.auth_url(path)).map_err(|e| PlatformError::unsupported(e.to_string()))?;
+        u.query_pairs_mut()
+            .append_pair(client_key, &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", scope)
+            .append_pair("state", state)
+            .extend_pairs(extra);
+        Ok(u.to_string())
+    }
 }
 
 /// What the connect flow hands to `authorize_url`.

@@ -150,16 +150,8 @@ impl Platform for Pinterest {
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
-        let mut u = url::Url::parse(&format!("{}/oauth/", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
         // Pinterest separates scopes with commas.
-        u.query_pairs_mut()
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &SCOPES.join(","))
-            .append_pair("state", &p.state);
-        Ok((u.to_string(), Value::Null))
+        Ok((self.cfg.consent_url("/oauth/", "client_id", &SCOPES.join(","), &p.state, &[])?, Value::Null))
     }
 
     async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {

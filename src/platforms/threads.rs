@@ -78,15 +78,7 @@ impl Platform for Threads {
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
-        let mut u = url::Url::parse(&format!("{}/oauth/authorize", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
-        u.query_pairs_mut()
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("scope", &SCOPES.join(","))
-            .append_pair("response_type", "code")
-            .append_pair("state", &p.state);
-        Ok((u.to_string(), Value::Null))
+        Ok((self.cfg.consent_url("/oauth/authorize", "client_id", &SCOPES.join(","), &p.state, &[])?, Value::Null))
     }
 
     /// Code → 1-hour token → 60-day token (`th_exchange_token`).

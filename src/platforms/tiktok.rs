@@ -215,15 +215,7 @@ impl Platform for TikTok {
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
         // Web apps send no PKCE to TikTok (it is for mobile/desktop apps only).
-        let mut u = url::Url::parse(&format!("{}/v2/auth/authorize/", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
-        u.query_pairs_mut()
-            .append_pair("client_key", &self.cfg.client_id)
-            .append_pair("scope", &SCOPES.join(","))
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("state", &p.state);
-        Ok((u.to_string(), Value::Null))
+        Ok((self.cfg.consent_url("/v2/auth/authorize/", "client_key", &SCOPES.join(","), &p.state, &[])?, Value::Null))
     }
 
     async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {

@@ -139,17 +139,8 @@ impl Platform for X {
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
-        let mut u = url::Url::parse(&format!("{}/i/oauth2/authorize", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
-        u.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("scope", &SCOPES.join(" "))
-            .append_pair("state", &p.state)
-            .append_pair("code_challenge", &p.code_challenge)
-            .append_pair("code_challenge_method", "S256");
-        Ok((u.to_string(), Value::Null))
+        let pkce = [("code_challenge", p.code_challenge.as_str()), ("code_challenge_method", "S256")];
+        Ok((self.cfg.consent_url("/i/oauth2/authorize", "client_id", &SCOPES.join(" "), &p.state, &pkce)?, Value::Null))
     }
 
     async fn exchange_code(&self, code: &str, code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {

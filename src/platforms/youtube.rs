@@ -181,22 +181,16 @@ impl Platform for YouTube {
     }
 
     async fn authorize_url(&self, p: &AuthorizeParams) -> Result<(String, Value), PlatformError> {
-        let mut u = url::Url::parse(&format!("{}/o/oauth2/v2/auth", self.cfg.auth_base.trim_end_matches('/')))
-            .map_err(|e| PlatformError::unsupported(e.to_string()))?;
-        u.query_pairs_mut()
-            .append_pair("client_id", &self.cfg.client_id)
-            .append_pair("redirect_uri", &self.cfg.redirect_uri)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &SCOPES.join(" "))
+        let extra = [
             // A refresh token only comes with offline access, and only from a consent
             // screen: returning users skip it unless `prompt=consent`.
-            .append_pair("access_type", "offline")
-            .append_pair("prompt", "consent")
-            .append_pair("include_granted_scopes", "true")
-            .append_pair("state", &p.state)
-            .append_pair("code_challenge", &p.code_challenge)
-            .append_pair("code_challenge_method", "S256");
-        Ok((u.to_string(), Value::Null))
+            ("access_type", "offline"),
+            ("prompt", "consent"),
+            ("include_granted_scopes", "true"),
+            ("code_challenge", p.code_challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        Ok((self.cfg.consent_url("/o/oauth2/v2/auth", "client_id", &SCOPES.join(" "), &p.state, &extra)?, Value::Null))
     }
 
     async fn exchange_code(&self, code: &str, code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {

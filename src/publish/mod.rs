@@ -140,8 +140,9 @@ pub struct PublishRequest {
     pub image_url: Option<String>,
     #[serde(default)]
     pub title: Option<String>,
-    /// UTC ms; `None` = now.
-    #[serde(default)]
+    /// UTC ms; `None` = now. The edge resolves it from what the person wrote (an RFC 3339
+    /// time, a local time in their zone), so it is never read from a request body.
+    #[serde(skip_deserializing)]
     pub scheduled_at: Option<i64>,
     /// Per-network choices for the accounts among `connection_ids` (`tiktok` is required
     /// when there is a TikTok account).
