@@ -213,7 +213,7 @@ pub fn platform_redirect(base_url: &str, p: PlatformId) -> String {
 /// (apps registered per instance) need no credentials and are always available.
 fn platform_from_env(p: PlatformId, base_url: &str) -> anyhow::Result<Option<PlatformConfig>> {
     let k = p.env_prefix();
-    let needs_client = !matches!(p, PlatformId::Bluesky | PlatformId::Mastodon);
+    let needs_client = p.needs_app_credentials();
     let client_id = var(&format!("{k}_CLIENT_ID"));
     if needs_client && client_id.is_none() {
         return Ok(None);

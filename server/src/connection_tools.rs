@@ -159,51 +159,9 @@ pub async fn reconnect_instructions(Path(p): Path<String>) -> JsonResult {
 /// `GET /api/connection/test-prerequisites/{platform}` (seed 001 §7).
 pub async fn prerequisites(State(st): State<AppState>, Path(p): Path<String>) -> JsonResult {
     let p = platform_param(&p)?;
-    let k = p.env_prefix();
-    let cfg = st.platform_configs.get(&p);
-    let mut checks = vec![];
-    let needs_client = !matches!(p, PlatformId::Bluesky | PlatformId::Mastodon);
-    let check = |name: String, ok: bool, msg: String| json!({"name": name, "status": if ok { "pass" } else { "fail" }, "message": msg});
-    if needs_client {
-        let id = cfg.is_some_and(|c| !c.client_id.is_empty());
-        checks.push(check(
-            format!("Environment variable: {k}_CLIENT_ID"),
-            id,
-            if id { "Set".into() } else { format!("Missing: set {k}_CLIENT_ID from the platform's developer console") },
-        ));
-        let secret = cfg.is_some_and(|c| !c.client_secret.is_empty());
-        checks.push(check(
-            format!("Environment variable: {k}_CLIENT_SECRET"),
-            secret,
-            if secret { "Set".into() } else { format!("Missing: set {k}_CLIENT_SECRET") },
-        ));
-    } else {
-        checks.push(check(
-            "App credentials".into(),
-            true,
-            if p == PlatformId::Bluesky {
-                "Not needed: Bluesky uses app passwords".into()
-            } else {
-                "Not needed: registered on each Mastodon server automatically".into()
-            },
-        ));
-    }
-    if p != PlatformId::Bluesky {
-        let redirect = cfg.map(|c| c.redirect_uri.clone()).unwrap_or_else(|| crate::config::platform_redirect(&st.site.base_url, p));
-        let ok = redirect.starts_with("https://") || redirect.starts_with("http://localhost") || redirect.starts_with("http://127.0.0.1");
-        checks.push(check(
-            format!("Redirect URI: {k}_REDIRECT_URI"),
-            ok,
-            if ok { redirect } else { format!("{redirect} (platforms require https outside localhost)") },
-        ));
-    }
-    let adapter = configured(&st, p);
-    checks.push(check(
-        "Adapter available".into(),
-        adapter,
-        if adapter { "Ready".into() } else { "This platform is not enabled on this server".into() },
-    ));
-    let ready = checks.iter().all(|c| c["status"] == "pass");
+    let redirect = crate::config::platform_redirect(&st.site.base_url, p);
+    let checks = covalynce::platforms::prerequisites(p, st.platform_configs.get(&p), &redirect, configured(&st, p));
+    let ready = checks.iter().all(|c| c.status == "pass");
     Ok(Json(json!({"platform": p.as_str(), "ready_to_connect": ready, "checks": checks})))
 }
 

@@ -165,16 +165,7 @@ pub async fn create_series(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let uid = user_id(&rc)?;
     if let Some(id) = input.draft_id.clone().filter(|d| !d.is_empty()) {
-        let draft = st.drafts.get(&uid, &id).await?;
-        for (p, body) in draft.variants {
-            input.variants.entry(p).or_insert(body);
-        }
-        if input.image_url.is_none() {
-            input.image_url = draft.image_url;
-        }
-        if input.title.is_none() {
-            input.title = Some(draft.title);
-        }
+        input.fill_from(st.drafts.get(&uid, &id).await?);
     }
     let (series, posts) = scheduler(&st).create_series(&uid, input).await?;
     Ok((StatusCode::CREATED, Json(json!({"series": series, "posts": posts}))))

@@ -71,6 +71,12 @@ impl PlatformId {
         }
     }
 
+    /// Whether this instance needs its own app registration (client id and secret) here.
+    /// Bluesky signs in with app passwords; Mastodon apps are registered on each server.
+    pub fn needs_app_credentials(self) -> bool {
+        !matches!(self, Self::Bluesky | Self::Mastodon)
+    }
+
     /// Prefix of this platform's configuration variables (seed 001 §7 names X "TWITTER").
     pub fn env_prefix(self) -> &'static str {
         match self {

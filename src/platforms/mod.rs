@@ -10,9 +10,11 @@ mod linkedin;
 mod mastodon;
 mod meta;
 mod pinterest;
+mod prerequisites;
 mod threads;
 mod tiktok;
 pub mod versions;
+pub use prerequisites::{prerequisites, Check};
 mod x;
 mod youtube;
 

@@ -75,6 +75,18 @@ pub struct SeriesInput {
     pub count: Option<u32>,
 }
 
+impl SeriesInput {
+    /// A series made from a draft: the draft's texts, image and title, except where the
+    /// request gives its own.
+    pub fn fill_from(&mut self, draft: crate::drafts::Draft) {
+        for (p, body) in draft.variants {
+            self.variants.entry(p).or_insert(body);
+        }
+        self.image_url = self.image_url.take().or(draft.image_url);
+        self.title = self.title.take().or(Some(draft.title));
+    }
+}
+
 impl Scheduler {
     pub async fn create_series(&self, user_id: &str, input: SeriesInput) -> Result<(Series, Vec<Post>), PublishError> {
         let freq = Freq::parse(&input.freq)?;
