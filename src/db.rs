@@ -109,6 +109,16 @@ impl Db {
         now_ms() + self.clock.offset_ms.load(Relaxed)
     }
 
+    /// The claim's lock: `for update skip locked` on PostgreSQL, so processes sharing the
+    /// database claim different rows without waiting on each other; nothing on SQLite, whose
+    /// single writer already makes one claiming statement atomic.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "for update skip locked",
+            Backend::Sqlite => "",
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

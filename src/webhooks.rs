@@ -13,7 +13,7 @@
 //! redirects: all of it is `crate::outbound`, shared with every other user-chosen host.
 
 use crate::crypto::{random_token, Keys};
-use crate::db::{now_ms, opt, Backend, Db};
+use crate::db::{now_ms, opt, Db};
 use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};

@@ -30,7 +30,7 @@
 use super::lease::cooldown_scope;
 use super::send::Outcome;
 use super::{pid_name, Post, PublishError, Publisher};
-use crate::db::{now_ms, Backend};
+use crate::db::now_ms;
 use crate::domain::{PlatformId, WebhookEvent};
 use serde::Serialize;
 use sqlx::Row;
@@ -133,7 +133,7 @@ impl Publisher {
     /// Claims up to `limit` due posts for this worker.
     pub async fn claim(&self, limit: usize) -> Result<Vec<Post>, PublishError> {
         let now = self.db.now().await;
-        let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
+        let lock = self.db.skip_locked();
         let sql = format!(
             "update posts set status = 'publishing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
              where id in (select id from posts where status = 'pending' and run_at <= $3

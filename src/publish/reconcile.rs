@@ -11,7 +11,6 @@
 //! lists lag a little has caught up.
 
 use super::{pid_name, Post, PublishError, Publisher};
-use crate::db::Backend;
 use crate::domain::{PostStatus, WebhookEvent};
 use crate::platforms::{AccountProfile, ErrorClass, RecentPost};
 use sqlx::Row;
@@ -52,7 +51,7 @@ impl Publisher {
     /// Returns (found, sent again).
     pub async fn reconcile_unconfirmed(&self, limit: usize) -> Result<(usize, usize), PublishError> {
         let now = self.db.now().await;
-        let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
+        let lock = self.db.skip_locked();
         let rows = sqlx::query(&format!(
             "update posts set reconcile_after = $1 where id in (
                  select id from posts where status = 'unconfirmed' and reconcile_after <= $2 order by reconcile_after limit $3 {lock})

@@ -162,11 +162,7 @@ impl Webhooks {
         let now = now_ms();
         let lease = now + self.lease_ms();
         // PostgreSQL: SKIP LOCKED lets concurrent claimers take disjoint rows without waiting.
-        // SQLite has one writer, so a single UPDATE is already atomic.
-        let lock = match self.db().backend() {
-            Backend::Postgres => "for update skip locked",
-            Backend::Sqlite => "",
-        };
+        let lock = self.db().skip_locked();
         let rows = sqlx::query(&format!(
             "update webhook_retries set lease_until = $1, updated_at = $2 where id in (
                select id from webhook_retries

@@ -98,7 +98,7 @@ impl Analytics {
     /// skips rows another process is claiming at the same moment; SQLite has one writer.
     pub(super) async fn claim(&self, platform: &str, limit: usize) -> Result<Vec<Job>, sqlx::Error> {
         let now = now_ms();
-        let lock = if self.db.backend() == Backend::Postgres { "for update skip locked" } else { "" };
+        let lock = self.db.skip_locked();
         let sql = format!(
             "update post_metrics set lease_owner = $1, lease_until = $2
              where post_id in (
