@@ -14,7 +14,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 mod picks;
+mod report;
 pub use picks::Finished;
+pub use report::{HealthReport, Integration, Integrations};
 
 /// How long a started connect flow stays valid.
 const STATE_TTL_MS: i64 = 10 * 60 * 1000;

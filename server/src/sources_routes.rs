@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use axum::{Extension, Form, Json};
-use covalynce::connections::{ConnectError, Connection, Finished};
-use covalynce::domain::{Health, Pick};
+use covalynce::connections::{ConnectError, Connection, Finished, HealthReport, Integrations};
+use covalynce::domain::Pick;
 use covalynce::Failure;
 use covalynce::PlatformId;
 use serde::Deserialize;
@@ -211,20 +211,10 @@ pub async fn form_refresh(State(st): State<AppState>, Extension(rc): Extension<R
 // ---------------------------------------------------------------- JSON (seed 000 / 001)
 
 /// `GET /integrations/list`
-pub async fn api_list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn api_list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Integrations>, ApiError> {
     let me = user_id(&rc)?;
     let list = st.connections.list(&me).await?;
-    Ok(Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()})))
-}
-
-fn integration_json(c: &Connection) -> serde_json::Value {
-    json!({
-        "id": c.id, "provider": c.platform.as_str(), "platform_name": c.platform.display_name(),
-        "account_id": c.external_id, "username": c.username, "display_name": c.display_name, "avatar_url": c.avatar_url,
-        "permissions": c.scopes, "consent_given": true, "consent_timestamp": chrono::DateTime::from_timestamp_millis(c.consent_at).map(|t| t.to_rfc3339()),
-        "status": c.status, "is_active": !c.needs_reconnect(), "last_error": c.last_error, "last_used_at": c.last_used_at,
-        "token_expires_at": c.token_expires_at,
-    })
+    Ok(Json(Integrations::of(&list)))
 }
 
 /// `GET /integrations/permissions/{provider}`
@@ -284,11 +274,11 @@ pub async fn api_password_connect(
     Extension(rc): Extension<RequestCtx>,
     Path(provider): Path<String>,
     ApiJson(b): ApiJson<PasswordBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Integrations>), ApiError> {
     let me = user_id(&rc)?;
     let p = platform_param(&provider)?;
     let list = st.connections.connect_with_password(&me, p, &b.identifier, &b.app_password, b.consent).await?;
-    Ok((StatusCode::CREATED, Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()}))))
+    Ok((StatusCode::CREATED, Json(Integrations::of(&list))))
 }
 
 /// `POST /integrations/{provider}/refresh`: refreshes every connection of that platform.
@@ -328,24 +318,10 @@ pub async fn api_health(
     State(st): State<AppState>,
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HealthReport>, ApiError> {
     let me = user_id(&rc)?;
     let c = st.connections.get(&me, &id).await?;
-    Ok(Json(health_json(&c)))
-}
-
-pub fn health_json(c: &Connection) -> serde_json::Value {
-    let now = covalynce::db::now_ms();
-    let hours = c.token_expires_at.map(|e| ((e - now) as f64 / 3_600_000.0 * 10.0).round() / 10.0);
-    let expired = hours.is_some_and(|h| h <= 0.0);
-    let status = c.health(now);
-    let warnings: Vec<String> = match status {
-        Health::ReconnectNeeded => vec![c.last_error.clone().unwrap_or_else(|| "The platform no longer accepts this connection.".into())],
-        Health::Expired => vec!["The access token has expired and this platform cannot refresh it: reconnect.".into()],
-        Health::ExpiringSoon => vec![format!("The token expires in {:.1} hours; reconnect before then.", hours.unwrap_or_default())],
-        Health::Healthy => vec![],
-    };
-    json!({"platform": c.platform.as_str(), "account_id": c.id, "is_connected": !c.needs_reconnect(), "is_expired": expired, "expires_in_hours": hours, "health_status": status, "warnings": warnings})
+    Ok(Json(HealthReport::of(&c, covalynce::db::now_ms())))
 }
 
 /// `GET /integrations/picks/{id}`: the accounts a login offered, to choose from.
@@ -369,10 +345,10 @@ pub async fn api_choose(
     Extension(rc): Extension<RequestCtx>,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ChooseBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Integrations>), ApiError> {
     let me = user_id(&rc)?;
     let list = st.connections.choose(&me, &id, &b.accounts).await?;
-    Ok((StatusCode::CREATED, Json(json!({"integrations": list.iter().map(integration_json).collect::<Vec<_>>()}))))
+    Ok((StatusCode::CREATED, Json(Integrations::of(&list))))
 }
 
 /// `GET /api/v1/facebook/pages` (seed 003 §10): the Pages the newest Facebook login offered,
