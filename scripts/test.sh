@@ -29,6 +29,9 @@ cargo clippy -p sandbox --all-targets -- -D warnings
 # The production build: no `demo` feature, so no sandbox in the binary.
 cargo clippy -p server --no-default-features -- -D warnings
 cargo clippy -p frontend -- -D warnings
+# The fuzz crate is its own workspace: check it here so a core change that breaks a fuzz
+# target fails in a minute, not after the whole suite.
+cargo check --quiet --manifest-path fuzz/Cargo.toml --bins --target-dir "${FUZZ_TARGET_DIR:-$HOME/.cache/covalynce-fuzz-target}/check"
 
 step "build (wasm, css, server)"
 bash scripts/build.sh
