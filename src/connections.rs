@@ -56,6 +56,16 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The account as an adapter is told about it.
+    pub fn profile(&self) -> AccountProfile {
+        AccountProfile {
+            external_id: self.external_id.clone(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            avatar_url: self.avatar_url.clone(),
+        }
+    }
+
     /// The platform refused this account's tokens: nothing is sent or read until the person
     /// reconnects it.
     pub fn needs_reconnect(&self) -> bool {

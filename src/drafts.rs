@@ -3,7 +3,7 @@
 //! the owner: another user's id is not found.
 
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{check_length, idea_vars, render, title_from, DomainError, DraftStatus, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
+use crate::domain::{check_length, idea_vars, render, title_from, DraftStatus, PlatformId, PLACEHOLDERS, RENDER_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -66,13 +66,10 @@ pub struct TemplateInput {
 
 /// Drafts refuse with the shared core error.
 pub type DraftError = crate::Error;
+use crate::error::invalid;
 
 const READ_ONLY: DraftError =
     DraftError::Forbidden { code: "read_only", message: "Starter templates cannot be changed. Make a copy and edit that." };
-
-fn invalid(code: &str, msg: impl Into<String>) -> DraftError {
-    DraftError::Invalid(DomainError::new(code, msg))
-}
 
 fn check_idea(idea: &str) -> Result<(), DraftError> {
     if idea.chars().count() > IDEA_MAX {

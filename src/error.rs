@@ -24,10 +24,9 @@ pub enum Error {
 
 internal_error!(Error);
 
-impl Error {
-    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(DomainError::new(code, message))
-    }
+/// Input the person can fix: `code` names the field's rule.
+pub(crate) fn invalid(code: &str, message: impl Into<String>) -> Error {
+    Error::Invalid(DomainError::new(code, message))
 }
 
 impl Failure for Error {

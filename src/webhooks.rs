@@ -14,7 +14,7 @@
 
 use crate::crypto::{random_token, Keys};
 use crate::db::{now_ms, opt, Db};
-use crate::domain::{DeliveryStatus, DomainError, WebhookEvent};
+use crate::domain::{DeliveryStatus, WebhookEvent};
 use crate::outbound;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -100,10 +100,7 @@ pub struct Delivery {
 
 /// Webhooks refuse with the shared core error.
 pub type WebhookError = crate::Error;
-
-fn invalid(code: &str, msg: impl Into<String>) -> WebhookError {
-    WebhookError::Invalid(DomainError::new(code, msg))
-}
+use crate::error::invalid;
 
 // --- storage and delivery
 

@@ -84,7 +84,7 @@ pub mod ssr {
         let st = state()?;
         match request_ctx()?.user {
             Some(u) => Ok((st, u)),
-            None => Err(AppError::of(&covalynce::auth::AuthError::Unauthenticated).respond()),
+            None => Err(covalynce::auth::AuthError::Unauthenticated.into()),
         }
     }
 

@@ -176,6 +176,29 @@ mod ssr {
             .collect()
     }
 
+    /// One of the person's accounts, its tokens and its platform's adapter, for a question
+    /// the publish dialog asks the platform (`name` words the refusals).
+    pub async fn account_adapter(
+        st: &crate::state::AppState,
+        user_id: &str,
+        connection: &str,
+        name: &str,
+    ) -> Result<
+        (covalynce::connections::Connection, covalynce::platforms::Grant, std::sync::Arc<dyn covalynce::platforms::Platform>),
+        AppError,
+    > {
+        let (conn, grant, _) = st
+            .connections
+            .grant(user_id, connection)
+            .await
+            .map_err(|_| AppError::refuse(Kind::NotFound, "not_found", format!("That {name} account was not found.")))?;
+        let adapter =
+            st.connections.platforms().get(conn.platform).ok_or_else(|| {
+                AppError::refuse(Kind::Invalid, "platform_not_configured", format!("{name} is not set up on this server."))
+            })?;
+        Ok((conn, grant, adapter))
+    }
+
     pub fn settings_view(s: covalynce::ai::AiSettingsView) -> AiSettingsView {
         AiSettingsView { openai_key_hint: s.openai_key_hint, base_url: s.base_url, model: s.model, gemini_key_hint: s.gemini_key_hint }
     }
@@ -427,22 +450,8 @@ pub async fn tiktok_creator(connection: String) -> Result<TiktokCreatorView, App
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let (conn, grant, _) = st
-        .connections
-        .grant(&me.sub, &connection)
-        .await
-        .map_err(|_| AppError::refuse(Kind::NotFound, "not_found", "That TikTok account was not found."))?;
-    let adapter = st
-        .connections
-        .platforms()
-        .get(conn.platform)
-        .ok_or_else(|| AppError::refuse(Kind::Invalid, "platform_not_configured", "TikTok is not set up on this server."))?;
-    let account = covalynce::platforms::AccountProfile {
-        external_id: conn.external_id.clone(),
-        username: conn.username.clone(),
-        display_name: conn.display_name.clone(),
-        avatar_url: conn.avatar_url.clone(),
-    };
+    let (conn, grant, adapter) = account_adapter(&st, &me.sub, &connection, "TikTok").await?;
+    let account = conn.profile();
     let o = adapter
         .creator_options(&grant, &account)
         .await
@@ -470,22 +479,8 @@ pub async fn pinterest_boards(connection: String) -> Result<PinterestBoardsView,
     use self::ssr::*;
     use crate::api::ssr::require_user;
     let (st, me) = require_user()?;
-    let (conn, grant, _) = st
-        .connections
-        .grant(&me.sub, &connection)
-        .await
-        .map_err(|_| AppError::refuse(Kind::NotFound, "not_found", "That Pinterest account was not found."))?;
-    let adapter = st
-        .connections
-        .platforms()
-        .get(conn.platform)
-        .ok_or_else(|| AppError::refuse(Kind::Invalid, "platform_not_configured", "Pinterest is not set up on this server."))?;
-    let account = covalynce::platforms::AccountProfile {
-        external_id: conn.external_id.clone(),
-        username: conn.username.clone(),
-        display_name: conn.display_name.clone(),
-        avatar_url: conn.avatar_url.clone(),
-    };
+    let (conn, grant, adapter) = account_adapter(&st, &me.sub, &connection, "Pinterest").await?;
+    let account = conn.profile();
     let boards = adapter
         .boards(&grant, &account)
         .await

@@ -5,7 +5,7 @@ use super::*;
 use crate::connections::{ConnectError, Connections};
 use crate::db::{now_ms, opt, Backend, Db};
 use crate::domain::{local_to_utc_lenient, platform_info, utc_ms_to_local, Failure, Kind, Timezone};
-use crate::platforms::{AccountProfile, ErrorClass, Metrics, PlatformError};
+use crate::platforms::{ErrorClass, Metrics, PlatformError};
 use chrono::NaiveTime;
 use sqlx::any::AnyRow;
 use sqlx::Row;

@@ -2,6 +2,7 @@
 //! putting an unsent post back, 429 cooldowns shared through the database, and the graceful
 //! stop. The dispatcher itself is `queue.rs`.
 
+use super::send::Outcome;
 use super::{Post, PublishError, Publisher};
 use crate::domain::PlatformId;
 use std::sync::atomic::Ordering;
@@ -54,6 +55,15 @@ impl Publisher {
         })
     }
 
+    /// `release`, for a send that did not start: if even that fails, the lease running out
+    /// puts the post back.
+    pub(super) async fn put_back(&self, post: &Post, run_at: i64) -> Outcome {
+        if let Err(e) = self.release(post, run_at).await {
+            tracing::error!(post = %post.id, error = %e, "putting an unsent post back failed; its lease will");
+        }
+        Outcome::Released
+    }
+
     /// Back to pending without counting an attempt (a cooldown, not a failure).
     pub(super) async fn release(&self, post: &Post, run_at: i64) -> Result<(), PublishError> {
         sqlx::query(
@@ -72,11 +82,14 @@ impl Publisher {
     /// Holds back the post's scope for `wait_ms`, here and (through the claim) everywhere.
     pub(super) async fn cool_down(&self, post: &Post, wait_ms: i64) {
         let scope = cooldown_scope(post);
-        let until = self.db.now().await + wait_ms;
-        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(scope.clone(), until);
-        if let Err(e) = crate::jobs::Cooldowns::new(self.db.clone()).hold(&scope, wait_ms).await {
-            tracing::error!(error = %e, "storing a rate-limit cooldown failed; only this process honours it");
-        }
+        let until = match crate::jobs::Cooldowns::new(self.db.clone()).hold(&scope, wait_ms).await {
+            Ok(until) => until,
+            Err(e) => {
+                tracing::error!(error = %e, "storing a rate-limit cooldown failed; only this process honours it");
+                self.db.now().await + wait_ms
+            }
+        };
+        self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).insert(scope, until);
     }
 }
 

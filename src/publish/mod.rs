@@ -13,7 +13,7 @@ pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
 use crate::db::{opt, Db};
-use crate::domain::{check_length_within, platform_info, DomainError, PlatformId, PostOptions, PostStatus, WebhookEvent};
+use crate::domain::{check_length_within, platform_info, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -120,10 +120,7 @@ pub struct NewPost {
 
 /// Publishing refuses with the shared core error.
 pub type PublishError = crate::Error;
-
-fn invalid(code: &str, msg: impl Into<String>) -> PublishError {
-    PublishError::Invalid(DomainError::new(code, msg))
-}
+use crate::error::invalid;
 
 /// "Publish this draft (or text) to these accounts", before it becomes publications.
 #[derive(Debug, Clone, Default, Deserialize)]

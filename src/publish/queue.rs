@@ -344,10 +344,7 @@ impl Publisher {
         let cool_until = self.state.cooldown.lock().unwrap_or_else(|e| e.into_inner()).get(&cooldown_scope(post)).copied().unwrap_or(0);
         let now = self.db.now().await;
         if permit.is_none() || self.state.stopped.load(Ordering::SeqCst) || cool_until > now {
-            if let Err(e) = self.release(post, cool_until.max(now)).await {
-                tracing::error!(post = %post.id, error = %e, "putting an unsent post back failed; its lease will");
-            }
-            return Outcome::Released;
+            return self.put_back(post, cool_until.max(now)).await;
         }
         self.attempt(post).await
     }

@@ -12,7 +12,7 @@
 
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::domain::{PostStatus, WebhookEvent};
-use crate::platforms::{AccountProfile, ErrorClass, RecentPost};
+use crate::platforms::{ErrorClass, RecentPost};
 use sqlx::Row;
 
 /// Look again this long after a look that could not finish (the platform failed).
@@ -85,12 +85,7 @@ impl Publisher {
         if now - sent_at > GIVE_UP_AFTER_MS {
             return Look::CannotAsk;
         }
-        let account = AccountProfile {
-            external_id: conn.external_id.clone(),
-            username: conn.username.clone(),
-            display_name: conn.display_name.clone(),
-            avatar_url: conn.avatar_url.clone(),
-        };
+        let account = conn.profile();
         match adapter.recent_posts(&grant, &account, sent_at - CLOCK_SLACK_MS).await {
             Ok(None) => Look::CannotAsk,
             Ok(Some(list)) => match list.posts.into_iter().find(|p| same_post(&post.body, &p.text)) {

@@ -6,7 +6,7 @@ use super::attempts::{summary, uncertain};
 use super::{pid_name, Post, Publisher};
 use crate::connections::ConnectError;
 use crate::domain::PlatformId;
-use crate::platforms::{AccountProfile, ErrorClass, MediaFile, PlatformError, PostContent, Published};
+use crate::platforms::{ErrorClass, MediaFile, PlatformError, PostContent, Published};
 use std::sync::atomic::Ordering;
 
 pub(super) enum Outcome {
@@ -58,14 +58,11 @@ impl Publisher {
         })
     }
 
-    /// Not sent because we could not read what sending needs: back to the queue in a second
-    /// without counting an attempt (or, if even that fails, when the lease runs out).
-    async fn put_back(&self, post: &Post, e: &(dyn std::fmt::Debug + Sync)) -> Outcome {
+    /// Not sent because we could not read what sending needs: back to the queue in a second,
+    /// without counting an attempt.
+    async fn not_ready(&self, post: &Post, e: &(dyn std::fmt::Debug + Sync)) -> Outcome {
         tracing::warn!(post = %post.id, error = ?e, "could not prepare the send; the post goes back to the queue");
-        if let Err(e) = self.release(post, self.db.now().await + 1000).await {
-            tracing::error!(post = %post.id, error = %e, "putting an unsent post back failed; its lease will");
-        }
-        Outcome::Released
+        self.put_back(post, self.db.now().await + 1000).await
     }
 
     pub(super) async fn attempt(&self, post: &Post) -> Outcome {
@@ -82,12 +79,12 @@ impl Publisher {
         // Only a missing account is a disconnection; a database hiccup puts the post back.
         let user = match self.user_of(post).await {
             Ok(u) => u,
-            Err(e) => return self.put_back(post, &e).await,
+            Err(e) => return self.not_ready(post, &e).await,
         };
         let (conn, mut grant) = match self.connections.grant(&user, &conn_id).await {
             Ok((c, g, _)) => (c, g),
             Err(ConnectError::NotFound) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
-            Err(e) => return self.put_back(post, &e).await,
+            Err(e) => return self.not_ready(post, &e).await,
         };
         if conn.needs_reconnect() {
             return reconnect(conn.last_error.clone().unwrap_or_else(|| format!("{name} needs you to sign in again.")));
@@ -111,12 +108,7 @@ impl Publisher {
                 }
             }
         };
-        let account = AccountProfile {
-            external_id: conn.external_id.clone(),
-            username: conn.username.clone(),
-            display_name: conn.display_name.clone(),
-            avatar_url: conn.avatar_url.clone(),
-        };
+        let account = conn.profile();
         // Shutting down: what has not left yet goes back to the queue instead.
         if self.state.stopped.load(Ordering::SeqCst) {
             let _ = self.release(post, self.db.now().await).await;

@@ -166,12 +166,7 @@ impl Analytics {
         let Some(adapter) = self.connections.platforms().get(conn.platform) else {
             return Pull::Refused(format!("{name} is not set up on this server."));
         };
-        let account = AccountProfile {
-            external_id: conn.external_id.clone(),
-            username: conn.username.clone(),
-            display_name: conn.display_name.clone(),
-            avatar_url: conn.avatar_url.clone(),
-        };
+        let account = conn.profile();
         let mut result = adapter.metrics(&grant, &account, &job.external_id).await;
         if matches!(&result, Err(e) if e.class == ErrorClass::RefreshNeeded) {
             // Expired token: refresh once (a refused refresh marks the account), then ask again.
@@ -382,12 +377,7 @@ impl Analytics {
     pub(super) async fn pull_followers(&self, user: &str, conn_id: &str) -> Result<bool, AnalyticsError> {
         let Ok((conn, grant, _)) = self.connections.grant(user, conn_id).await else { return Ok(false) };
         let Some(adapter) = self.connections.platforms().get(conn.platform) else { return Ok(false) };
-        let account = AccountProfile {
-            external_id: conn.external_id.clone(),
-            username: conn.username.clone(),
-            display_name: conn.display_name.clone(),
-            avatar_url: conn.avatar_url.clone(),
-        };
+        let account = conn.profile();
         match adapter.followers(&grant, &account).await {
             Ok(Some(n)) => {
                 sqlx::query(
