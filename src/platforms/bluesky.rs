@@ -79,20 +79,6 @@ impl Bluesky {
         }
     }
 
-    /// XRPC envelope `{error, message}`.
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        let code = v["error"].as_str().unwrap_or("");
-        let msg = v["message"].as_str().unwrap_or(code).to_string();
-        let class = match (a.status, code) {
-            (_, "ExpiredToken") => ErrorClass::RefreshNeeded,
-            (401, _) | (_, "InvalidToken" | "AuthenticationRequired" | "AccountTakedown") => ErrorClass::Disconnected,
-            (429, _) | (500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-            _ => ErrorClass::Rejected,
-        };
-        PlatformError::new(class, if msg.is_empty() { "Bluesky refused the request".into() } else { msg }, Some(a.status))
-    }
-
     fn session_grant(&self, v: &Value, pds: &str) -> Result<Grant, PlatformError> {
         let access = v["accessJwt"].as_str().ok_or_else(|| PlatformError::unsupported("Bluesky sent no session"))?;
         Ok(Grant {
@@ -280,6 +266,22 @@ impl Bluesky {
     }
 }
 
+impl Classify for Bluesky {
+    /// XRPC envelope `{error, message}`.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let code = v["error"].as_str().unwrap_or("");
+        let msg = v["message"].as_str().unwrap_or(code).to_string();
+        let class = match (a.status, code) {
+            (_, "ExpiredToken") => ErrorClass::RefreshNeeded,
+            (401, _) | (_, "InvalidToken" | "AuthenticationRequired" | "AccountTakedown") => ErrorClass::Disconnected,
+            (429, _) | (500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+            _ => ErrorClass::Rejected,
+        };
+        PlatformError::new(class, if msg.is_empty() { "Bluesky refused the request".into() } else { msg }, Some(a.status))
+    }
+}
+
 #[async_trait::async_trait]
 impl Platform for Bluesky {
     fn id(&self) -> PlatformId {
@@ -361,10 +363,7 @@ impl Platform for Bluesky {
         let did = grant.extra["did"].as_str().unwrap_or_default().to_string();
         let (c, xrpc) = self.at(grant).await?;
         let req = c.get(format!("{xrpc}/app.bsky.actor.getProfile")).query(&[("actor", did.as_str())]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let v = a.json();
         let handle = v["handle"].as_str().or_else(|| grant.extra["handle"].as_str()).unwrap_or_default().to_string();
         Ok(vec![(
@@ -384,10 +383,7 @@ impl Platform for Bluesky {
         for img in post.images.iter().take(4) {
             let req =
                 c.post(format!("{xrpc}/com.atproto.repo.uploadBlob")).bearer_auth(&grant.access_token).header("Content-Type", &img.mime);
-            let a = self.http.send(req.body(img.bytes.clone())).await?;
-            if !a.ok() {
-                return Err(self.error(&a));
-            }
+            let a = self.http.call(req.body(img.bytes.clone()), self).await?;
             images.push(json!({"alt": img.alt, "image": a.json()["blob"]}));
         }
         // No `langs`: nothing tells us the post's language, and a wrong one misfiles it in
@@ -431,10 +427,7 @@ impl Platform for Bluesky {
             ("collection", "app.bsky.feed.post"),
             ("limit", &RECENT_PAGE.to_string()),
         ]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let records = a.json()["records"].as_array().cloned().unwrap_or_default();
         // Record keys are creation-time ids, listed newest first.
         Ok(Some(RecentPosts::from_page(
@@ -457,10 +450,7 @@ impl Platform for Bluesky {
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
         let (c, xrpc) = self.at(grant).await?;
         let req = c.get(format!("{xrpc}/app.bsky.feed.getPosts")).query(&[("uris", external_id)]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let p = &a.json()["posts"][0];
         // Bluesky reports no views or impressions: they stay empty, not zero.
         Ok(Metrics {
@@ -474,10 +464,7 @@ impl Platform for Bluesky {
     async fn followers(&self, grant: &Grant, account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
         let (c, xrpc) = self.at(grant).await?;
         let req = c.get(format!("{xrpc}/app.bsky.actor.getProfile")).query(&[("actor", account.external_id.as_str())]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         Ok(a.json()["followersCount"].as_i64())
     }
 }

@@ -32,10 +32,6 @@ impl Facebook {
         self.login().graph(path)
     }
 
-    fn err(&self, a: &Answer) -> PlatformError {
-        graph_error(a, "Facebook", false)
-    }
-
     /// Uploads one photo to the Page (`source` bytes, so no public URL is needed).
     async fn photo(&self, grant: &Grant, page: &str, img: &MediaFile, caption: Option<&str>) -> Result<Value, PlatformError> {
         let ext = img.mime.rsplit('/').next().unwrap_or("jpg");
@@ -53,16 +49,19 @@ impl Facebook {
         }
         let a = self
             .http
-            .send(self.http.client.post(self.graph(&format!("/{page}/photos"))).bearer_auth(&grant.access_token).multipart(form))
+            .call(self.http.client.post(self.graph(&format!("/{page}/photos"))).bearer_auth(&grant.access_token).multipart(form), self)
             .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
         Ok(a.json())
     }
 
     fn accepted_without_id(status: u16) -> PlatformError {
         PlatformError::new(ErrorClass::Unknown, "Facebook accepted the post but sent no id", Some(status))
+    }
+}
+
+impl Classify for Facebook {
+    fn error(&self, a: &Answer) -> PlatformError {
+        graph_error(a, "Facebook", false)
     }
 }
 
@@ -87,13 +86,9 @@ impl Platform for Facebook {
     /// Page tokens have no refresh and no expiry: a refresh confirms the token still works
     /// (it dies on password change, role loss or app removal) and keeps it.
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
-        let a = self
-            .http
-            .send(self.http.client.get(self.graph("/me")).query(&[("fields", "id,name")]).bearer_auth(&grant.access_token))
+        self.http
+            .call(self.http.client.get(self.graph("/me")).query(&[("fields", "id,name")]).bearer_auth(&grant.access_token), self)
             .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
         Ok(grant.clone())
     }
 
@@ -161,18 +156,16 @@ impl Platform for Facebook {
         }
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .post(self.graph(&format!("/{page}/feed")))
                     .query(&[("fields", "id,permalink_url")])
                     .bearer_auth(&grant.access_token)
                     .json(&body),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
         let v = a.json();
         let id = v["id"].as_str().ok_or_else(|| Self::accepted_without_id(a.status))?.to_string();
         let url = web_url(v["permalink_url"].as_str()).unwrap_or_else(|| format!("https://www.facebook.com/{id}"));
@@ -187,10 +180,7 @@ impl Platform for Facebook {
             ("since", since.as_str()),
             ("limit", &GRAPH_RECENT_PAGE.to_string()),
         ]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let fields = ["created_time", "message", "permalink_url"];
         Ok(Some(graph_recent(&a.json(), since_ms, fields, |id| format!("https://www.facebook.com/{id}"))))
     }
@@ -199,17 +189,15 @@ impl Platform for Facebook {
         // Counters need only pages_read_engagement.
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .get(self.graph(&format!("/{external_id}")))
                     .query(&[("fields", "shares,reactions.summary(total_count),comments.summary(total_count)")])
                     .bearer_auth(&grant.access_token),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
         let v = a.json();
         let mut m = Metrics {
             likes: v["reactions"]["summary"]["total_count"].as_i64(),
@@ -233,7 +221,7 @@ impl Platform for Facebook {
         if a.ok() {
             m.views = insight_values(&a.json()).get("post_total_media_view_unique").copied();
         } else {
-            let e = self.err(&a);
+            let e = self.error(&a);
             if matches!(e.class, ErrorClass::RetryLater { .. }) || a.json()["error"]["code"] == 190 {
                 return Err(e);
             }

@@ -19,6 +19,12 @@ const GUARDED_MAX: usize = 512;
 
 type GuardedCache = Arc<Mutex<HashMap<(String, bool), (Instant, reqwest::Client)>>>;
 
+/// How one platform reads an answer that is not a success: its error shape, its rate-limit
+/// headers, which codes mean "reconnect". One per adapter.
+pub trait Classify {
+    fn error(&self, a: &Answer) -> PlatformError;
+}
+
 #[derive(Clone)]
 pub struct Http {
     /// For the hosts the admin configured. A host a person chose (a Mastodon instance) goes
@@ -85,6 +91,17 @@ impl Http {
         }
         cache.insert(key, (now, c.clone()));
         Ok(c)
+    }
+
+    /// Sends, and hands back the answer only when it is a success; any other answer becomes
+    /// the platform's own error, read by that adapter's one rule (`Classify`).
+    pub async fn call(&self, req: reqwest::RequestBuilder, p: &impl Classify) -> Result<Answer, PlatformError> {
+        let a = self.send(req).await?;
+        if a.ok() {
+            Ok(a)
+        } else {
+            Err(p.error(&a))
+        }
     }
 
     /// Sends and reads the whole answer. A request that never connected certainly did not

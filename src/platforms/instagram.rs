@@ -35,10 +35,6 @@ impl Instagram {
         self.login().graph(path)
     }
 
-    fn err(&self, a: &Answer) -> PlatformError {
-        graph_error(a, "Instagram", false)
-    }
-
     /// `POST /{ig-user-id}/media` containers, polled on `status_code`.
     fn containers<'a>(&'a self, grant: &'a Grant, ig_user: &str) -> Containers<'a> {
         Containers {
@@ -52,6 +48,12 @@ impl Instagram {
             name: "Instagram",
             refreshable: false,
         }
+    }
+}
+
+impl Classify for Instagram {
+    fn error(&self, a: &Answer) -> PlatformError {
+        graph_error(a, "Instagram", false)
     }
 }
 
@@ -155,10 +157,7 @@ impl Platform for Instagram {
             .client
             .get(self.graph(&format!("/{}/media", account.external_id)))
             .query(&[("fields", "id,caption,permalink,timestamp"), ("limit", &GRAPH_RECENT_PAGE.to_string())]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let profile = format!("https://www.instagram.com/{}/", account.username);
         Ok(Some(graph_recent(&a.json(), since_ms, ["timestamp", "caption", "permalink"], |_| profile.clone())))
     }
@@ -185,7 +184,7 @@ impl Platform for Instagram {
                 saves: m.get("saved").copied(),
             });
         }
-        let e = self.err(&a);
+        let e = self.error(&a);
         if matches!(e.class, ErrorClass::RetryLater { .. } | ErrorClass::RefreshNeeded | ErrorClass::Unknown)
             || a.json()["error"]["code"] == 190
         {

@@ -97,30 +97,6 @@ impl Linkedin {
             .header("X-Restli-Protocol-Version", LINKEDIN_RESTLI)
     }
 
-    /// API envelope `{status, serviceErrorCode, code?, message}` or the OAuth one
-    /// `{error, error_description}`, classified.
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        let msg = v["message"].as_str().or_else(|| v["error_description"].as_str()).unwrap_or("LinkedIn refused the request").to_string();
-        if let Some(oauth_error) = v["error"].as_str() {
-            // Token endpoint. Our app credentials wrong: configuration, not the person.
-            // A spent, expired or revoked code/refresh token: the person must reconnect.
-            let class = if oauth_error == "invalid_client" { ErrorClass::Rejected } else { ErrorClass::Disconnected };
-            return PlatformError::new(class, msg, Some(a.status));
-        }
-        let mut e = classify_common(a, msg);
-        let revoked = v["serviceErrorCode"].as_i64() == Some(65601) || v["code"] == "REVOKED_ACCESS_TOKEN";
-        match a.status {
-            // The member removed the app in their settings: a refresh cannot help.
-            401 if revoked => e.class = ErrorClass::Disconnected,
-            // "Not enough permissions": the grant lacks a scope; only a new consent adds it.
-            403 if v["serviceErrorCode"].as_i64() == Some(100) => e.class = ErrorClass::Disconnected,
-            426 => e.message = format!("LinkedIn retired API version {LINKEDIN_VERSION}; update Covalynce. ({})", e.message),
-            _ => {}
-        }
-        e
-    }
-
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         if !a.ok() {
             return Err(self.error(a));
@@ -143,10 +119,7 @@ impl Linkedin {
     }
 
     async fn userinfo(&self, grant: &Grant) -> Result<Value, PlatformError> {
-        let a = self.http.send(self.http.client.get(self.cfg.api_url("/v2/userinfo")).bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.http.client.get(self.cfg.api_url("/v2/userinfo")).bearer_auth(&grant.access_token), self).await?;
         Ok(a.json())
     }
 
@@ -155,10 +128,7 @@ impl Linkedin {
     async fn upload_image(&self, grant: &Grant, author: &str, img: &MediaFile) -> Result<String, PlatformError> {
         let body = json!({"initializeUploadRequest": {"owner": author}});
         let req = self.http.client.post(self.cfg.api_url("/rest/images")).query(&[("action", "initializeUpload")]).json(&body);
-        let a = self.http.send(self.rest(req, grant)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.rest(req, grant), self).await?;
         let v = a.json();
         let upload_url = v["value"]["uploadUrl"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn returned no upload URL"))?;
         let urn = v["value"]["image"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn returned no image URN"))?.to_string();
@@ -169,11 +139,34 @@ impl Linkedin {
             .bearer_auth(&grant.access_token)
             .header("Content-Type", img.mime.as_str())
             .body(img.bytes.clone());
-        let a = self.http.send(put).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        self.http.call(put, self).await?;
         Ok(urn)
+    }
+}
+
+impl Classify for Linkedin {
+    /// API envelope `{status, serviceErrorCode, code?, message}` or the OAuth one
+    /// `{error, error_description}`, classified.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let msg = v["message"].as_str().or_else(|| v["error_description"].as_str()).unwrap_or("LinkedIn refused the request").to_string();
+        if let Some(oauth_error) = v["error"].as_str() {
+            // Token endpoint. Our app credentials wrong: configuration, not the person.
+            // A spent, expired or revoked code/refresh token: the person must reconnect.
+            let class = if oauth_error == "invalid_client" { ErrorClass::Rejected } else { ErrorClass::Disconnected };
+            return PlatformError::new(class, msg, Some(a.status));
+        }
+        let mut e = classify_common(a, msg);
+        let revoked = v["serviceErrorCode"].as_i64() == Some(65601) || v["code"] == "REVOKED_ACCESS_TOKEN";
+        match a.status {
+            // The member removed the app in their settings: a refresh cannot help.
+            401 if revoked => e.class = ErrorClass::Disconnected,
+            // "Not enough permissions": the grant lacks a scope; only a new consent adds it.
+            403 if v["serviceErrorCode"].as_i64() == Some(100) => e.class = ErrorClass::Disconnected,
+            426 => e.message = format!("LinkedIn retired API version {LINKEDIN_VERSION}; update Covalynce. ({})", e.message),
+            _ => {}
+        }
+        e
     }
 }
 
@@ -246,12 +239,8 @@ impl Platform for Linkedin {
             ("client_secret", self.cfg.client_secret.as_str()),
             ("token", grant.access_token.as_str()),
         ];
-        let a = self.http.send(self.http.client.post(self.oauth("revoke")).form(&form)).await?;
-        if a.ok() {
-            Ok(())
-        } else {
-            Err(self.error(&a))
-        }
+        self.http.call(self.http.client.post(self.oauth("revoke")).form(&form), self).await?;
+        Ok(())
     }
 
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
@@ -289,10 +278,7 @@ impl Platform for Linkedin {
             1 => body["content"] = json!({"media": images[0]}),
             _ => body["content"] = json!({"multiImage": {"images": images}}),
         }
-        let a = self.http.send(self.rest(self.http.client.post(self.cfg.api_url("/rest/posts")).json(&body), grant)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.rest(self.http.client.post(self.cfg.api_url("/rest/posts")).json(&body), grant), self).await?;
         // 201 with an empty body: the post URN comes only in this header.
         let urn = a
             .header("x-restli-id")

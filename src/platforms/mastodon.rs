@@ -68,10 +68,7 @@ impl Mastodon {
         }
         // A string, not an array: Mastodon before 4.3 and Pleroma/Akkoma refuse arrays (422).
         let body = json!({"client_name": versions::MASTODON_APP_NAME, "redirect_uris": self.cfg.redirect_uri, "scopes": SCOPES, "website": "https://github.com/covalynce"});
-        let a = self.http.send(c.post(format!("{instance}/api/v1/apps")).json(&body)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(c.post(format!("{instance}/api/v1/apps")).json(&body), self).await?;
         let v = a.json();
         let id =
             v["client_id"].as_str().ok_or_else(|| PlatformError::rejected(format!("{instance} did not register the app.")))?.to_string();
@@ -87,16 +84,6 @@ impl Mastodon {
 
     fn instance(grant: &Grant) -> String {
         grant.extra["instance"].as_str().unwrap_or_default().trim_end_matches('/').to_string()
-    }
-
-    fn error(&self, a: &Answer) -> PlatformError {
-        let msg = a.json()["error"].as_str().unwrap_or("Mastodon refused the request").to_string();
-        let mut e = classify_common(a, msg);
-        // Mastodon tokens never expire: a 401 means the token was revoked.
-        if a.status == 401 || a.status == 403 {
-            e.class = ErrorClass::Disconnected;
-        }
-        e
     }
 
     /// What the person typed ("mastodon.social", "https://x.y/@me") → the instance origin:
@@ -178,6 +165,18 @@ fn decode_entity(name: &str) -> Option<char> {
     }
 }
 
+impl Classify for Mastodon {
+    fn error(&self, a: &Answer) -> PlatformError {
+        let msg = a.json()["error"].as_str().unwrap_or("Mastodon refused the request").to_string();
+        let mut e = classify_common(a, msg);
+        // Mastodon tokens never expire: a 401 means the token was revoked.
+        if a.status == 401 || a.status == 403 {
+            e.class = ErrorClass::Disconnected;
+        }
+        e
+    }
+}
+
 #[async_trait::async_trait]
 impl Platform for Mastodon {
     fn id(&self) -> PlatformId {
@@ -215,10 +214,7 @@ impl Platform for Mastodon {
             ("scope", SCOPES),
             ("code_verifier", code_verifier),
         ];
-        let a = self.http.send(self.client(instance).await?.post(format!("{instance}/oauth/token")).form(&form)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.client(instance).await?.post(format!("{instance}/oauth/token")).form(&form), self).await?;
         let v = a.json();
         Ok(Grant {
             access_token: v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Mastodon sent no access token"))?.into(),
@@ -241,23 +237,19 @@ impl Platform for Mastodon {
             ("token", grant.access_token.as_str()),
         ];
         let base = Self::instance(grant);
-        let a = self.http.send(self.client(&base).await?.post(format!("{base}/oauth/revoke")).form(&form)).await?;
-        if a.ok() {
-            Ok(())
-        } else {
-            Err(self.error(&a))
-        }
+        self.http.call(self.client(&base).await?.post(format!("{base}/oauth/revoke")).form(&form), self).await?;
+        Ok(())
     }
 
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
         let base = Self::instance(grant);
         let a = self
             .http
-            .send(self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token))
+            .call(
+                self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token),
+                self,
+            )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         let host = url::Url::parse(&Self::instance(grant)).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
         let username = v["username"].as_str().unwrap_or_default();
@@ -287,10 +279,7 @@ impl Platform for Mastodon {
                 .mime_str(&img.mime)
                 .map_err(|e| PlatformError::unsupported(e.to_string()))?;
             let form = reqwest::multipart::Form::new().part("file", part).text("description", img.alt.clone());
-            let a = self.http.send(c.post(format!("{base}/api/v2/media")).bearer_auth(&grant.access_token).multipart(form)).await?;
-            if !a.ok() {
-                return Err(self.error(&a));
-            }
+            let a = self.http.call(c.post(format!("{base}/api/v2/media")).bearer_auth(&grant.access_token).multipart(form), self).await?;
             let id = a.json()["id"].as_str().unwrap_or_default().to_string();
             // 202 = still processing: poll until 200 (206 while processing), with a deadline.
             if a.status == 202 {
@@ -317,16 +306,14 @@ impl Platform for Mastodon {
         let body = json!({"status": post.text, "media_ids": media_ids, "visibility": "public"});
         let a = self
             .http
-            .send(
+            .call(
                 c.post(format!("{base}/api/v1/statuses"))
                     .bearer_auth(&grant.access_token)
                     .header("Idempotency-Key", post.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
                     .json(&body),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         // The instance chooses the link; only a web link is kept (never `javascript:`).
         Ok(Published { external_id: v["id"].as_str().unwrap_or_default().into(), url: web_url(v["url"].as_str()).unwrap_or_default() })
@@ -336,11 +323,8 @@ impl Platform for Mastodon {
         let base = Self::instance(grant);
         let a = self
             .http
-            .send(self.client(&base).await?.get(format!("{base}/api/v1/statuses/{external_id}")).bearer_auth(&grant.access_token))
+            .call(self.client(&base).await?.get(format!("{base}/api/v1/statuses/{external_id}")).bearer_auth(&grant.access_token), self)
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         Ok(Metrics {
             likes: v["favourites_count"].as_i64(),
@@ -360,10 +344,7 @@ impl Platform for Mastodon {
             .pop_if_empty()
             .extend(["api", "v1", "accounts", account.external_id.as_str(), "statuses"]);
         let req = self.client(&base).await?.get(u).query(&[("limit", RECENT_PAGE.to_string().as_str()), ("exclude_reblogs", "true")]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let statuses = a.json().as_array().cloned().unwrap_or_default();
         Ok(Some(RecentPosts::from_page(
             &statuses,
@@ -386,11 +367,11 @@ impl Platform for Mastodon {
         let base = Self::instance(grant);
         let a = self
             .http
-            .send(self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token))
+            .call(
+                self.client(&base).await?.get(format!("{base}/api/v1/accounts/verify_credentials")).bearer_auth(&grant.access_token),
+                self,
+            )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         Ok(a.json()["followers_count"].as_i64())
     }
 }

@@ -18,7 +18,7 @@ pub use prerequisites::{prerequisites, Check};
 mod x;
 mod youtube;
 
-pub use http::Http;
+pub use http::{Classify, Http};
 
 use crate::domain::PlatformId;
 use serde::{Deserialize, Serialize};

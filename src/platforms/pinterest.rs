@@ -56,13 +56,6 @@ impl Pinterest {
         format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
     }
 
-    /// Envelope `{code, message}`, classified.
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        let msg = v["message"].as_str().filter(|m| !m.is_empty()).unwrap_or("Pinterest refused the request").to_string();
-        classify_common(a, msg)
-    }
-
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         if !a.ok() {
             let mut e = self.error(a);
@@ -85,10 +78,7 @@ impl Pinterest {
     }
 
     async fn get(&self, grant: &Grant, path: &str, query: &[(&str, &str)]) -> Result<Value, PlatformError> {
-        let a = self.http.send(self.http.client.get(self.api(path)).query(query).bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.http.client.get(self.api(path)).query(query).bearer_auth(&grant.access_token), self).await?;
         Ok(a.json())
     }
 
@@ -136,6 +126,15 @@ impl Pinterest {
                 json!({"source_type": "multiple_image_base64", "items": imgs.iter().map(base64_item).collect::<Result<Vec<_>, _>>()?})
             }
         })
+    }
+}
+
+impl Classify for Pinterest {
+    /// Envelope `{code, message}`, classified.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let msg = v["message"].as_str().filter(|m| !m.is_empty()).unwrap_or("Pinterest refused the request").to_string();
+        classify_common(a, msg)
     }
 }
 
@@ -215,10 +214,7 @@ impl Platform for Pinterest {
         if let Some(link) = first_link(&post.text) {
             body["link"] = json!(link);
         }
-        let a = self.http.send(self.http.client.post(self.api("/pins")).bearer_auth(&grant.access_token).json(&body)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(self.http.client.post(self.api("/pins")).bearer_auth(&grant.access_token).json(&body), self).await?;
         let id = a.json()["id"]
             .as_str()
             .filter(|i| !i.is_empty())

@@ -33,11 +33,6 @@ impl Threads {
         self.cfg.api_url(&format!("/{THREADS_VERSION}{path}"))
     }
 
-    /// An expired token is worth one refresh; a revoked one is not (see `graph_error`).
-    fn err(&self, a: &Answer) -> PlatformError {
-        graph_error(a, "Threads", true)
-    }
-
     /// A long-lived token answer → grant. The token itself is the refresh credential.
     fn grant_from(&self, v: &Value, user_id: &Value) -> Result<Grant, PlatformError> {
         let token = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Threads sent no access token"))?;
@@ -64,6 +59,13 @@ impl Threads {
             name: "Threads",
             refreshable: true,
         }
+    }
+}
+
+impl Classify for Threads {
+    /// An expired token is worth one refresh; a revoked one is not (see `graph_error`).
+    fn error(&self, a: &Answer) -> PlatformError {
+        graph_error(a, "Threads", true)
     }
 }
 
@@ -182,10 +184,7 @@ impl Platform for Threads {
             ("since", since.as_str()),
             ("limit", &GRAPH_RECENT_PAGE.to_string()),
         ]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.err(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let profile = format!("https://www.threads.net/@{}", account.username);
         Ok(Some(graph_recent(&a.json(), since_ms, ["timestamp", "text", "permalink"], |_| profile.clone())))
     }
@@ -202,7 +201,7 @@ impl Platform for Threads {
             )
             .await?;
         if !a.ok() {
-            let e = self.err(&a);
+            let e = self.error(&a);
             // Insights permission declined: Threads has no other source of numbers.
             if e.class == ErrorClass::Disconnected && a.json()["error"]["code"] != 190 {
                 return Ok(Metrics::default());

@@ -33,41 +33,6 @@ impl TikTok {
         Self { cfg, http }
     }
 
-    /// `{error:{code,message,log_id}}` (API) or `{error,error_description}` (OAuth).
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        if let Some(oauth) = v["error"].as_str() {
-            let msg = v["error_description"].as_str().filter(|m| !m.is_empty()).unwrap_or(oauth);
-            let class = match (a.status, oauth) {
-                (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-                // A spent (rotated) or revoked refresh token: only reconnecting helps.
-                (_, "invalid_grant" | "access_denied" | "invalid_token") => ErrorClass::Disconnected,
-                _ => ErrorClass::Rejected,
-            };
-            return PlatformError::new(class, format!("TikTok: {msg}"), Some(a.status));
-        }
-        let code = v["error"]["code"].as_str().unwrap_or("");
-        let msg = v["error"]["message"].as_str().filter(|m| !m.is_empty()).map(str::to_string).unwrap_or_else(|| {
-            if code.is_empty() {
-                format!("TikTok refused the request (HTTP {})", a.status)
-            } else {
-                code.to_string()
-            }
-        });
-        let class = match (a.status, code) {
-            (_, "access_token_invalid") => ErrorClass::RefreshNeeded,
-            (_, "rate_limit_exceeded") | (429, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-            (_, "internal_error") | (500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-            // The person did not grant what this needs: connect again and allow it.
-            (_, "scope_not_authorized" | "scope_permission_missed") => ErrorClass::Disconnected,
-            (401, _) => ErrorClass::RefreshNeeded,
-            // spam_risk_*, privacy_level_option_mismatch, unaudited_client_…, invalid_params,
-            // invalid_file_upload, url_ownership_unverified, …: the post itself.
-            _ => ErrorClass::Rejected,
-        };
-        PlatformError::new(class, msg, Some(a.status))
-    }
-
     /// A JSON API answer's `data`, or its error (TikTok may say `code != "ok"` with HTTP 200).
     fn data(&self, a: &Answer) -> Result<Value, PlatformError> {
         let v = a.json();
@@ -200,6 +165,43 @@ impl TikTok {
                 _ => wait = (wait * 2).min(Duration::from_secs(5)),
             }
         }
+    }
+}
+
+impl Classify for TikTok {
+    /// `{error:{code,message,log_id}}` (API) or `{error,error_description}` (OAuth).
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        if let Some(oauth) = v["error"].as_str() {
+            let msg = v["error_description"].as_str().filter(|m| !m.is_empty()).unwrap_or(oauth);
+            let class = match (a.status, oauth) {
+                (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+                // A spent (rotated) or revoked refresh token: only reconnecting helps.
+                (_, "invalid_grant" | "access_denied" | "invalid_token") => ErrorClass::Disconnected,
+                _ => ErrorClass::Rejected,
+            };
+            return PlatformError::new(class, format!("TikTok: {msg}"), Some(a.status));
+        }
+        let code = v["error"]["code"].as_str().unwrap_or("");
+        let msg = v["error"]["message"].as_str().filter(|m| !m.is_empty()).map(str::to_string).unwrap_or_else(|| {
+            if code.is_empty() {
+                format!("TikTok refused the request (HTTP {})", a.status)
+            } else {
+                code.to_string()
+            }
+        });
+        let class = match (a.status, code) {
+            (_, "access_token_invalid") => ErrorClass::RefreshNeeded,
+            (_, "rate_limit_exceeded") | (429, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+            (_, "internal_error") | (500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+            // The person did not grant what this needs: connect again and allow it.
+            (_, "scope_not_authorized" | "scope_permission_missed") => ErrorClass::Disconnected,
+            (401, _) => ErrorClass::RefreshNeeded,
+            // spam_risk_*, privacy_level_option_mismatch, unaudited_client_…, invalid_params,
+            // invalid_file_upload, url_ownership_unverified, …: the post itself.
+            _ => ErrorClass::Rejected,
+        };
+        PlatformError::new(class, msg, Some(a.status))
     }
 }
 

@@ -27,26 +27,6 @@ impl X {
         format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
     }
 
-    /// Problem JSON (`title`/`detail`) or `errors[]`, classified.
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        let msg = v["detail"]
-            .as_str()
-            .or_else(|| v["errors"][0]["message"].as_str())
-            .or_else(|| v["error_description"].as_str())
-            .or_else(|| v["title"].as_str())
-            .unwrap_or("X refused the request")
-            .to_string();
-        let mut e = classify_common(a, msg);
-        // A spent/invalid refresh token or a revoked app means the person must reconnect.
-        if a.status == 400 && v["error"] == "invalid_request"
-            || a.status == 403 && v["type"].as_str().is_some_and(|t| t.contains("client-forbidden"))
-        {
-            e.class = ErrorClass::Disconnected;
-        }
-        e
-    }
-
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         if !a.ok() {
             return Err(self.error(a));
@@ -69,11 +49,8 @@ impl X {
         let form = reqwest::multipart::Form::new().part("media", part).text("media_category", "tweet_image");
         let a = self
             .http
-            .send(self.http.client.post(self.cfg.api_url("/2/media/upload")).bearer_auth(&grant.access_token).multipart(form))
+            .call(self.http.client.post(self.cfg.api_url("/2/media/upload")).bearer_auth(&grant.access_token).multipart(form), self)
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         let id = v["data"]["id"].as_str().ok_or_else(|| PlatformError::unsupported("X returned no media id"))?.to_string();
         // Images are usually ready at once; when X reports processing, wait as it asks.
@@ -99,32 +76,48 @@ impl X {
                     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
                     let a = self
                         .http
-                        .send(
+                        .call(
                             self.http
                                 .client
                                 .get(self.cfg.api_url("/2/media/upload"))
                                 .query(&[("command", "STATUS"), ("media_id", id.as_str())])
                                 .bearer_auth(&grant.access_token),
+                            self,
                         )
                         .await?;
-                    if !a.ok() {
-                        return Err(self.error(&a));
-                    }
                     state = a.json()["data"]["processing_info"].clone();
                 }
             }
         }
         if !img.alt.is_empty() {
             let body = json!({"id": id, "metadata": {"alt_text": {"text": img.alt}}});
-            let a = self
-                .http
-                .send(self.http.client.post(self.cfg.api_url("/2/media/metadata")).bearer_auth(&grant.access_token).json(&body))
+            self.http
+                .call(self.http.client.post(self.cfg.api_url("/2/media/metadata")).bearer_auth(&grant.access_token).json(&body), self)
                 .await?;
-            if !a.ok() {
-                return Err(self.error(&a));
-            }
         }
         Ok(id)
+    }
+}
+
+impl Classify for X {
+    /// Problem JSON (`title`/`detail`) or `errors[]`, classified.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        let msg = v["detail"]
+            .as_str()
+            .or_else(|| v["errors"][0]["message"].as_str())
+            .or_else(|| v["error_description"].as_str())
+            .or_else(|| v["title"].as_str())
+            .unwrap_or("X refused the request")
+            .to_string();
+        let mut e = classify_common(a, msg);
+        // A spent/invalid refresh token or a revoked app means the person must reconnect.
+        if a.status == 400 && v["error"] == "invalid_request"
+            || a.status == 403 && v["type"].as_str().is_some_and(|t| t.contains("client-forbidden"))
+        {
+            e.class = ErrorClass::Disconnected;
+        }
+        e
     }
 }
 
@@ -172,31 +165,24 @@ impl Platform for X {
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         let form = [("token", grant.access_token.as_str()), ("token_type_hint", "access_token")];
-        let a = self
-            .http
-            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form))
+        self.http
+            .call(self.http.client.post(self.cfg.api_url("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form), self)
             .await?;
-        if a.ok() {
-            Ok(())
-        } else {
-            Err(self.error(&a))
-        }
+        Ok(())
     }
 
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .get(self.cfg.api_url("/2/users/me"))
                     .query(&[("user.fields", "profile_image_url")])
                     .bearer_auth(&grant.access_token),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let d = &a.json()["data"];
         let profile = AccountProfile {
             external_id: d["id"].as_str().unwrap_or_default().into(),
@@ -216,10 +202,8 @@ impl Platform for X {
         if !media_ids.is_empty() {
             body["media"] = json!({"media_ids": media_ids});
         }
-        let a = self.http.send(self.http.client.post(self.cfg.api_url("/2/tweets")).bearer_auth(&grant.access_token).json(&body)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a =
+            self.http.call(self.http.client.post(self.cfg.api_url("/2/tweets")).bearer_auth(&grant.access_token).json(&body), self).await?;
         let id = a.json()["data"]["id"]
             .as_str()
             .ok_or_else(|| PlatformError::new(ErrorClass::Unknown, "X accepted the post but sent no id", Some(a.status)))?
@@ -230,17 +214,15 @@ impl Platform for X {
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .get(self.cfg.api_url(&format!("/2/tweets/{external_id}")))
                     .query(&[("tweet.fields", "public_metrics")])
                     .bearer_auth(&grant.access_token),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let m = &a.json()["data"]["public_metrics"];
         Ok(Metrics {
             views: m["impression_count"].as_i64(),
@@ -263,10 +245,7 @@ impl Platform for X {
             ("max_results", &RECENT_PAGE.to_string()),
             ("tweet.fields", "created_at"),
         ]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         let posts = a.json()["data"].as_array().cloned().unwrap_or_default();
         Ok(Some(RecentPosts::from_page(
             &posts,
@@ -286,10 +265,7 @@ impl Platform for X {
 
     async fn followers(&self, grant: &Grant, _account: &AccountProfile) -> Result<Option<i64>, PlatformError> {
         let req = self.http.client.get(self.cfg.api_url("/2/users/me")).query(&[("user.fields", "public_metrics")]);
-        let a = self.http.send(req.bearer_auth(&grant.access_token)).await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
+        let a = self.http.call(req.bearer_auth(&grant.access_token), self).await?;
         Ok(a.json()["data"]["public_metrics"]["followers_count"].as_i64())
     }
 }

@@ -33,44 +33,6 @@ impl YouTube {
         Self { cfg, http }
     }
 
-    /// Google API envelope, or the OAuth `{error, error_description}` shape of the token
-    /// endpoint, classified by `errors[0].reason` first and the status second.
-    fn error(&self, a: &Answer) -> PlatformError {
-        let v = a.json();
-        if let Some(oauth) = v["error"].as_str() {
-            // Token endpoint: invalid_grant = refresh token revoked, expired (7 days for
-            // apps in "Testing"), or unused for months: only reconnecting helps.
-            let msg = v["error_description"].as_str().unwrap_or(oauth).to_string();
-            let class = match (a.status, oauth) {
-                (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-                (_, "invalid_grant" | "invalid_token" | "unauthorized_client") => ErrorClass::Disconnected,
-                _ => ErrorClass::Rejected,
-            };
-            return PlatformError::new(class, format!("Google: {msg}"), Some(a.status));
-        }
-        let e = &v["error"];
-        let reason = e["errors"][0]["reason"].as_str().unwrap_or("");
-        let msg = e["message"]
-            .as_str()
-            .or_else(|| e["errors"][0]["message"].as_str())
-            .filter(|m| !m.is_empty())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("YouTube refused the request (HTTP {})", a.status));
-        let class = match (a.status, reason) {
-            (_, "authError" | "expiredToken") | (401, _) => ErrorClass::RefreshNeeded,
-            (_, "quotaExceeded" | "rateLimitExceeded" | "userRateLimitExceeded" | "uploadLimitExceeded" | "backendError") => {
-                ErrorClass::RetryLater { retry_after_secs: retry_after(a) }
-            }
-            (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
-            // The grant lacks the upload scope, or the Google account has no channel:
-            // the person has to act and connect again.
-            (_, "insufficientPermissions" | "youtubeSignupRequired" | "channelNotFound") => ErrorClass::Disconnected,
-            // invalidTitle, invalidDescription, invalidTags, invalidCategoryId, forbidden, …
-            _ => ErrorClass::Rejected,
-        };
-        PlatformError::new(class, msg, Some(a.status))
-    }
-
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         let v = a.json();
         if !a.ok() || v["error"].is_string() {
@@ -170,6 +132,46 @@ impl YouTube {
     }
 }
 
+impl Classify for YouTube {
+    /// Google API envelope, or the OAuth `{error, error_description}` shape of the token
+    /// endpoint, classified by `errors[0].reason` first and the status second.
+    fn error(&self, a: &Answer) -> PlatformError {
+        let v = a.json();
+        if let Some(oauth) = v["error"].as_str() {
+            // Token endpoint: invalid_grant = refresh token revoked, expired (7 days for
+            // apps in "Testing"), or unused for months: only reconnecting helps.
+            let msg = v["error_description"].as_str().unwrap_or(oauth).to_string();
+            let class = match (a.status, oauth) {
+                (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+                (_, "invalid_grant" | "invalid_token" | "unauthorized_client") => ErrorClass::Disconnected,
+                _ => ErrorClass::Rejected,
+            };
+            return PlatformError::new(class, format!("Google: {msg}"), Some(a.status));
+        }
+        let e = &v["error"];
+        let reason = e["errors"][0]["reason"].as_str().unwrap_or("");
+        let msg = e["message"]
+            .as_str()
+            .or_else(|| e["errors"][0]["message"].as_str())
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("YouTube refused the request (HTTP {})", a.status));
+        let class = match (a.status, reason) {
+            (_, "authError" | "expiredToken") | (401, _) => ErrorClass::RefreshNeeded,
+            (_, "quotaExceeded" | "rateLimitExceeded" | "userRateLimitExceeded" | "uploadLimitExceeded" | "backendError") => {
+                ErrorClass::RetryLater { retry_after_secs: retry_after(a) }
+            }
+            (429 | 500..=599, _) => ErrorClass::RetryLater { retry_after_secs: retry_after(a) },
+            // The grant lacks the upload scope, or the Google account has no channel:
+            // the person has to act and connect again.
+            (_, "insufficientPermissions" | "youtubeSignupRequired" | "channelNotFound") => ErrorClass::Disconnected,
+            // invalidTitle, invalidDescription, invalidTags, invalidCategoryId, forbidden, …
+            _ => ErrorClass::Rejected,
+        };
+        PlatformError::new(class, msg, Some(a.status))
+    }
+}
+
 #[async_trait::async_trait]
 impl Platform for YouTube {
     fn id(&self) -> PlatformId {
@@ -236,17 +238,15 @@ impl Platform for YouTube {
     async fn accounts(&self, grant: &Grant) -> Result<Vec<(AccountProfile, Grant)>, PlatformError> {
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .get(self.cfg.api_url("/youtube/v3/channels"))
                     .query(&[("part", "snippet,statistics"), ("mine", "true")])
                     .bearer_auth(&grant.access_token),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         let Some(ch) = v["items"].get(0) else {
             return Err(PlatformError::rejected(
@@ -298,7 +298,7 @@ impl Platform for YouTube {
         let upload = format!("{}/youtube/v3/videos", self.cfg.upload_base.trim_end_matches('/'));
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .post(&upload)
@@ -307,11 +307,9 @@ impl Platform for YouTube {
                     .header("X-Upload-Content-Length", video.bytes.len().to_string())
                     .header("X-Upload-Content-Type", video.mime.as_str())
                     .json(&meta),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         // The session URI; resolved against the request in case a proxy answers relatively.
         let session = a
             .header("location")
@@ -332,17 +330,15 @@ impl Platform for YouTube {
     async fn metrics(&self, grant: &Grant, _account: &AccountProfile, external_id: &str) -> Result<Metrics, PlatformError> {
         let a = self
             .http
-            .send(
+            .call(
                 self.http
                     .client
                     .get(self.cfg.api_url("/youtube/v3/videos"))
                     .query(&[("part", "statistics"), ("id", external_id)])
                     .bearer_auth(&grant.access_token),
+                self,
             )
             .await?;
-        if !a.ok() {
-            return Err(self.error(&a));
-        }
         let v = a.json();
         let Some(item) = v["items"].get(0) else {
             return Err(PlatformError::rejected("YouTube no longer lists this video (deleted or made private)."));

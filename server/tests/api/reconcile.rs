@@ -41,6 +41,13 @@ async fn a_lost_answer_on_x_is_found_in_the_accounts_recent_posts_and_marked_pos
     assert_eq!(done["external_url"], format!("https://x.com/ada_x/status/{}", real.post_id));
     assert_eq!(outcomes(&done), ["no_answer", "found"]);
     assert_eq!(ledger_count(&sbx, "Lost & found: https://example.com/launch"), 1, "never sent twice");
+    let measured: i64 = sqlx::query_scalar("select count(*) from post_metrics where post_id = $1 and external_id = $2")
+        .bind(&id)
+        .bind(real.post_id.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(measured, 1, "a post found later is measured like any other");
 }
 
 #[tokio::test]
