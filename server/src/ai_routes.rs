@@ -1,32 +1,25 @@
 //! BYOK settings and text generation (JSON). Keys go in, hints come out.
 
-use crate::error::{user_id, ApiError, ApiJson};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, ApiJson, Me};
+use app::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::ai::{AiSettingsInput, GenerateRequest};
 use covalynce::drafts::{DraftInput, SaveKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub async fn settings(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn settings(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(st.ai.settings(&uid).await?)))
 }
 
-pub async fn save(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    ApiJson(b): ApiJson<AiSettingsInput>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn save(State(st): State<AppState>, Me(uid): Me, ApiJson(b): ApiJson<AiSettingsInput>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(st.ai.save(&uid, b).await?)))
 }
 
-pub async fn test_key(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn test_key(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(st.ai.test_key(&uid).await?)))
 }
 
@@ -39,12 +32,7 @@ pub struct GenerateBody {
 }
 
 /// `POST /api/ai/generate` → `{variants, source, model, warnings, lengths, draft?}`.
-pub async fn generate(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    ApiJson(b): ApiJson<GenerateBody>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn generate(State(st): State<AppState>, Me(uid): Me, ApiJson(b): ApiJson<GenerateBody>) -> Result<Json<Value>, ApiError> {
     // Check ownership before spending the user's credit on a draft they cannot save to.
     if let Some(id) = &b.draft_id {
         st.drafts.get(&uid, id).await?;

@@ -4,7 +4,7 @@
 //! dashboard's charts also come as CSV (`?format=csv` or `…/export.csv`). Numbers a platform
 //! does not report are `null` (empty in CSV), never 0.
 
-use crate::error::{user_id, ApiError};
+use crate::error::{user_id, ApiError, Me};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -208,11 +208,10 @@ pub async fn top_posts_csv(st: State<AppState>, rc: Extension<RequestCtx>, Query
 /// pull over time.
 pub async fn content(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let uid = user_id(&rc)?;
     let tz = st.publisher.timezone(&uid).await;
     let full = p.csv()?;
     let a = st.analytics.post(&uid, &id, &tz, full).await?;
@@ -222,22 +221,12 @@ pub async fn content(
     Ok(Json(a).into_response())
 }
 
-pub async fn content_csv(
-    st: State<AppState>,
-    rc: Extension<RequestCtx>,
-    id: Path<String>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    content(st, rc, id, Query(with_csv(p))).await
+pub async fn content_csv(st: State<AppState>, me: Me, id: Path<String>, Query(p): Query<Params>) -> Result<Response, ApiError> {
+    content(st, me, id, Query(with_csv(p))).await
 }
 
 /// `POST /api/v1/analytics/content/{id}/refresh`: pull this post's numbers now.
-pub async fn refresh(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn refresh(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     let tz = st.publisher.timezone(&uid).await;
     Ok(Json(st.analytics.refresh_now(&uid, &id, &tz).await?).into_response())
 }

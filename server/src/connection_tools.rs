@@ -3,7 +3,7 @@
 //! troubleshooter, prerequisites checker, bulk-connect prepare, auto-refresh and config
 //! discovery. Account ids are scoped to the caller (another user's id answers 404).
 
-use crate::error::{platform_param, user_id, ApiError, ApiJson};
+use crate::error::{platform_param, user_id, ApiError, ApiJson, Me};
 use app::state::{AppState, RequestCtx};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -76,11 +76,10 @@ pub struct ConsentFlag {
 /// `POST /api/connection/quick-connect/{platform}` `{consent: true}` → authorization URL.
 pub async fn quick_connect_start(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(p): Path<String>,
     ApiJson(b): ApiJson<ConsentFlag>,
 ) -> JsonResult {
-    let uid = user_id(&rc)?;
     let p = platform_param(&p)?;
     if p == PlatformId::Bluesky {
         return Err(ApiError::new(
@@ -105,8 +104,7 @@ pub struct BulkBody {
 
 /// `POST /api/connection/bulk-connect/prepare` — one authorization URL per platform, in the
 /// recommended order, for a wizard that walks them one after another.
-pub async fn bulk_prepare(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, ApiJson(b): ApiJson<BulkBody>) -> JsonResult {
-    let uid = user_id(&rc)?;
+pub async fn bulk_prepare(State(st): State<AppState>, Me(uid): Me, ApiJson(b): ApiJson<BulkBody>) -> JsonResult {
     let mut wanted = vec![];
     for raw in &b.platforms {
         let p = platform_param(raw).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_platform", e.message))?;
@@ -199,8 +197,7 @@ pub async fn check_permissions(State(st): State<AppState>, Extension(rc): Extens
 }
 
 /// `POST /api/connection/validate/{account_id}` — asks the platform who the token belongs to.
-pub async fn validate(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> JsonResult {
-    let uid = user_id(&rc)?;
+pub async fn validate(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> JsonResult {
     let (c, grant, _) = st.connections.grant(&uid, &id).await?;
     let adapter = st.connections.platforms().get(c.platform).ok_or_else(|| {
         ApiError::new(

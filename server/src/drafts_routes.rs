@@ -1,13 +1,13 @@
 //! Seed 002's drafts API and the templates API (JSON). The views will use server functions
 //! over the same core code.
 
-use crate::error::{user_id, ApiError, ApiJson};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, ApiJson, Me};
+use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing;
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::drafts::{DraftInput, SaveKind, TemplateInput};
 use covalynce::PlatformId;
 use serde::Deserialize;
@@ -20,12 +20,7 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn list(State(st): State<AppState>, Me(uid): Me, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     let status = q.status.filter(|s| !s.is_empty() && s != "all");
     let drafts = st.drafts.list(&uid, status.as_deref(), q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
     Ok(Json(json!({"drafts": drafts})))
@@ -33,20 +28,14 @@ pub async fn list(
 
 pub async fn create(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<DraftInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     let d = st.drafts.create(&uid, b).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
 }
 
-pub async fn get(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn get(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(st.drafts.get(&uid, &id).await?)))
 }
 
@@ -59,83 +48,58 @@ pub struct SaveQuery {
 
 pub async fn update(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     Query(q): Query<SaveQuery>,
     ApiJson(b): ApiJson<DraftInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
     let kind = if q.autosave { SaveKind::Autosave } else { SaveKind::Save };
     Ok(Json(json!(st.drafts.save(&uid, &id, b, kind).await?)))
 }
 
-pub async fn versions(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn versions(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"versions": st.drafts.versions(&uid, &id).await?})))
 }
 
 pub async fn restore(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.restore(&uid, &id, &version).await?)))
 }
 
-pub async fn delete(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn delete(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     st.drafts.delete(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn templates(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn templates(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"templates": st.drafts.templates(&uid).await?, "placeholders": covalynce::PLACEHOLDERS})))
 }
 
 pub async fn create_template(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<TemplateInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     Ok((StatusCode::CREATED, Json(json!(st.drafts.create_template(&uid, b).await?))))
 }
 
-pub async fn get_template(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn get_template(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(st.drafts.template(&uid, &id).await?)))
 }
 
 pub async fn update_template(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TemplateInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
     Ok(Json(json!(st.drafts.update_template(&uid, &id, b).await?)))
 }
 
-pub async fn delete_template(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn delete_template(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     st.drafts.delete_template(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -150,11 +114,10 @@ pub struct UseBody {
 /// `POST /api/templates/{id}/use` → one variant per platform, rendered from the idea.
 pub async fn use_template(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<UseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
     let mut platforms = vec![];
     for p in &b.platforms {
         platforms.push(PlatformId::parse(p).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.message))?);

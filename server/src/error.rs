@@ -52,6 +52,19 @@ pub fn user_id(rc: &app::state::RequestCtx) -> Result<String, ApiError> {
     rc.user.as_ref().map(|u| u.sub.clone()).ok_or_else(|| AuthError::Unauthenticated.into())
 }
 
+/// The signed-in caller's user id as an extractor (`Me(uid): Me`), or 401: for handlers
+/// that need nothing else from the request context.
+pub struct Me(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let rc = parts.extensions.get::<app::state::RequestCtx>().ok_or_else(|| ApiError::from(AuthError::Unauthenticated))?;
+        user_id(rc).map(Me)
+    }
+}
+
 /// A platform named in the path (`twitter` is X), or 404.
 pub fn platform_param(raw: &str) -> Result<covalynce::PlatformId, ApiError> {
     covalynce::PlatformId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, &e.code, e.message))

@@ -2,23 +2,18 @@
 //! with filters and search, as JSON. The Library page uses a server function over the same
 //! core call.
 
-use crate::error::{user_id, ApiError};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, Me};
+use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::drafts::DraftError;
 use covalynce::library::{LibraryPage, LibraryParams};
 
 /// `?status=&q=&page=&per_page=&platform=`; every value is optional and checked by the core
 /// (a bad one is a 422 that says what to send instead).
-pub async fn page(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(params): Query<LibraryParams>,
-) -> Result<Json<LibraryPage>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn page(State(st): State<AppState>, Me(uid): Me, Query(params): Query<LibraryParams>) -> Result<Json<LibraryPage>, ApiError> {
     let q = params.parse().map_err(DraftError::from)?;
     Ok(Json(st.library.page(&uid, &q).await?))
 }

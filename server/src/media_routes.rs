@@ -1,15 +1,15 @@
 //! Images for drafts over HTTP: upload (multipart), metadata, delete, generation (Gemini on
 //! the user's key, else the offline text card) and the public `/media/{id}` bytes.
 
-use crate::error::{user_id, ApiError, ApiJson};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, ApiJson, Me};
+use app::state::AppState;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing;
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::media::{GenerateRequest, Image, MediaError};
 
 /// Room for the multipart boundaries, headers and the `draft_id` field around the file.
@@ -61,10 +61,9 @@ async fn read_file(mut field: Field<'_>, limit: u64) -> Result<Vec<u8>, ApiError
 /// caller's draft, whose image becomes this one). 201 with the image.
 pub async fn upload(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Image>), ApiError> {
-    let uid = user_id(&rc)?;
     let limit = st.media.max_upload_bytes();
     let mut mp = mp.map_err(|_| {
         ApiError::new(
@@ -95,21 +94,11 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(img)))
 }
 
-pub async fn get(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Image>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn get(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Image>, ApiError> {
     Ok(Json(st.media.get(&uid, &id).await?))
 }
 
-pub async fn delete(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn delete(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     st.media.delete(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,10 +107,9 @@ pub async fn delete(
 /// with the user's key, else (or with `text_card`) the offline card. 201 with the image.
 pub async fn generate(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<GenerateRequest>,
 ) -> Result<(StatusCode, Json<Image>), ApiError> {
-    let uid = user_id(&rc)?;
     // The stored key is only needed (and only unsealed) when Gemini may be asked.
     let key = if b.mode.as_deref() == Some("text_card") { None } else { gemini_key(&st, &uid).await? };
     let img = st.media.generate(&uid, &b, key.as_deref()).await?;

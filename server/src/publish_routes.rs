@@ -1,13 +1,13 @@
 //! Publishing and scheduling over JSON (seed 002/004 endpoints). Times come in as RFC 3339
 //! with an offset, UTC milliseconds, or a local time in the person's profile time zone.
 
-use crate::error::{user_id, ApiError, ApiJson};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, ApiJson, Me};
+use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing;
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::publish::{Post, PostQuery, PublishRequest};
 use covalynce::{DomainError, PlatformId};
 use serde::Deserialize;
@@ -84,10 +84,9 @@ async fn publish_inner(st: &AppState, uid: &str, b: PublishBody) -> Result<(Stat
 /// `POST /api/posts/publish`: one publication per chosen account, now or at a time.
 pub async fn publish(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<PublishBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     publish_inner(&st, &uid, b).await
 }
 
@@ -108,10 +107,9 @@ pub struct ContentPublishBody {
 /// `POST /api/content/publish` (seed 004): a library item to platforms or accounts.
 pub async fn content_publish(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<ContentPublishBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     let platforms = b.platforms.iter().map(|p| PlatformId::parse(p)).collect::<Result<Vec<_>, _>>().map_err(unprocessable)?;
     let mut connection_ids = b.connection_ids;
     connection_ids.extend(st.connections.accounts_on(&uid, &platforms).await?);
@@ -123,38 +121,26 @@ pub async fn content_publish(
     publish_inner(&st, &uid, body).await
 }
 
-pub async fn list(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(q): Query<PostQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn list(State(st): State<AppState>, Me(uid): Me, Query(q): Query<PostQuery>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"posts": st.publisher.list(&uid, &q).await?})))
 }
 
-pub async fn get(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, Path(id): Path<String>) -> Result<Json<Post>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn get(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Post>, ApiError> {
     Ok(Json(st.publisher.get(&uid, &id).await?))
 }
 
 /// `PATCH /api/posts/{id}`: a new time for a pending post.
 pub async fn reschedule(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     ApiJson(w): ApiJson<When>,
 ) -> Result<Json<Post>, ApiError> {
-    let uid = user_id(&rc)?;
     let at = w.resolve(&st, &uid).await?.ok_or_else(|| unprocessable(DomainError::new("invalid_time", "Give the new time.")))?;
     Ok(Json(st.publisher.reschedule(&uid, &id, at).await?))
 }
 
-pub async fn cancel(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Post>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn cancel(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Post>, ApiError> {
     Ok(Json(st.publisher.cancel(&uid, &id).await?))
 }
 
@@ -167,11 +153,10 @@ pub struct RetryBody {
 
 pub async fn retry(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     Path(id): Path<String>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Post>, ApiError> {
-    let uid = user_id(&rc)?;
     let body = body.map_err(|_| crate::error::body_too_large(crate::error::JSON_LIMIT))?;
     // The body is optional: an empty one means "retry a failed post".
     let b: RetryBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -185,8 +170,7 @@ pub async fn retry(
 }
 
 /// `GET /analytics/posts` (seed 000): every publication with its platform, post id and status.
-pub async fn analytics_posts(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn analytics_posts(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
     let posts = st.publisher.list(&uid, &PostQuery { limit: Some(10_000), ..Default::default() }).await?;
     let out: Vec<Value> = posts
         .into_iter()

@@ -3,15 +3,15 @@
 //! `covalynce::schedule`; every id is looked up within the caller's own data, so another
 //! user's ids are simply not found (404).
 
-use crate::error::{user_id, ApiError, ApiJson};
-use app::state::{AppState, RequestCtx};
+use crate::error::{ApiError, ApiJson, Me};
+use app::state::AppState;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::schedule::{Import, QueueItem, Scheduler, SeriesInput};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -47,12 +47,7 @@ pub struct RangeQuery {
 
 /// `GET /api/calendar?from=YYYY-MM-DD&to=YYYY-MM-DD`: the posts on those local days (both
 /// included) with their local date and time in the profile's zone.
-pub async fn calendar(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Response, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn calendar(State(st): State<AppState>, Me(uid): Me, Query(q): Query<RangeQuery>) -> Result<Response, ApiError> {
     let (Some(from), Some(to)) = (q.from.filter(|s| !s.is_empty()), q.to.filter(|s| !s.is_empty())) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,8 +94,7 @@ async fn csv_body(st: &AppState, req: Request) -> Result<Vec<u8>, ApiError> {
 
 /// `POST /api/schedule/bulk`: every row is checked first. All valid → 201 with the posts
 /// (one batch); anything wrong → 422 listing every problem by row and column, nothing stored.
-pub async fn bulk(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>, req: Request) -> Result<Response, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn bulk(State(st): State<AppState>, Me(uid): Me, req: Request) -> Result<Response, ApiError> {
     let bytes = csv_body(&st, req).await?;
     let s = scheduler(&st);
     match s.import_csv(&uid, &bytes).await? {
@@ -142,8 +136,7 @@ pub async fn bulk(State(st): State<AppState>, Extension(rc): Extension<RequestCt
 }
 
 /// `GET /api/schedule/bulk/template.csv`: header and two example rows for this person.
-pub async fn template(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Response, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn template(State(st): State<AppState>, Me(uid): Me) -> Result<Response, ApiError> {
     let body = scheduler(&st).template_csv(&uid).await?;
     Ok((
         [
@@ -160,10 +153,9 @@ pub async fn template(State(st): State<AppState>, Extension(rc): Extension<Reque
 /// "2026-12-01T09:00", fold?, freq: daily|weekly|monthly, interval?, until? | count?}`.
 pub async fn create_series(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(mut input): ApiJson<SeriesInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     if let Some(id) = input.draft_id.clone().filter(|d| !d.is_empty()) {
         input.fill_from(st.drafts.get(&uid, &id).await?);
     }
@@ -171,18 +163,12 @@ pub async fn create_series(
     Ok((StatusCode::CREATED, Json(json!({"series": series, "posts": posts}))))
 }
 
-pub async fn list_series(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn list_series(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"series": scheduler(&st).list_series(&uid).await?})))
 }
 
 /// `DELETE /api/schedule/recurring/{id}`: the series stops and its pending posts are cancelled.
-pub async fn cancel_series(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn cancel_series(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let (series, n) = scheduler(&st).cancel_series(&uid, &id).await?;
     Ok(Json(json!({"series": series, "cancelled": n})))
 }
@@ -193,12 +179,7 @@ pub struct SlotsQuery {
     connection_id: Option<String>,
 }
 
-pub async fn list_slots(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(q): Query<SlotsQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn list_slots(State(st): State<AppState>, Me(uid): Me, Query(q): Query<SlotsQuery>) -> Result<Json<Value>, ApiError> {
     let slots = scheduler(&st).slots(&uid, q.connection_id.as_deref().filter(|c| !c.is_empty())).await?;
     Ok(Json(json!({"slots": slots})))
 }
@@ -218,10 +199,9 @@ pub struct SlotBody {
 /// `POST /api/slots`: `{connection_id, weekday, time}` → 201 with the slot; 409 if it exists.
 pub async fn create_slot(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(b): ApiJson<SlotBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     let weekday = match &b.weekday {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
@@ -231,12 +211,7 @@ pub async fn create_slot(
     Ok((StatusCode::CREATED, Json(json!(slot))))
 }
 
-pub async fn delete_slot(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let uid = user_id(&rc)?;
+pub async fn delete_slot(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     scheduler(&st).delete_slot(&uid, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -245,10 +220,9 @@ pub async fn delete_slot(
 /// the post at the account's next free slot, and that slot's local date and time.
 pub async fn add_to_queue(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(uid): Me,
     ApiJson(item): ApiJson<QueueItem>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user_id(&rc)?;
     let s = scheduler(&st);
     let post = s.add_to_queue(&uid, item).await?;
     let local = covalynce::utc_ms_to_local(&s.timezone(&uid).await, post.scheduled_at);

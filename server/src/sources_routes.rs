@@ -2,7 +2,7 @@
 //! the platforms' OAuth callback, revoke and refresh, and seed 000/001's JSON endpoints.
 
 use crate::cookies;
-use crate::error::{platform_param, user_id, ApiError, ApiJson};
+use crate::error::{platform_param, ApiError, ApiJson, Me};
 use crate::middleware::encode_flash;
 use app::api::Flash;
 use app::state::{AppState, RequestCtx};
@@ -211,8 +211,7 @@ pub async fn form_refresh(State(st): State<AppState>, Extension(rc): Extension<R
 // ---------------------------------------------------------------- JSON (seed 000 / 001)
 
 /// `GET /integrations/list`
-pub async fn api_list(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Integrations>, ApiError> {
-    let me = user_id(&rc)?;
+pub async fn api_list(State(st): State<AppState>, Me(me): Me) -> Result<Json<Integrations>, ApiError> {
     let list = st.connections.list(&me).await?;
     Ok(Json(Integrations::of(&list)))
 }
@@ -244,10 +243,9 @@ pub struct ConsentBody {
 /// `POST /integrations/consent` → the authorize URL to open (consent recorded on callback).
 pub async fn api_consent(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(me): Me,
     ApiJson(b): ApiJson<ConsentBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user_id(&rc)?;
     let p = platform_param(&b.provider)?;
     if p == PlatformId::Bluesky {
         return Err(ApiError::new(
@@ -271,11 +269,10 @@ pub struct PasswordBody {
 /// `POST /integrations/bluesky/connect`
 pub async fn api_password_connect(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(me): Me,
     Path(provider): Path<String>,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<(StatusCode, Json<Integrations>), ApiError> {
-    let me = user_id(&rc)?;
     let p = platform_param(&provider)?;
     let list = st.connections.connect_with_password(&me, p, &b.identifier, &b.app_password, b.consent).await?;
     Ok((StatusCode::CREATED, Json(Integrations::of(&list))))
@@ -284,10 +281,9 @@ pub async fn api_password_connect(
 /// `POST /integrations/{provider}/refresh`: refreshes every connection of that platform.
 pub async fn api_refresh(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(me): Me,
     Path(provider): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let me = user_id(&rc)?;
     let p = platform_param(&provider)?;
     let mut results = vec![];
     for c in st.connections.list(&me).await?.into_iter().filter(|c| c.platform == p) {
@@ -303,34 +299,19 @@ pub async fn api_refresh(
 }
 
 /// `DELETE /integrations/{id}`: revoke consent, disconnect, delete tokens.
-pub async fn api_revoke(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let me = user_id(&rc)?;
+pub async fn api_revoke(State(st): State<AppState>, Me(me): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     st.connections.revoke(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/connection/health/{account_id}` (seed 001 §1).
-pub async fn api_health(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<HealthReport>, ApiError> {
-    let me = user_id(&rc)?;
+pub async fn api_health(State(st): State<AppState>, Me(me): Me, Path(id): Path<String>) -> Result<Json<HealthReport>, ApiError> {
     let c = st.connections.get(&me, &id).await?;
     Ok(Json(HealthReport::of(&c, covalynce::db::now_ms())))
 }
 
 /// `GET /integrations/picks/{id}`: the accounts a login offered, to choose from.
-pub async fn api_pick(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Path(id): Path<String>,
-) -> Result<Json<Pick>, ApiError> {
-    let me = user_id(&rc)?;
+pub async fn api_pick(State(st): State<AppState>, Me(me): Me, Path(id): Path<String>) -> Result<Json<Pick>, ApiError> {
     Ok(Json(st.connections.pick(&me, &id).await?))
 }
 
@@ -342,19 +323,17 @@ pub struct ChooseBody {
 /// `POST /integrations/picks/{id}` `{"accounts": [external ids]}`: connects those.
 pub async fn api_choose(
     State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
+    Me(me): Me,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ChooseBody>,
 ) -> Result<(StatusCode, Json<Integrations>), ApiError> {
-    let me = user_id(&rc)?;
     let list = st.connections.choose(&me, &id, &b.accounts).await?;
     Ok((StatusCode::CREATED, Json(Integrations::of(&list))))
 }
 
 /// `GET /api/v1/facebook/pages` (seed 003 §10): the Pages the newest Facebook login offered,
 /// which of them are connected, and the pick to choose with.
-pub async fn api_facebook_pages(State(st): State<AppState>, Extension(rc): Extension<RequestCtx>) -> Result<Json<Pick>, ApiError> {
-    let me = user_id(&rc)?;
+pub async fn api_facebook_pages(State(st): State<AppState>, Me(me): Me) -> Result<Json<Pick>, ApiError> {
     match st.connections.latest_pick(&me, PlatformId::Facebook).await? {
         Some(p) => Ok(Json(p)),
         None => Err(ApiError::new(
