@@ -24,7 +24,8 @@ pub const CALENDAR_MAX_DAYS: i64 = 92;
 /// More posts than this in one range are cut off (and the answer says so).
 const CALENDAR_MAX_POSTS: i64 = 20_000;
 /// Characters of each post's text the calendar carries.
-const SNIPPET: usize = 140;
+use crate::domain::calendar::SNIPPET;
+pub use crate::domain::CalendarPost;
 /// Rows in one CSV file; `Publisher::schedule` takes at most as many posts in one batch.
 pub const MAX_ROWS: usize = 1000;
 const MAX_POSTS: usize = 1000;
@@ -45,30 +46,6 @@ pub fn parse_date(raw: &str, field: &str) -> Result<NaiveDate, DomainError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
         DomainError::new("invalid_date", format!("{field} \"{}\" is not a date. Use YYYY-MM-DD, e.g. 2026-12-01.", raw.trim()))
     })
-}
-
-/// One post as the calendar shows it, with its local date and time worked out here (the
-/// browser has no reliable zone database and its clock may be elsewhere).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CalendarPost {
-    pub id: String,
-    pub platform: String,
-    /// The platform's brand colour, `#RRGGBB`.
-    pub color: String,
-    pub account_name: String,
-    pub status: crate::domain::PostStatus,
-    /// UTC milliseconds.
-    pub scheduled_at: i64,
-    /// `2026-11-24` in the person's zone.
-    pub local_date: String,
-    /// `14:30` in the person's zone.
-    pub local_time: String,
-    /// The start of the text.
-    pub text: String,
-    pub draft_id: Option<String>,
-    pub recurrence_id: Option<String>,
-    pub error_message: Option<String>,
-    pub external_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -128,33 +105,23 @@ impl Scheduler {
         );
         let rows = sqlx::query(&sql).bind(user_id).bind(start).bind(end).bind(CALENDAR_MAX_POSTS + 1).fetch_all(self.db.pool()).await?;
         let truncated = rows.len() as i64 > CALENDAR_MAX_POSTS;
-        let zone = tz.tz();
         let posts = rows
             .iter()
             .take(CALENDAR_MAX_POSTS as usize)
-            .map(|r| {
-                let at: i64 = r.get("scheduled_at");
-                let local = chrono::DateTime::from_timestamp_millis(at).map(|t| t.with_timezone(&zone).naive_local()).unwrap_or_default();
-                let mut text: String = r.get("snippet");
-                if text.chars().count() > SNIPPET {
-                    text = text.chars().take(SNIPPET - 1).collect::<String>() + "…";
-                }
-                let platform: String = r.get("platform");
-                CalendarPost {
-                    id: r.get("id"),
-                    color: PlatformId::parse(&platform).map(|p| platform_info(p).brand_color).unwrap_or("#64748b").to_string(),
-                    platform,
-                    account_name: r.get("account_name"),
-                    status: crate::db::status(r, "status"),
-                    scheduled_at: at,
-                    local_date: local.format("%Y-%m-%d").to_string(),
-                    local_time: local.format("%H:%M").to_string(),
-                    text,
-                    draft_id: opt(r, "draft_id"),
-                    recurrence_id: opt(r, "recurrence_id"),
-                    error_message: opt(r, "error_message"),
-                    external_url: opt(r, "external_url"),
-                }
+            .map(|r| CalendarPost {
+                draft_id: opt(r, "draft_id"),
+                recurrence_id: opt(r, "recurrence_id"),
+                error_message: opt(r, "error_message"),
+                external_url: opt(r, "external_url"),
+                ..CalendarPost::new(
+                    r.get("id"),
+                    r.get("platform"),
+                    r.get("account_name"),
+                    crate::db::status(r, "status"),
+                    r.get("scheduled_at"),
+                    r.get("snippet"),
+                    &tz,
+                )
             })
             .collect();
         Ok(Calendar { timezone: tz.as_str().to_string(), from: from.to_string(), to: to.to_string(), posts, truncated })

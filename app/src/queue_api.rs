@@ -2,7 +2,7 @@
 //! queued next. Thin wrappers over `covalynce::schedule`, the same code as `/api/slots`.
 
 use crate::errors::AppError;
-use crate::schedule_api::CalPost;
+use crate::schedule_api::CalendarPost;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ pub struct QueueAccount {
     /// By weekday, then time.
     pub slots: Vec<SlotView>,
     /// The next posts waiting to go out (at most five).
-    pub upcoming: Vec<CalPost>,
+    pub upcoming: Vec<CalendarPost>,
     /// All of them.
     pub pending: usize,
 }
@@ -67,7 +67,7 @@ mod ssr {
             limit: Some(2000),
             ..Default::default()
         };
-        let mut upcoming: HashMap<String, Vec<CalPost>> = HashMap::new();
+        let mut upcoming: HashMap<String, Vec<CalendarPost>> = HashMap::new();
         for p in st.publisher.list(user_id, &q).await? {
             if let Some(c) = p.connection_id.clone() {
                 upcoming.entry(c).or_default().push(from_post(p, &tz));

@@ -8,25 +8,8 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One post on the calendar.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CalPost {
-    pub id: String,
-    pub platform: String,
-    /// The platform's brand colour.
-    pub color: String,
-    pub account_name: String,
-    pub status: covalynce::PostStatus,
-    /// `2026-11-24` in the profile's zone.
-    pub local_date: String,
-    /// `14:30` in the profile's zone.
-    pub local_time: String,
-    pub text: String,
-    pub draft_id: Option<String>,
-    pub recurrence_id: Option<String>,
-    pub error_message: Option<String>,
-    pub external_url: Option<String>,
-}
+/// One post on the calendar: the core's shape, shared with the JSON API.
+pub use covalynce::CalendarPost;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalendarView {
@@ -40,7 +23,7 @@ pub struct CalendarView {
     pub from: String,
     pub to: String,
     pub timezone: String,
-    pub posts: Vec<CalPost>,
+    pub posts: Vec<CalendarPost>,
     pub truncated: bool,
     /// Something is shown here or pending on another date (else the empty state).
     pub anything_scheduled: bool,
@@ -112,44 +95,13 @@ pub(crate) mod ssr {
         Scheduler::new(st.auth.db().clone(), st.connections.clone(), st.publisher.clone())
     }
 
-    pub fn cal_post(p: covalynce::schedule::CalendarPost) -> CalPost {
-        CalPost {
-            id: p.id,
-            platform: p.platform,
-            color: p.color,
-            account_name: p.account_name,
-            status: p.status,
-            local_date: p.local_date,
-            local_time: p.local_time,
-            text: p.text,
+    pub fn from_post(p: Post, tz: &covalynce::Timezone) -> CalendarPost {
+        CalendarPost {
             draft_id: p.draft_id,
             recurrence_id: p.recurrence_id,
             error_message: p.error_message,
             external_url: p.external_url,
-        }
-    }
-
-    pub fn from_post(p: Post, tz: &covalynce::Timezone) -> CalPost {
-        let local = covalynce::utc_ms_to_local(tz, p.scheduled_at).unwrap_or_default();
-        let color = covalynce::PlatformId::parse(&p.platform).map(|x| covalynce::platform_info(x).brand_color).unwrap_or("#64748b");
-        let mut text: String = p.body.chars().take(140).collect();
-        if p.body.chars().count() > 140 {
-            text.pop();
-            text.push('…');
-        }
-        CalPost {
-            id: p.id,
-            color: color.to_string(),
-            platform: p.platform,
-            account_name: p.account_name,
-            status: p.status,
-            local_date: local.format("%Y-%m-%d").to_string(),
-            local_time: local.format("%H:%M").to_string(),
-            text,
-            draft_id: p.draft_id,
-            recurrence_id: p.recurrence_id,
-            error_message: p.error_message,
-            external_url: p.external_url,
+            ..CalendarPost::new(p.id, p.platform, p.account_name, p.status, p.scheduled_at, p.body, tz)
         }
     }
 }
@@ -176,7 +128,7 @@ pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result
         to: cal.to,
         timezone: cal.timezone,
         truncated: cal.truncated,
-        posts: cal.posts.into_iter().map(cal_post).collect(),
+        posts: cal.posts,
         anything_scheduled,
         has_accounts,
     })
@@ -185,7 +137,7 @@ pub async fn calendar_data(view: Option<String>, date: Option<String>) -> Result
 /// Moves a pending post to `date` at the same local time (drag and drop, "Move to…").
 /// `fold` answers "which 02:30?" when that time happens twice on the new day.
 #[server(prefix = "/sfn", endpoint = "move_post")]
-pub async fn move_post(csrf: String, id: String, date: String, fold: String) -> Result<CalPost, AppError> {
+pub async fn move_post(csrf: String, id: String, date: String, fold: String) -> Result<CalendarPost, AppError> {
     let _ = csrf;
     use self::ssr::*;
     use crate::api::ssr::require_user;

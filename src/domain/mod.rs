@@ -1,6 +1,7 @@
 //! Validated domain types. Each has a private field and a `parse` constructor, so a value of the
 //! type is proof that the input was checked.
 
+pub(crate) mod calendar;
 mod catalog;
 mod compose;
 mod email;
@@ -20,6 +21,7 @@ mod troubleshoot;
 mod when;
 mod youtube;
 
+pub use calendar::CalendarPost;
 pub use catalog::*;
 pub use compose::{builtin_variants, fit_to_limit, hashtags, idea_vars, limit_hint, title_from, tone, PLACEHOLDERS};
 pub use email::Email;

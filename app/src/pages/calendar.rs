@@ -9,7 +9,7 @@
 use super::app::AppShell;
 use crate::components::{csrf, toast, Spinner};
 use crate::schedule_api::{
-    calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, post_attempts, step, CalPost, CalendarView,
+    calendar_data, cancel_calendar_post, heading, href, move_post, parse_day, post_attempts, step, CalendarPost, CalendarView,
 };
 use chrono::{Datelike, NaiveDate};
 use covalynce::{PlatformId, PostStatus};
@@ -55,7 +55,7 @@ fn status_look(status: PostStatus) -> (&'static str, &'static str, &'static str,
 /// The page's live state, as signals (cheap to copy into handlers).
 #[derive(Clone, Copy)]
 struct Cal {
-    posts: RwSignal<Vec<CalPost>>,
+    posts: RwSignal<Vec<CalendarPost>>,
     /// The post being dragged.
     dragging: RwSignal<Option<String>>,
     /// The day under the pointer while dragging.

@@ -4,7 +4,7 @@ use super::*;
 
 /// A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 #[component]
-pub(super) fn PostDialog(cal: Cal, post: CalPost, timezone: String) -> impl IntoView {
+pub(super) fn PostDialog(cal: Cal, post: CalendarPost, timezone: String) -> impl IntoView {
     let (label, icon, icon_cls, _) = status_look(post.status);
     let pending = post.status == PostStatus::Pending;
     let date = RwSignal::new(post.local_date.clone());

@@ -91,7 +91,7 @@ pub(super) fn DayCell(cal: Cal, date: NaiveDate, today: bool, muted: bool, week:
 }
 
 #[component]
-pub(super) fn Chip(cal: Cal, post: CalPost, full: bool) -> impl IntoView {
+pub(super) fn Chip(cal: Cal, post: CalendarPost, full: bool) -> impl IntoView {
     let pending = post.status == PostStatus::Pending;
     let (label, icon, icon_cls, ring) = status_look(post.status);
     let name = short_name(&post.platform);
