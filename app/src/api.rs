@@ -17,15 +17,20 @@ pub struct Flash {
     pub email: Option<String>,
 }
 
+/// The signed-in person: the core's `User` and the sign-in providers linked to them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
-    pub id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub timezone: String,
-    pub avatar_url: Option<String>,
-    pub has_password: bool,
+    #[serde(flatten)]
+    pub user: covalynce::User,
     pub providers: Vec<String>,
+}
+
+/// Pages read the person's fields directly (`me.name`).
+impl std::ops::Deref for UserView {
+    type Target = covalynce::User;
+    fn deref(&self) -> &covalynce::User {
+        &self.user
+    }
 }
 
 impl UserView {
@@ -91,15 +96,7 @@ pub mod ssr {
     pub async fn user_view(st: &AppState, user_id: &str) -> Result<UserView, AppError> {
         let u = st.auth.user(user_id).await?;
         let providers = st.auth.identities(user_id).await?;
-        Ok(UserView {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            timezone: u.timezone,
-            avatar_url: u.avatar_url,
-            has_password: u.has_password,
-            providers,
-        })
+        Ok(UserView { user: u, providers })
     }
 }
 

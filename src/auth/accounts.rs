@@ -4,21 +4,10 @@ use crate::db::{is_unique_violation, now_ms, opt};
 use crate::domain::{DisplayName, Email, LoginProvider, Password, Timezone};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// A user as the app sees it. Never carries the password hash.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct User {
-    pub id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub timezone: String,
-    pub avatar_url: Option<String>,
-    pub has_password: bool,
-    pub created_at: i64,
-}
+pub use crate::domain::User;
 
 /// What a sign-in provider told us about the person.
 #[derive(Debug, Clone)]

@@ -18,6 +18,7 @@ mod template;
 mod text;
 mod tiktok;
 mod troubleshoot;
+mod user;
 mod when;
 mod youtube;
 
@@ -38,6 +39,7 @@ pub use template::{placeholders, render, TemplateError, RENDER_MAX_CHARS, TEMPLA
 pub use text::{check_length, check_length_within, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
 pub use tiktok::{TiktokSettings, TIKTOK_PRIVACY};
 pub use troubleshoot::{diagnose, Diagnosis};
+pub use user::User;
 pub use when::{local_to_utc_ms, parse_local, utc_ms_to_local, Fold};
 pub use youtube::{YoutubeSettings, YOUTUBE_CATEGORIES, YOUTUBE_DEFAULT_CATEGORY, YOUTUBE_PRIVACY};
 

@@ -59,6 +59,7 @@ fn ProfileCard() -> impl IntoView {
         <Card title="Profile" sub="How you appear, and the time zone used for scheduling.">
             {move || user().map(|u| {
                 let tz = u.timezone.clone();
+                let email = u.email.clone().unwrap_or_else(|| "No e-mail on this account".into());
                 view! {
                     <ActionForm action=save attr:class="grid gap-5 sm:grid-cols-2" attr:data-testid="profile-form">
                         <CsrfField />
@@ -86,7 +87,7 @@ fn ProfileCard() -> impl IntoView {
                         </div>
                         <div class="space-y-1.5">
                             <p class="block text-sm font-medium text-slate-700">"E-mail"</p>
-                            <p class="text-sm text-slate-600">{u.email.clone().unwrap_or_else(|| "No e-mail on this account".into())}</p>
+                            <p class="text-sm text-slate-600">{email}</p>
                         </div>
                         <div class="flex items-end justify-end">
                             <button type="submit" disabled=move || save.pending().get() class="inline-flex items-center gap-2 rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-70">
