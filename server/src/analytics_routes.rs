@@ -4,14 +4,15 @@
 //! dashboard's charts also come as CSV (`?format=csv` or `…/export.csv`). Numbers a platform
 //! does not report are `null` (empty in CSV), never 0.
 
-use crate::error::{user_id, ApiError, Me};
-use app::state::{AppState, RequestCtx};
-use axum::extract::{Path, Query, State};
+use crate::error::{ApiError, Me};
+use app::state::AppState;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Json;
 use axum::Router;
-use axum::{Extension, Json};
 use covalynce::analytics::{RangeParams, Stats, StatsQuery};
 use serde::Deserialize;
 use serde_json::json;
@@ -50,12 +51,52 @@ impl Params {
     }
 }
 
-/// The caller's id and their request resolved in their own time zone.
-async fn resolve(st: &AppState, rc: &RequestCtx, p: &Params) -> Result<(String, StatsQuery), ApiError> {
-    let uid = user_id(rc)?;
-    let tz = st.publisher.timezone(&uid).await;
-    let q = StatsQuery::parse(&p.range(), tz)?;
-    Ok((uid, q))
+/// `?format=csv`, or a path ending in `/export.csv` (the same handler serves both).
+fn wants_csv(parts: &Parts, p: &Params) -> Result<bool, ApiError> {
+    Ok(parts.uri.path().ends_with("/export.csv") || p.csv()?)
+}
+
+async fn params(parts: &mut Parts, st: &AppState) -> Result<Params, ApiError> {
+    let Query(p) = Query::<Params>::from_request_parts(parts, st)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    Ok(p)
+}
+
+/// The caller, the period they asked for resolved in their own time zone, and whether they
+/// asked for CSV: what every period endpoint starts from.
+pub struct Period {
+    uid: String,
+    q: StatsQuery,
+    csv: bool,
+}
+
+impl FromRequestParts<AppState> for Period {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let Me(uid) = Me::from_request_parts(parts, st).await?;
+        let p = params(parts, st).await?;
+        let tz = st.publisher.timezone(&uid).await;
+        let q = StatsQuery::parse(&p.range(), tz)?;
+        Ok(Period { uid, q, csv: wants_csv(parts, &p)? })
+    }
+}
+
+/// The caller and whether they asked for CSV (one post's analytics).
+pub struct Format {
+    uid: String,
+    csv: bool,
+}
+
+impl FromRequestParts<AppState> for Format {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let Me(uid) = Me::from_request_parts(parts, st).await?;
+        let p = params(parts, st).await?;
+        Ok(Format { uid, csv: wants_csv(parts, &p)? })
+    }
 }
 
 /// A download: `Content-Disposition` names the table and the period.
@@ -77,12 +118,7 @@ fn period(s: &Stats) -> String {
 
 /// `GET /api/dashboard/stats` (seed 004 §5): totals with their change against the previous
 /// period, followers, engagement rate, the per-platform breakdown and the top 5 posts.
-pub async fn dashboard_stats(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    let (uid, q) = resolve(&st, &rc, &p).await?;
+pub async fn dashboard_stats(State(st): State<AppState>, Period { uid, q, .. }: Period) -> Result<Response, ApiError> {
     let s = st.analytics.stats(&uid, &q).await?;
     let o = &s.overview;
     Ok(Json(json!({
@@ -122,14 +158,9 @@ pub async fn dashboard_stats(
 }
 
 /// `GET /api/v1/analytics/overview`: every total with current, previous and change.
-pub async fn overview(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    let (uid, q) = resolve(&st, &rc, &p).await?;
+pub async fn overview(State(st): State<AppState>, Period { uid, q, csv: as_csv }: Period) -> Result<Response, ApiError> {
     let s = st.analytics.stats(&uid, &q).await?;
-    if p.csv()? {
+    if as_csv {
         return Ok(csv(&format!("overview-{}", period(&s)), s.overview_csv()));
     }
     Ok(Json(json!({"range": s.range, "overview": s.overview, "hasConnections": s.has_connections, "hasPosts": s.has_posts}))
@@ -137,14 +168,9 @@ pub async fn overview(
 }
 
 /// `GET /api/v1/analytics/engagement`: engagement rate and the per-platform breakdown.
-pub async fn engagement(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    let (uid, q) = resolve(&st, &rc, &p).await?;
+pub async fn engagement(State(st): State<AppState>, Period { uid, q, csv: as_csv }: Period) -> Result<Response, ApiError> {
     let s = st.analytics.stats(&uid, &q).await?;
-    if p.csv()? {
+    if as_csv {
         return Ok(csv(&format!("platforms-{}", period(&s)), s.platforms_csv()));
     }
     Ok(Json(
@@ -154,13 +180,8 @@ pub async fn engagement(
 }
 
 /// `GET /api/v1/analytics/trends`: what the posts gained each day of the period.
-pub async fn trends(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    let (uid, q) = resolve(&st, &rc, &p).await?;
-    if p.csv()? {
+pub async fn trends(State(st): State<AppState>, Period { uid, q, csv: as_csv }: Period) -> Result<Response, ApiError> {
+    if as_csv {
         let s = st.analytics.stats(&uid, &q).await?;
         return Ok(csv(&format!("trends-{}", period(&s)), s.series_csv()));
     }
@@ -171,13 +192,8 @@ pub async fn trends(
 
 /// `GET /api/v1/analytics/top-posts`: the five posts published in the period that people
 /// engaged with most.
-pub async fn top_posts(
-    State(st): State<AppState>,
-    Extension(rc): Extension<RequestCtx>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
-    let (uid, q) = resolve(&st, &rc, &p).await?;
-    if p.csv()? {
+pub async fn top_posts(State(st): State<AppState>, Period { uid, q, csv: as_csv }: Period) -> Result<Response, ApiError> {
+    if as_csv {
         let s = st.analytics.stats(&uid, &q).await?;
         return Ok(csv(&format!("top-posts-{}", period(&s)), s.top_posts_csv()));
     }
@@ -186,43 +202,15 @@ pub async fn top_posts(
     Ok(Json(json!({"range": range, "posts": posts})).into_response())
 }
 
-fn with_csv(mut p: Params) -> Params {
-    p.format = Some("csv".into());
-    p
-}
-
-pub async fn overview_csv(st: State<AppState>, rc: Extension<RequestCtx>, Query(p): Query<Params>) -> Result<Response, ApiError> {
-    overview(st, rc, Query(with_csv(p))).await
-}
-pub async fn engagement_csv(st: State<AppState>, rc: Extension<RequestCtx>, Query(p): Query<Params>) -> Result<Response, ApiError> {
-    engagement(st, rc, Query(with_csv(p))).await
-}
-pub async fn trends_csv(st: State<AppState>, rc: Extension<RequestCtx>, Query(p): Query<Params>) -> Result<Response, ApiError> {
-    trends(st, rc, Query(with_csv(p))).await
-}
-pub async fn top_posts_csv(st: State<AppState>, rc: Extension<RequestCtx>, Query(p): Query<Params>) -> Result<Response, ApiError> {
-    top_posts(st, rc, Query(with_csv(p))).await
-}
-
 /// `GET /api/v1/analytics/content/{id}`: one post (and its sibling publications) with every
 /// pull over time.
-pub async fn content(
-    State(st): State<AppState>,
-    Me(uid): Me,
-    Path(id): Path<String>,
-    Query(p): Query<Params>,
-) -> Result<Response, ApiError> {
+pub async fn content(State(st): State<AppState>, Format { uid, csv: full }: Format, Path(id): Path<String>) -> Result<Response, ApiError> {
     let tz = st.publisher.timezone(&uid).await;
-    let full = p.csv()?;
     let a = st.analytics.post(&uid, &id, &tz, full).await?;
     if full {
         return Ok(csv(&format!("post-{id}"), a.csv()));
     }
     Ok(Json(a).into_response())
-}
-
-pub async fn content_csv(st: State<AppState>, me: Me, id: Path<String>, Query(p): Query<Params>) -> Result<Response, ApiError> {
-    content(st, me, id, Query(with_csv(p))).await
 }
 
 /// `POST /api/v1/analytics/content/{id}/refresh`: pull this post's numbers now.
@@ -236,14 +224,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/dashboard/stats", get(dashboard_stats))
         .route("/api/v1/analytics/overview", get(overview))
-        .route("/api/v1/analytics/overview/export.csv", get(overview_csv))
+        .route("/api/v1/analytics/overview/export.csv", get(overview))
         .route("/api/v1/analytics/engagement", get(engagement))
-        .route("/api/v1/analytics/engagement/export.csv", get(engagement_csv))
+        .route("/api/v1/analytics/engagement/export.csv", get(engagement))
         .route("/api/v1/analytics/trends", get(trends))
-        .route("/api/v1/analytics/trends/export.csv", get(trends_csv))
+        .route("/api/v1/analytics/trends/export.csv", get(trends))
         .route("/api/v1/analytics/top-posts", get(top_posts))
-        .route("/api/v1/analytics/top-posts/export.csv", get(top_posts_csv))
+        .route("/api/v1/analytics/top-posts/export.csv", get(top_posts))
         .route("/api/v1/analytics/content/{id}", get(content))
-        .route("/api/v1/analytics/content/{id}/export.csv", get(content_csv))
+        .route("/api/v1/analytics/content/{id}/export.csv", get(content))
         .route("/api/v1/analytics/content/{id}/refresh", post(refresh))
 }
