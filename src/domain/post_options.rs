@@ -43,3 +43,10 @@ impl PostOptions {
         *self == PostOptions::default()
     }
 }
+
+/// The stored JSON read back (a row's `platform_options`); none or unreadable means no choices.
+impl From<Option<String>> for PostOptions {
+    fn from(json: Option<String>) -> Self {
+        json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()
+    }
+}

@@ -87,6 +87,13 @@ macro_rules! status_enum {
             }
         }
 
+        /// A stored spelling read back from a row (`#[sqlx(try_from = "String")]`).
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                <Self as Status>::from_stored(&s)
+            }
+        }
+
         /// Serialized as its stored spelling (`as_str`), so JSON and the database agree.
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -12,11 +12,11 @@ pub use attempts::Attempt;
 pub use queue::{Health, QueueConfig};
 
 use crate::connections::Connections;
-use crate::db::{opt, Db};
+use crate::db::Db;
 use crate::domain::{check_length_within, platform_info, PlatformId, PostOptions, PostStatus, WebhookEvent};
 use crate::media::Media;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use std::sync::Arc;
 
 /// How far ahead a post may be scheduled.
@@ -24,7 +24,9 @@ pub(crate) const MAX_AHEAD_MS: i64 = 2 * 366 * 24 * 3_600_000;
 /// A "now" that arrives a little late (slow form, clock skew) is still now.
 const PAST_GRACE_MS: i64 = 5 * 60 * 1000;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One publication, read straight from its `posts` row (`select *`): a new column is a new
+/// field here and nothing else on the way out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
 pub struct Post {
     pub id: String,
     pub batch_id: String,
@@ -35,6 +37,7 @@ pub struct Post {
     pub body: String,
     pub title: Option<String>,
     pub image_url: Option<String>,
+    #[sqlx(try_from = "String")]
     pub status: PostStatus,
     pub scheduled_at: i64,
     pub attempts: i64,
@@ -49,40 +52,12 @@ pub struct Post {
     pub published_at: Option<i64>,
     /// The person's per-network choices for this post (`tiktok`, …).
     #[serde(flatten)]
+    #[sqlx(rename = "platform_options", try_from = "Option<String>")]
     pub options: PostOptions,
     /// Every request sent and what came of it (only on a single post's read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[sqlx(skip)]
     pub attempt_log: Vec<Attempt>,
-}
-
-impl Post {
-    fn from_row(r: &sqlx::any::AnyRow) -> Self {
-        Self {
-            id: r.get("id"),
-            batch_id: r.get("batch_id"),
-            draft_id: opt(r, "draft_id"),
-            connection_id: opt(r, "connection_id"),
-            platform: r.get("platform"),
-            account_name: r.get("account_name"),
-            body: r.get("body"),
-            title: opt(r, "title"),
-            image_url: opt(r, "image_url"),
-            status: crate::db::status(r, "status"),
-            scheduled_at: r.get("scheduled_at"),
-            attempts: r.get("attempts"),
-            external_id: opt(r, "external_id"),
-            external_url: opt(r, "external_url"),
-            error_code: opt(r, "error_code"),
-            error_message: opt(r, "error_message"),
-            guidance: opt(r, "guidance"),
-            recurrence_id: opt(r, "recurrence_id"),
-            created_at: r.get("created_at"),
-            updated_at: r.get("updated_at"),
-            published_at: opt(r, "published_at"),
-            options: opt::<String>(r, "platform_options").and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
-            attempt_log: vec![],
-        }
-    }
 }
 
 /// The one rule for a publishing time: not (noticeably) past, at most two years ahead; a time
@@ -385,7 +360,7 @@ impl Publisher {
     pub async fn get(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
         let row =
             sqlx::query("select * from posts where id = $1 and user_id = $2").bind(id).bind(user_id).fetch_optional(self.db.pool()).await?;
-        let mut post = row.map(|r| Post::from_row(&r)).ok_or(PublishError::NotFound("That post"))?;
+        let mut post = row.map(|r| Post::from_row(&r)).transpose()?.ok_or(PublishError::NotFound("That post"))?;
         post.attempt_log = self.attempt_log(id).await?;
         Ok(post)
     }
@@ -413,7 +388,7 @@ impl Publisher {
         .bind(q.limit.unwrap_or(500).clamp(1, 10_000))
         .fetch_all(self.db.pool())
         .await?;
-        Ok(rows.iter().map(Post::from_row).collect())
+        Ok(rows.iter().map(Post::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Only a post that has not started can be cancelled.

@@ -33,7 +33,7 @@ use super::{pid_name, Post, PublishError, Publisher};
 use crate::db::now_ms;
 use crate::domain::{PlatformId, WebhookEvent};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,7 +149,7 @@ impl Publisher {
             .bind(limit as i64)
             .fetch_all(self.db.pool())
             .await?;
-        Ok(rows.iter().map(Post::from_row).collect())
+        Ok(rows.iter().map(Post::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Leases that ran out: never-sent posts go back to the queue, sent ones become
@@ -195,7 +195,7 @@ impl Publisher {
         .fetch_all(self.db.pool())
         .await?;
         for r in &lost {
-            let p = Post::from_row(r);
+            let p = Post::from_row(r)?;
             if let Some(d) = &p.draft_id {
                 self.refresh_draft_status(d).await?;
             }
