@@ -22,8 +22,17 @@ fn SeoTags(#[prop(into)] title: String, #[prop(into)] description: String) -> im
 }
 
 #[component]
-fn AuthLayout(#[prop(into)] heading: String, #[prop(into)] sub: String, children: Children) -> impl IntoView {
+fn AuthLayout(
+    /// The page's `<title>` and its description for search engines and link previews.
+    #[prop(into)]
+    title: String,
+    #[prop(into)] description: String,
+    #[prop(into)] heading: String,
+    #[prop(into)] sub: String,
+    children: Children,
+) -> impl IntoView {
     view! {
+        <SeoTags title description />
         <div class="flex min-h-full">
             <aside class="relative hidden w-[42%] flex-col justify-between overflow-hidden bg-gradient-to-br from-indigo-600 via-violet-600 to-fuchsia-600 p-12 text-white lg:flex">
                 <span class="flex items-center gap-2 text-lg font-semibold">
@@ -49,11 +58,24 @@ fn AuthLayout(#[prop(into)] heading: String, #[prop(into)] sub: String, children
                     </div>
                     <Suspense fallback=|| ()>
                         <DemoNote />
+                        <FlashBanner />
                         {children()}
                     </Suspense>
                 </div>
             </main>
         </div>
+    }
+}
+
+/// A sign-in page's form: a plain POST (it works before and without JavaScript) with the CSRF
+/// field; `busy` shows the submit button's spinner once it is sent.
+#[component]
+fn AuthForm(action: &'static str, busy: RwSignal<bool>, children: Children) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="space-y-5" on:submit=move |_| busy.set(true)>
+            <CsrfField />
+            {children()}
+        </form>
     }
 }
 
@@ -115,11 +137,8 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let busy = RwSignal::new(false);
     view! {
-        <SeoTags title="Sign in" description="Sign in to Covalynce, the self-hosted social media publishing platform: plan, write and schedule posts for ten networks." />
-        <AuthLayout heading="Welcome back" sub="Sign in to plan, write and publish.">
-            <FlashBanner />
-            <form method="post" action="/login" class="space-y-5" on:submit=move |_| busy.set(true)>
-                <CsrfField />
+        <AuthLayout title="Sign in" description="Sign in to Covalynce, the self-hosted social media publishing platform: plan, write and schedule posts for ten networks." heading="Welcome back" sub="Sign in to plan, write and publish.">
+            <AuthForm action="/login" busy>
                 <input type="hidden" name="next" value=next />
                 <Field label="E-mail" name="email" kind="email" autocomplete="email" required=true value=flash_email() />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true />
@@ -127,7 +146,7 @@ pub fn LoginPage() -> impl IntoView {
                     <a href="/forgot" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Forgot your password?"</a>
                 </div>
                 <SubmitButton label="Sign in" busy_label="Signing in…" busy />
-            </form>
+            </AuthForm>
             <ProviderButtons />
             <p class="text-center text-sm text-slate-600">
                 "New to Covalynce? " <a href="/signup" class="font-semibold text-indigo-600 hover:text-indigo-500">"Create an account"</a>
@@ -197,11 +216,8 @@ pub fn SignupPage() -> impl IntoView {
         }
     });
     view! {
-        <SeoTags title="Create your account" description="Create a free Covalynce account: connect your social networks and publish to all of them at once." />
-        <AuthLayout heading="Create your account" sub="Free and self-hosted. It takes a minute.">
-            <FlashBanner />
-            <form method="post" action="/signup" class="space-y-5" on:submit=move |_| busy.set(true)>
-                <CsrfField />
+        <AuthLayout title="Create your account" description="Create a free Covalynce account: connect your social networks and publish to all of them at once." heading="Create your account" sub="Free and self-hosted. It takes a minute.">
+            <AuthForm action="/signup" busy>
                 <input type="hidden" name="timezone" value=move || timezone.get() />
                 <Field label="Your name" name="name" autocomplete="name" />
                 <div class="space-y-1.5">
@@ -220,7 +236,7 @@ pub fn SignupPage() -> impl IntoView {
                 </div>
                 <NewPasswordField email=email.into() />
                 <SubmitButton label="Create account" busy_label="Creating your account…" busy />
-            </form>
+            </AuthForm>
             <ProviderButtons />
             <p class="text-center text-sm text-slate-600">
                 "Already have an account? " <a href="/login" class="font-semibold text-indigo-600 hover:text-indigo-500">"Sign in"</a>
@@ -233,14 +249,11 @@ pub fn SignupPage() -> impl IntoView {
 pub fn ForgotPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     view! {
-        <SeoTags title="Reset your password" description="Forgot your Covalynce password? We will e-mail you a link to choose a new one." />
-        <AuthLayout heading="Reset your password" sub="Enter your e-mail and we will send you a link to choose a new password.">
-            <FlashBanner />
-            <form method="post" action="/forgot" class="space-y-5" on:submit=move |_| busy.set(true)>
-                <CsrfField />
+        <AuthLayout title="Reset your password" description="Forgot your Covalynce password? We will e-mail you a link to choose a new one." heading="Reset your password" sub="Enter your e-mail and we will send you a link to choose a new password.">
+            <AuthForm action="/forgot" busy>
                 <Field label="E-mail" name="email" kind="email" autocomplete="email" required=true value=flash_email() />
                 <SubmitButton label="Send reset link" busy_label="Sending…" busy />
-            </form>
+            </AuthForm>
             <p class="text-center text-sm text-slate-600"><a href="/login" class="font-semibold text-indigo-600 hover:text-indigo-500">"Back to sign in"</a></p>
         </AuthLayout>
     }
@@ -252,15 +265,12 @@ pub fn ResetPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let busy = RwSignal::new(false);
     view! {
-        <SeoTags title="Choose a new password" description="Choose a new password for your Covalynce account." />
-        <AuthLayout heading="Choose a new password" sub="After this, every device is signed out and you sign in with the new password.">
-            <FlashBanner />
-            <form method="post" action="/reset" class="space-y-5" on:submit=move |_| busy.set(true)>
-                <CsrfField />
+        <AuthLayout title="Choose a new password" description="Choose a new password for your Covalynce account." heading="Choose a new password" sub="After this, every device is signed out and you sign in with the new password.">
+            <AuthForm action="/reset" busy>
                 <input type="hidden" name="token" value=token />
                 <NewPasswordField email=Signal::derive(String::new) />
                 <SubmitButton label="Set new password" busy_label="Saving…" busy />
-            </form>
+            </AuthForm>
         </AuthLayout>
     }
 }
