@@ -332,9 +332,7 @@ impl Drafts {
         }
         if let Some(u) = &input.image_url {
             if let Some(url) = u {
-                if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
-                    return Err(invalid("invalid_image_url", "The image must be a web address or an uploaded image."));
-                }
+                crate::domain::ImageRef::parse(url)?;
             }
             d.image_url = u.clone();
         }

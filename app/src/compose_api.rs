@@ -341,7 +341,8 @@ pub async fn remove_draft_image(csrf: String, id: String) -> Result<DraftView, A
     let d = st.drafts.get(&me.sub, &id).await?;
     let input = DraftInput { image_url: Some(None), image_generated: Some(false), ..Default::default() };
     let updated = st.drafts.update(&me.sub, &id, input).await?;
-    if let Some(image_id) = d.image_url.as_deref().and_then(|u| u.strip_prefix("/media/")) {
+    let upload = d.image_url.as_deref().and_then(|u| covalynce::ImageRef::parse(u).ok());
+    if let Some(image_id) = upload.as_ref().and_then(|r| r.upload_id()) {
         // Best effort: the draft no longer points at it either way.
         let _ = st.media.delete(&me.sub, image_id).await;
     }

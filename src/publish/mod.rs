@@ -223,13 +223,10 @@ impl Publisher {
                 return Err(invalid("media_required", format!("{name} only publishes posts with an image or video. Add one first.")));
             }
             if let Some(u) = &it.image_url {
-                if let Some(id) = u.strip_prefix("/media/") {
+                if let Some(id) = crate::domain::ImageRef::parse(u)?.upload_id() {
                     // Image ids are public (platforms fetch them), so knowing one proves nothing:
                     // only the caller's own uploads can be attached.
-                    let id = id.strip_suffix("/thumb").unwrap_or(id);
                     self.media.get(user_id, id).await.map_err(|_| PublishError::NotFound("That image"))?;
-                } else if !u.starts_with("https://") {
-                    return Err(invalid("invalid_image_url", "The image must be an uploaded image or an https address."));
                 }
             }
             if let Some(d) = it.draft_id.as_deref() {

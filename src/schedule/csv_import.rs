@@ -330,10 +330,7 @@ pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Problems
 }
 
 pub(super) fn valid_image_url(u: &str) -> bool {
-    if let Some(rest) = u.strip_prefix("/media/") {
-        return !rest.is_empty() && !rest.contains(['/', '?', '#', ' ']);
-    }
-    url::Url::parse(u).is_ok_and(|p| p.scheme() == "https" && p.host_str().is_some_and(|h| !h.is_empty()))
+    crate::domain::ImageRef::parse(u).is_ok()
 }
 
 /// The template: the header and two example rows dated tomorrow and the day after, naming

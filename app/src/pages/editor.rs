@@ -41,11 +41,7 @@ fn pid(p: &str) -> Option<PlatformId> {
 
 /// `/media/{id}` → its thumbnail; other addresses are shown as they are.
 fn thumb(url: &str) -> String {
-    if url.starts_with("/media/") {
-        format!("{url}/thumb")
-    } else {
-        url.to_string()
-    }
+    covalynce::ImageRef::parse(url).map(|r| r.thumb_url()).unwrap_or_else(|_| url.to_string())
 }
 
 #[derive(Clone, Debug, PartialEq)]

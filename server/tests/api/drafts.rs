@@ -66,6 +66,9 @@ async fn drafts_crud_with_variants_and_status_rules() {
         (json!({"title": "t".repeat(201)}), "invalid_title"),
         (json!({"variants": {"myspace": "hi"}}), "unknown_platform"),
         (json!({"template_id": "no-such-template"}), "not_found"),
+        // Publishing refuses these, so a draft may not hold them either.
+        (json!({"image_url": "http://cdn.example/a.png"}), "invalid_image_url"),
+        (json!({"image_url": "/etc/passwd"}), "invalid_image_url"),
     ] {
         let (s, e) = send(&app, reqwest::Method::PATCH, &format!("/api/drafts/{id}"), Some(body.clone())).await;
         assert_eq!(e["error"], code, "{body}");
