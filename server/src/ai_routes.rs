@@ -8,19 +8,19 @@ use axum::Json;
 use axum::Router;
 use covalynce::ai::{AiSettingsInput, GenerateRequest};
 use covalynce::drafts::{DraftInput, SaveKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub async fn settings(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.ai.settings(&uid).await?)))
+pub async fn settings(State(st): State<AppState>, Me(uid): Me) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.ai.settings(&uid).await?))
 }
 
-pub async fn save(State(st): State<AppState>, Me(uid): Me, ApiJson(b): ApiJson<AiSettingsInput>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.ai.save(&uid, b).await?)))
+pub async fn save(State(st): State<AppState>, Me(uid): Me, ApiJson(b): ApiJson<AiSettingsInput>) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.ai.save(&uid, b).await?))
 }
 
-pub async fn test_key(State(st): State<AppState>, Me(uid): Me) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.ai.test_key(&uid).await?)))
+pub async fn test_key(State(st): State<AppState>, Me(uid): Me) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.ai.test_key(&uid).await?))
 }
 
 #[derive(Deserialize)]

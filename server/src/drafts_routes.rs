@@ -10,7 +10,7 @@ use axum::Json;
 use axum::Router;
 use covalynce::drafts::{DraftInput, SaveKind, TemplateInput};
 use covalynce::PlatformId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 #[derive(Deserialize)]
@@ -30,13 +30,13 @@ pub async fn create(
     State(st): State<AppState>,
     Me(uid): Me,
     ApiJson(b): ApiJson<DraftInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<impl Serialize>), ApiError> {
     let d = st.drafts.create(&uid, b).await?;
-    Ok((StatusCode::CREATED, Json(json!(d))))
+    Ok((StatusCode::CREATED, Json(d)))
 }
 
-pub async fn get(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.drafts.get(&uid, &id).await?)))
+pub async fn get(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.drafts.get(&uid, &id).await?))
 }
 
 #[derive(Deserialize)]
@@ -52,9 +52,9 @@ pub async fn update(
     Path(id): Path<String>,
     Query(q): Query<SaveQuery>,
     ApiJson(b): ApiJson<DraftInput>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<impl Serialize>, ApiError> {
     let kind = if q.autosave { SaveKind::Autosave } else { SaveKind::Save };
-    Ok(Json(json!(st.drafts.save(&uid, &id, b, kind).await?)))
+    Ok(Json(st.drafts.save(&uid, &id, b, kind).await?))
 }
 
 pub async fn versions(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -65,8 +65,8 @@ pub async fn restore(
     State(st): State<AppState>,
     Me(uid): Me,
     Path((id, version)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.drafts.restore(&uid, &id, &version).await?)))
+) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.drafts.restore(&uid, &id, &version).await?))
 }
 
 pub async fn delete(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -82,12 +82,12 @@ pub async fn create_template(
     State(st): State<AppState>,
     Me(uid): Me,
     ApiJson(b): ApiJson<TemplateInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok((StatusCode::CREATED, Json(json!(st.drafts.create_template(&uid, b).await?))))
+) -> Result<(StatusCode, Json<impl Serialize>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.drafts.create_template(&uid, b).await?)))
 }
 
-pub async fn get_template(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.drafts.template(&uid, &id).await?)))
+pub async fn get_template(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.drafts.template(&uid, &id).await?))
 }
 
 pub async fn update_template(
@@ -95,8 +95,8 @@ pub async fn update_template(
     Me(uid): Me,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TemplateInput>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.drafts.update_template(&uid, &id, b).await?)))
+) -> Result<Json<impl Serialize>, ApiError> {
+    Ok(Json(st.drafts.update_template(&uid, &id, b).await?))
 }
 
 pub async fn delete_template(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {

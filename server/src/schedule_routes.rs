@@ -13,7 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::Json;
 use axum::Router;
 use covalynce::schedule::{Import, QueueItem, Scheduler, SeriesInput};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Largest CSV accepted: 1,000 long LinkedIn posts fit with room to spare.
@@ -201,14 +201,14 @@ pub async fn create_slot(
     State(st): State<AppState>,
     Me(uid): Me,
     ApiJson(b): ApiJson<SlotBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<impl Serialize>), ApiError> {
     let weekday = match &b.weekday {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         _ => String::new(),
     };
     let slot = scheduler(&st).add_slot(&uid, &b.connection_id, &weekday, &b.time).await?;
-    Ok((StatusCode::CREATED, Json(json!(slot))))
+    Ok((StatusCode::CREATED, Json(slot)))
 }
 
 pub async fn delete_slot(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<StatusCode, ApiError> {

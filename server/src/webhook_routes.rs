@@ -9,7 +9,7 @@ use axum::routing;
 use axum::Json;
 use axum::Router;
 use covalynce::domain::WebhookEvent;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// `GET /api/webhooks` → `{webhooks: [...], events: [...]}` (the events one can subscribe to).
@@ -42,9 +42,9 @@ pub async fn delete(State(st): State<AppState>, Me(uid): Me, Path(id): Path<Stri
 
 /// `POST /api/webhooks/{id}/test`: sends a `ping` now and answers with the delivery as
 /// recorded (`status` delivered or failed, `last_status_code`, `last_error`).
-pub async fn test(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn test(State(st): State<AppState>, Me(uid): Me, Path(id): Path<String>) -> Result<Json<impl Serialize>, ApiError> {
     app::webhooks_api::limit_test(&st, &uid, &id).await?;
-    Ok(Json(json!(st.webhooks.ping(&uid, &id).await?)))
+    Ok(Json(st.webhooks.ping(&uid, &id).await?))
 }
 
 #[derive(Deserialize)]
