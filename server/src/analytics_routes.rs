@@ -51,16 +51,25 @@ impl Params {
     }
 }
 
-/// `?format=csv`, or a path ending in `/export.csv` (the same handler serves both).
-fn wants_csv(parts: &Parts, p: &Params) -> Result<bool, ApiError> {
-    Ok(parts.uri.path().ends_with("/export.csv") || p.csv()?)
+/// The caller and whether they asked for CSV (`?format=csv`, or a path ending in
+/// `/export.csv`: the same handler serves both), with the rest of the query string.
+pub struct Format {
+    uid: String,
+    csv: bool,
+    params: Params,
 }
 
-async fn params(parts: &mut Parts, st: &AppState) -> Result<Params, ApiError> {
-    let Query(p) = Query::<Params>::from_request_parts(parts, st)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    Ok(p)
+impl FromRequestParts<AppState> for Format {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let Me(uid) = Me::from_request_parts(parts, st).await?;
+        let Query(params) = Query::<Params>::from_request_parts(parts, st)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+        let csv = parts.uri.path().ends_with("/export.csv") || params.csv()?;
+        Ok(Format { uid, csv, params })
+    }
 }
 
 /// The caller, the period they asked for resolved in their own time zone, and whether they
@@ -75,27 +84,10 @@ impl FromRequestParts<AppState> for Period {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
-        let Me(uid) = Me::from_request_parts(parts, st).await?;
-        let p = params(parts, st).await?;
+        let Format { uid, csv, params } = Format::from_request_parts(parts, st).await?;
         let tz = st.publisher.timezone(&uid).await;
-        let q = StatsQuery::parse(&p.range(), tz)?;
-        Ok(Period { uid, q, csv: wants_csv(parts, &p)? })
-    }
-}
-
-/// The caller and whether they asked for CSV (one post's analytics).
-pub struct Format {
-    uid: String,
-    csv: bool,
-}
-
-impl FromRequestParts<AppState> for Format {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
-        let Me(uid) = Me::from_request_parts(parts, st).await?;
-        let p = params(parts, st).await?;
-        Ok(Format { uid, csv: wants_csv(parts, &p)? })
+        let q = StatsQuery::parse(&params.range(), tz)?;
+        Ok(Period { uid, q, csv })
     }
 }
 
@@ -204,7 +196,11 @@ pub async fn top_posts(State(st): State<AppState>, Period { uid, q, csv: as_csv 
 
 /// `GET /api/v1/analytics/content/{id}`: one post (and its sibling publications) with every
 /// pull over time.
-pub async fn content(State(st): State<AppState>, Format { uid, csv: full }: Format, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn content(
+    State(st): State<AppState>,
+    Format { uid, csv: full, .. }: Format,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let tz = st.publisher.timezone(&uid).await;
     let a = st.analytics.post(&uid, &id, &tz, full).await?;
     if full {
