@@ -119,6 +119,50 @@ impl Db {
         }
     }
 
+    /// Locks one row of `table` for the rest of `tx` on PostgreSQL, so concurrent
+    /// read-then-write statements about it take turns; SQLite's single writer already does.
+    pub async fn lock_row(&self, tx: &mut sqlx::AnyConnection, table: &str, id: &str) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(&format!("select id from {table} where id = $1 for update")).bind(id).fetch_optional(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` while holding a turn for each of `keys`, so two calls about the same key
+    /// never interleave. On PostgreSQL the turn is an advisory lock per key, so it holds across
+    /// replicas (taken in sorted order: two calls never wait on each other crosswise); SQLite's
+    /// file belongs to one process, so a process-wide mutex does.
+    pub async fn in_turn<T, E: From<sqlx::Error>>(
+        &self,
+        keys: &[&str],
+        work: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        match self.backend {
+            Backend::Sqlite => {
+                static TURN: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+                let _turn = TURN.get_or_init(|| tokio::sync::Mutex::new(())).lock().await;
+                work.await
+            }
+            Backend::Postgres => {
+                let mut ids = keys.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut lock = self.pool.acquire().await?;
+                // Should this call be dropped mid-way (the client went away), the connection is
+                // closed rather than pooled, and closing it releases the locks.
+                lock.close_on_drop();
+                for id in &ids {
+                    sqlx::query("select 1 as ok from (select pg_advisory_lock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
+                }
+                let done = work.await;
+                for id in &ids {
+                    sqlx::query("select 1 as ok from (select pg_advisory_unlock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
+                }
+                done
+            }
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

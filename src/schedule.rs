@@ -8,7 +8,7 @@
 //! `domain::recurrence` hold the daylight-saving rules.
 
 use crate::connections::{Connection, Connections};
-use crate::db::{is_unique_violation, opt, Backend, Db};
+use crate::db::{is_unique_violation, opt, Db};
 use crate::domain::{
     check_length, local_to_utc_lenient, local_to_utc_ms, parse_local, platform_info, utc_ms_to_local, DomainError, Fold, Freq, PlatformId,
     Recurrence, Timezone, WEEKDAYS,

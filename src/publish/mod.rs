@@ -471,9 +471,7 @@ impl Publisher {
                 else status end
             where id = $1";
         let mut tx = self.db.pool().begin().await?;
-        if self.db.backend() == crate::db::Backend::Postgres {
-            sqlx::query("select id from drafts where id = $1 for update").bind(draft_id).fetch_optional(&mut *tx).await?;
-        }
+        self.db.lock_row(&mut tx, "drafts", draft_id).await?;
         sqlx::query(sql).bind(draft_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())

@@ -159,33 +159,9 @@ impl Scheduler {
             conns.push((conn, weekly));
         }
         // Two calls racing for one account would both see the same free slot: one at a time
-        // per account. On PostgreSQL the turn is an advisory lock per account, so it holds
-        // across replicas (taken in id order: two calls never wait on each other crosswise);
-        // SQLite's file belongs to one process, so a process-wide mutex does.
-        match self.db.backend() {
-            Backend::Sqlite => {
-                static QUEUE: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
-                let _turn = QUEUE.get_or_init(|| tokio::sync::Mutex::new(())).lock().await;
-                self.queue_in_turn(user_id, &conns, items).await
-            }
-            Backend::Postgres => {
-                let mut ids: Vec<&str> = conns.iter().map(|(c, _)| c.id.as_str()).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                let mut lock = self.db.pool().acquire().await?;
-                // Should this call be dropped mid-way (the client went away), the connection is
-                // closed rather than pooled, and closing it releases the locks.
-                lock.close_on_drop();
-                for id in &ids {
-                    sqlx::query("select 1 as ok from (select pg_advisory_lock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
-                }
-                let queued = self.queue_in_turn(user_id, &conns, items).await;
-                for id in &ids {
-                    sqlx::query("select 1 as ok from (select pg_advisory_unlock(hashtext($1))) t").bind(*id).fetch_one(&mut *lock).await?;
-                }
-                queued
-            }
-        }
+        // per account (across replicas on PostgreSQL).
+        let keys: Vec<&str> = conns.iter().map(|(c, _)| c.id.as_str()).collect();
+        self.db.in_turn(&keys, self.queue_in_turn(user_id, &conns, items)).await
     }
 
     pub(super) async fn queue_in_turn(
