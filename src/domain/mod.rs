@@ -36,7 +36,7 @@ pub use platform::{LoginProvider, PlatformId};
 pub use post_options::PostOptions;
 pub use profile::{DisplayName, Timezone};
 pub use recurrence::{local_to_utc_lenient, week_start, Freq, Recurrence, MAX_OCCURRENCES, WEEKDAYS};
-pub use status::{ConnectionStatus, DeliveryStatus, DraftStatus, Health, PostStatus, Status, Tone, WebhookEvent};
+pub use status::{AttemptOutcome, ConnectionStatus, DeliveryStatus, DraftStatus, Health, PostStatus, Status, Tone, WebhookEvent};
 pub use template::{placeholders, render, TemplateError, RENDER_MAX_CHARS, TEMPLATE_MAX_CHARS};
 pub use text::{check_length, check_length_within, count_as, x_weighted_length, LengthCheck, X_URL_LENGTH};
 pub use tiktok::{TiktokSettings, TIKTOK_PRIVACY};

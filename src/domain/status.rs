@@ -160,6 +160,38 @@ impl PostStatus {
 }
 
 status_enum! {
+    /// What came of one request sent for a post (a line of its attempts log), or a marker:
+    /// the person's retry, and what the account's recent posts showed after a lost answer.
+    AttemptOutcome, "attempt outcome", unreadable = RetryRequested {
+        Posted = "posted", "posted", Good;
+        /// The request may have reached the platform: the post may be out there.
+        NoAnswer = "no_answer", "no answer", Warning;
+        RateLimited = "rate_limited", "rate limited", Bad;
+        Unavailable = "unavailable", "platform unavailable", Bad;
+        Rejected = "rejected", "refused", Bad;
+        Unauthorized = "unauthorized", "not signed in", Bad;
+        MissingPermission = "missing_permission", "permission missing", Bad;
+        /// The person asked to send it again: earlier attempts stop deciding the end state.
+        RetryRequested = "retry_requested", "retried by you", Neutral;
+        Found = "found", "found on the platform", Good;
+        /// Listed and absent: the lost attempt never went out.
+        NotFound = "not_found", "not on the platform", Bad;
+    }
+}
+
+impl AttemptOutcome {
+    /// A request's own result (not a marker): what the summary of attempts names.
+    pub fn is_request(self) -> bool {
+        !matches!(self, Self::RetryRequested | Self::NotFound | Self::Found)
+    }
+
+    /// Where a new round starts: earlier attempts no longer decide the end state.
+    pub fn starts_round(self) -> bool {
+        matches!(self, Self::RetryRequested | Self::NotFound)
+    }
+}
+
+status_enum! {
     /// A draft, summarised from its publications once it has any.
     #[derive(Default)]
     DraftStatus, "draft", unreadable = Draft {

@@ -5,6 +5,7 @@
 //! what happened on each attempt instead of only the last one.
 
 use super::{Post, PublishError, Publisher};
+use crate::domain::AttemptOutcome;
 use crate::platforms::{ErrorClass, PlatformError, Published};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -16,56 +17,31 @@ pub struct Attempt {
     pub attempt: i64,
     /// UTC ms, by the database's clock.
     pub at: i64,
-    /// `posted`, `no_answer`, `rate_limited`, `unavailable`, `rejected`, `unauthorized`,
-    /// `missing_permission`, `retry_requested`, or after a lost answer `found` / `not_found`
-    /// (the account's recent posts were read).
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub message: String,
     pub http_status: Option<i64>,
 }
 
 /// What one platform answer was, as the log names it.
-fn kind(e: &PlatformError) -> &'static str {
+fn kind(e: &PlatformError) -> AttemptOutcome {
     match e.class {
-        ErrorClass::RetryLater { .. } if e.status == Some(429) => "rate_limited",
-        ErrorClass::RetryLater { retry_after_secs: Some(_) } => "rate_limited",
-        ErrorClass::RetryLater { .. } => "unavailable",
-        ErrorClass::Unknown => "no_answer",
-        ErrorClass::Rejected => "rejected",
-        ErrorClass::Disconnected | ErrorClass::RefreshNeeded => "unauthorized",
-        ErrorClass::MissingPermission => "missing_permission",
-    }
-}
-
-impl Attempt {
-    /// What happened, in words a person reads ("no answer", "rate limited", …).
-    pub fn label(&self) -> &'static str {
-        label(&self.outcome)
-    }
-}
-
-fn label(outcome: &str) -> &'static str {
-    match outcome {
-        "posted" => "posted",
-        "no_answer" => "no answer",
-        "rate_limited" => "rate limited",
-        "unavailable" => "platform unavailable",
-        "rejected" => "refused",
-        "unauthorized" => "not signed in",
-        "missing_permission" => "permission missing",
-        "found" => "found on the platform",
-        "not_found" => "not on the platform",
-        _ => "retried by you",
+        ErrorClass::RetryLater { .. } if e.status == Some(429) => AttemptOutcome::RateLimited,
+        ErrorClass::RetryLater { retry_after_secs: Some(_) } => AttemptOutcome::RateLimited,
+        ErrorClass::RetryLater { .. } => AttemptOutcome::Unavailable,
+        ErrorClass::Unknown => AttemptOutcome::NoAnswer,
+        ErrorClass::Rejected => AttemptOutcome::Rejected,
+        ErrorClass::Disconnected | ErrorClass::RefreshNeeded => AttemptOutcome::Unauthorized,
+        ErrorClass::MissingPermission => AttemptOutcome::MissingPermission,
     }
 }
 
 /// "attempt 1: no answer (timed out); attempt 2: platform unavailable, HTTP 503 (…)".
 pub(super) fn summary(log: &[Attempt]) -> String {
     log.iter()
-        .filter(|a| !matches!(a.outcome.as_str(), "retry_requested" | "not_found" | "found"))
+        .filter(|a| a.outcome.is_request())
         .map(|a| {
             let status = a.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
-            format!("attempt {}: {}{status} ({})", a.attempt, label(&a.outcome), a.message)
+            format!("attempt {}: {}{status} ({})", a.attempt, a.outcome.label(), a.message)
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -73,7 +49,7 @@ pub(super) fn summary(log: &[Attempt]) -> String {
 
 /// True when an attempt since the last retry went unanswered: the post may be out there.
 pub(super) fn uncertain(log: &[Attempt]) -> bool {
-    log.iter().any(|a| a.outcome == "no_answer")
+    log.iter().any(|a| a.outcome == AttemptOutcome::NoAnswer)
 }
 
 impl Publisher {
@@ -81,7 +57,7 @@ impl Publisher {
         &self,
         post_id: &str,
         attempt: i64,
-        outcome: &str,
+        outcome: AttemptOutcome,
         message: &str,
         status: Option<i64>,
     ) -> Result<(), PublishError> {
@@ -96,7 +72,7 @@ impl Publisher {
         conn: &mut sqlx::AnyConnection,
         post_id: &str,
         attempt: i64,
-        outcome: &str,
+        outcome: AttemptOutcome,
         message: &str,
         status: Option<i64>,
     ) -> Result<(), PublishError> {
@@ -108,7 +84,7 @@ impl Publisher {
         .bind(post_id)
         .bind(attempt)
         .bind(self.db.now().await)
-        .bind(outcome)
+        .bind(outcome.as_str())
         .bind(message)
         .bind(status)
         .execute(&mut *conn)
@@ -119,7 +95,7 @@ impl Publisher {
     /// Logs one request's result. A logging failure is reported, never fatal to the send.
     pub(super) async fn log_attempt(&self, post: &Post, result: &Result<Published, PlatformError>) {
         let (outcome, message, status) = match result {
-            Ok(p) => ("posted", p.url.clone(), None),
+            Ok(p) => (AttemptOutcome::Posted, p.url.clone(), None),
             Err(e) => (kind(e), e.message.clone(), e.status.map(i64::from)),
         };
         if let Err(e) = self.log_row(&post.id, post.attempts, outcome, &message, status).await {
@@ -129,7 +105,7 @@ impl Publisher {
 
     /// The person retried: earlier attempts no longer decide the end state.
     pub(super) async fn log_retry(&self, post_id: &str) -> Result<(), PublishError> {
-        self.log_row(post_id, 0, "retry_requested", "You asked to send it again.", None).await
+        self.log_row(post_id, 0, AttemptOutcome::RetryRequested, "You asked to send it again.", None).await
     }
 
     /// The whole log of one post, oldest first.
@@ -143,7 +119,7 @@ impl Publisher {
             .map(|r| Attempt {
                 attempt: r.get("attempt"),
                 at: r.get("at"),
-                outcome: r.get("outcome"),
+                outcome: crate::db::status(r, "outcome"),
                 message: r.get("message"),
                 http_status: crate::db::opt(r, "http_status"),
             })
@@ -154,7 +130,7 @@ impl Publisher {
     /// lost attempt never went out (what the end state is judged on).
     pub(super) async fn current_round(&self, post_id: &str) -> Vec<Attempt> {
         let log = self.attempt_log(post_id).await.unwrap_or_default();
-        let start = log.iter().rposition(|a| matches!(a.outcome.as_str(), "retry_requested" | "not_found")).map_or(0, |i| i + 1);
+        let start = log.iter().rposition(|a| a.outcome.starts_round()).map_or(0, |i| i + 1);
         log[start..].to_vec()
     }
 }
@@ -162,9 +138,10 @@ impl Publisher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Status;
 
     fn a(attempt: i64, outcome: &str, status: Option<i64>) -> Attempt {
-        Attempt { attempt, at: 0, outcome: outcome.into(), message: "m".into(), http_status: status }
+        Attempt { attempt, at: 0, outcome: AttemptOutcome::from_stored(outcome), message: "m".into(), http_status: status }
     }
 
     #[test]

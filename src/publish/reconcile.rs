@@ -123,7 +123,7 @@ impl Publisher {
         if done {
             crate::analytics::track_posted(&mut tx, &post.id).await?;
             let msg = format!("Found on {} among the account's recent posts: {}", pid_name(&post.platform), p.url);
-            self.log_row_in(&mut tx, &post.id, post.attempts, "found", &msg, None).await?;
+            self.log_row_in(&mut tx, &post.id, post.attempts, crate::domain::AttemptOutcome::Found, &msg, None).await?;
         }
         tx.commit().await?;
         if done {
@@ -149,7 +149,7 @@ impl Publisher {
         let mut tx = self.db.pool().begin().await?;
         let done = sqlx::query(q).bind(&post.id).bind(now).bind(&msg).execute(&mut *tx).await?.rows_affected() == 1;
         if done {
-            self.log_row_in(&mut tx, &post.id, post.attempts, "not_found", &msg, None).await?;
+            self.log_row_in(&mut tx, &post.id, post.attempts, crate::domain::AttemptOutcome::NotFound, &msg, None).await?;
         }
         tx.commit().await?;
         if done {

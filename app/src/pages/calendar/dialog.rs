@@ -1,6 +1,7 @@
 //! A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 
 use super::*;
+use covalynce::{AttemptOutcome, Tone};
 
 /// A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 #[component]
@@ -87,7 +88,7 @@ fn AttemptLog(id: String) -> impl IntoView {
                 Ok(list) if list.is_empty() => ().into_any(),
                 Ok(list) => {
                     // Open when something went wrong; a clean first-time post stays folded.
-                    let open = list.iter().any(|a| a.outcome != "posted");
+                    let open = list.iter().any(|a| a.outcome != AttemptOutcome::Posted);
                     let sent = list.iter().filter(|a| a.attempt > 0).count();
                     view! {
                     <details class="rounded-lg border border-slate-200 px-3 py-2 text-sm" data-testid="attempt-log" open=open>
@@ -96,11 +97,11 @@ fn AttemptLog(id: String) -> impl IntoView {
                         </summary>
                         <ol class="mt-2 space-y-1.5">
                             {list.into_iter().map(|a| {
-                                let tone = match a.outcome.as_str() {
-                                    "posted" => "text-emerald-700",
-                                    "retry_requested" => "text-slate-600",
-                                    "no_answer" => "text-amber-700",
-                                    _ => "text-rose-700",
+                                let tone = match a.outcome.tone() {
+                                    Tone::Good => "text-emerald-700",
+                                    Tone::Warning => "text-amber-700",
+                                    Tone::Bad => "text-rose-700",
+                                    _ => "text-slate-600",
                                 };
                                 let head = if a.attempt > 0 { format!("Attempt {}", a.attempt) } else { "Retry".to_string() };
                                 let status = a.http_status.map(|s| format!(" · HTTP {s}")).unwrap_or_default();
