@@ -1,8 +1,8 @@
 //! Analytics (seed 004 §1, §5 and its Analytics Flow; seed 003 §5, §18; seed 000 §Post
 //! Analytics): the engagement sync job and the numbers the dashboard shows.
 //!
-//! - Sync: every published post has a row in `post_metrics` (`track_posted` adds it in the
-//!   transaction that marks the post `posted`) with the time of its next pull. Workers claim due rows per
+//! - Sync: every published post has a row in `post_metrics` (a database trigger adds it when
+//!   the post turns `posted`) with the time of its next pull. Workers claim due rows per
 //!   platform under a lease (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite has one writer),
 //!   pull the numbers through the platform adapter and store a snapshot. Young posts are
 //!   pulled more often than old ones (`SyncConfig`). A 429 defers every pull of that platform
@@ -238,7 +238,7 @@ pub use report::*;
 #[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
-pub use store::{track_posted, Analytics, AnalyticsError, StatsQuery, SyncReport};
+pub use store::{Analytics, AnalyticsError, StatsQuery, SyncReport};
 
 #[cfg(test)]
 mod tests;

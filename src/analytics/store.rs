@@ -294,9 +294,6 @@ fn not_found() -> AnalyticsError {
 mod queries;
 mod rollup;
 mod sync;
-mod track;
-
-pub use track::track_posted;
 
 #[cfg(test)]
 use queries::{day_index_sql, split_days};

@@ -121,7 +121,6 @@ impl Publisher {
         .rows_affected()
             == 1;
         if done {
-            crate::analytics::track_posted(&mut tx, &post.id).await?;
             let msg = format!("Found on {} among the account's recent posts: {}", pid_name(&post.platform), p.url);
             self.log_row_in(&mut tx, &post.id, post.attempts, crate::domain::AttemptOutcome::Found, &msg, None).await?;
         }

@@ -107,7 +107,6 @@ impl Analytics {
     /// and the hourly gains. The sync keeps both current by itself; this is for bulk imports
     /// (the benchmark seeds snapshots directly) and to check the running totals.
     pub async fn rebuild(&self, user_id: &str) -> Result<(), AnalyticsError> {
-        super::track::track_all_posted(self.db.pool(), user_id).await?;
         let tracked = sqlx::query("select post_id, platform, published_at from post_metrics where user_id = $1 order by post_id")
             .bind(user_id)
             .fetch_all(self.db.pool())
