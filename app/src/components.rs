@@ -55,6 +55,19 @@ fn tone_badge(t: covalynce::Tone) -> &'static str {
     }
 }
 
+/// The text colour of a tone, for a status named in running text (the attempts log).
+pub fn tone_text(t: covalynce::Tone) -> &'static str {
+    use covalynce::Tone::*;
+    match t {
+        Good => "text-emerald-700",
+        Warning => "text-amber-700",
+        Bad => "text-rose-700",
+        Info => "text-sky-800",
+        Progress => "text-indigo-700",
+        Neutral | Muted => "text-slate-600",
+    }
+}
+
 pub fn textarea_text(s: String) -> String {
     if cfg!(feature = "ssr") {
         s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")

@@ -164,9 +164,8 @@ pub struct AttemptView {
     pub attempt: i64,
     /// Local "24 Nov 14:30:05", computed on the server.
     pub when: String,
+    /// Its words and colour come from the type (`label()`, `tone()`).
     pub outcome: covalynce::AttemptOutcome,
-    /// The outcome in words.
-    pub label: String,
     pub message: String,
     pub http_status: Option<i64>,
 }
@@ -183,7 +182,6 @@ pub async fn post_attempts(id: String) -> Result<Vec<AttemptView>, AppError> {
         .into_iter()
         .map(|a| AttemptView {
             when: covalynce::utc_ms_to_local(&tz, a.at).map(|t| t.format("%-d %b %H:%M:%S").to_string()).unwrap_or_default(),
-            label: a.outcome.label().to_string(),
             attempt: a.attempt,
             outcome: a.outcome,
             message: a.message,

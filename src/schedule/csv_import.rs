@@ -293,7 +293,7 @@ pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Problems
             for c in conns.iter().filter(|c| platform_info(c.platform).limits.requires_media) {
                 fail("image_url", format!("{} only publishes posts with an image or video: add an image_url.", c.platform.display_name()));
             }
-        } else if !valid_image_url(&image) {
+        } else if crate::domain::ImageRef::parse(&image).is_err() {
             fail(
                 "image_url",
                 format!("\"{image}\" is not an image address. Use an https:// address or an uploaded image's /media/… address."),
@@ -327,10 +327,6 @@ pub fn parse_csv(bytes: &[u8], cx: &CsvContext) -> Result<Vec<NewPost>, Problems
     } else {
         Err(errors)
     }
-}
-
-pub(super) fn valid_image_url(u: &str) -> bool {
-    crate::domain::ImageRef::parse(u).is_ok()
 }
 
 /// The template: the header and two example rows dated tomorrow and the day after, naming

@@ -1,7 +1,7 @@
 //! A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 
 use super::*;
-use covalynce::{AttemptOutcome, Tone};
+use covalynce::AttemptOutcome;
 
 /// A post's details, with the keyboard way to move it ("Move to…" a date) and cancel it.
 #[component]
@@ -97,18 +97,13 @@ fn AttemptLog(id: String) -> impl IntoView {
                         </summary>
                         <ol class="mt-2 space-y-1.5">
                             {list.into_iter().map(|a| {
-                                let tone = match a.outcome.tone() {
-                                    Tone::Good => "text-emerald-700",
-                                    Tone::Warning => "text-amber-700",
-                                    Tone::Bad => "text-rose-700",
-                                    _ => "text-slate-600",
-                                };
+                                let tone = crate::components::tone_text(a.outcome.tone());
                                 let head = if a.attempt > 0 { format!("Attempt {}", a.attempt) } else { "Retry".to_string() };
                                 let status = a.http_status.map(|s| format!(" · HTTP {s}")).unwrap_or_default();
                                 view! {
                                     <li class="text-xs text-slate-700">
                                         <span class="font-semibold">{head}</span>
-                                        " · "<span class=tone>{a.label}</span>{status}
+                                        " · "<span class=tone>{a.outcome.label()}</span>{status}
                                         <span class="text-slate-500">{format!(" · {}", a.when)}</span>
                                         <p class="break-words text-slate-600">{a.message}</p>
                                     </li>
