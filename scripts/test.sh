@@ -47,10 +47,12 @@ step "integration tests on PostgreSQL ($PG_URL)"
 TEST_DATABASE_URL="$PG_URL" cargo test -p server --test api
 
 step "crash and replica tests (real processes: kill -9 during dispatch on SQLite; three replicas on PostgreSQL)"
-TEST_DATABASE_URL="$PG_URL" cargo test -p server --test crash -- --nocapture
+# One test at a time: each starts up to three servers, and two at once on two cores
+# measure contention, not the queue.
+TEST_DATABASE_URL="$PG_URL" cargo test -p server --test crash -- --nocapture --test-threads=1
 
 step "queue lifecycle with real processes (SIGTERM with requests in flight, per-account 429 across replicas, a paused replica)"
-TEST_DATABASE_URL="$PG_URL" cargo test -p server --test lifecycle -- --nocapture
+TEST_DATABASE_URL="$PG_URL" cargo test -p server --test lifecycle -- --nocapture --test-threads=1
 
 step "fuzzing (a short pass: 20 s per target; longer runs: bash scripts/fuzz.sh 600)"
 bash scripts/fuzz.sh 20

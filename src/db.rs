@@ -38,6 +38,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 impl Db {
     /// Connects and applies pending migrations. `sqlite://path?mode=rwc` or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_pooled(url, None).await
+    }
+
+    /// The same, with at most `max_connections` open to PostgreSQL (default 16). Replicas
+    /// share the server's `max_connections` (100 by default): replicas × pool must fit.
+    pub async fn connect_pooled(url: &str, max_connections: Option<u32>) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -55,7 +61,7 @@ impl Db {
                     Ok(())
                 })
             }),
-            Backend::Postgres => opts.max_connections(16),
+            Backend::Postgres => opts.max_connections(max_connections.unwrap_or(16)),
         };
         let pool = opts.connect(url).await.with_context(|| format!("could not connect to the database at {}", redact_url(url)))?;
         if backend == Backend::Sqlite {
@@ -64,6 +70,8 @@ impl Db {
         }
         let db = Self { pool, backend, clock: Default::default() };
         db.migrate().await?;
+        // The first measurement of the database clock, while nothing else holds a connection.
+        db.now().await;
         Ok(db)
     }
 
@@ -93,8 +101,16 @@ impl Db {
         let local = now_ms();
         let synced = self.clock.synced_at.load(Relaxed);
         if synced == 0 || local - synced >= CLOCK_RESYNC_MS || local < synced {
+            // Never wait for a connection to re-measure: callers often hold one (a transaction,
+            // a log write), and when every holder waits for a second one the pool starves
+            // until its timeout. With none free, the last offset serves until the next call.
+            let conn = if synced == 0 { self.pool.acquire().await.ok() } else { self.pool.try_acquire() };
             let q = "select cast(extract(epoch from clock_timestamp()) * 1000 as bigint) as t";
-            if let Ok(row) = sqlx::query(q).fetch_one(&self.pool).await {
+            let row = match conn {
+                Some(mut c) => sqlx::query(q).fetch_one(&mut *c).await.ok(),
+                None => None,
+            };
+            if let Some(row) = row {
                 use sqlx::Row;
                 let after = now_ms();
                 if let Ok(t) = row.try_get::<i64, _>("t") {

@@ -16,6 +16,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub base_url: String,
     pub database_url: String,
+    /// Connections this process opens to PostgreSQL at most (`DATABASE_MAX_CONNECTIONS`,
+    /// default 16): replicas × this must stay under the database's `max_connections`.
+    pub database_max_connections: Option<u32>,
     pub data_dir: PathBuf,
     /// Where the built site (`pkg/` with wasm, js, css) lives.
     pub site_root: String,
@@ -142,6 +145,7 @@ impl Config {
             bind,
             base_url,
             database_url,
+            database_max_connections: number("DATABASE_MAX_CONNECTIONS", 1..=1_000)?.map(|n| n as u32),
             data_dir,
             site_root: var("SITE_ROOT").or_else(|| var("LEPTOS_SITE_ROOT")).unwrap_or_else(|| "target/site".into()),
             jwt_secret: var("JWT_SECRET"),

@@ -60,7 +60,7 @@ impl Application {
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
         // First start: the data directory holds the SQLite file and the generated keys.
         std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect_pooled(&config.database_url, config.database_max_connections).await?;
         Self::build_with(config, db, listener).await
     }
 

@@ -77,7 +77,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Some("sandbox") => serve_sandbox(&args).await,
         Some("outbox") => {
-            let db = covalynce::db::Db::connect(&config.database_url).await?;
+            let db = covalynce::db::Db::connect_pooled(&config.database_url, config.database_max_connections).await?;
             let msgs = covalynce::mail::outbox(&db, args.get(1).map(String::as_str), 20).await?;
             if msgs.is_empty() {
                 println!("The outbox is empty.");
@@ -106,7 +106,7 @@ async fn rotate_key(config: &Config, args: &[String]) -> anyhow::Result<()> {
     use covalynce::crypto::Keys;
     let reseal_only = args.iter().any(|a| a == "--reseal-only");
     let batch: i64 = args.iter().position(|a| a == "--batch").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(100);
-    let db = covalynce::db::Db::connect(&config.database_url).await?;
+    let db = covalynce::db::Db::connect_pooled(&config.database_url, config.database_max_connections).await?;
     let keys = if reseal_only {
         Keys::load_or_create(&config.data_dir, config.jwt_secret.as_deref(), config.encryption_key.as_deref())?
     } else {

@@ -81,8 +81,18 @@ async fn three_replicas_on_postgres_share_5000_due_posts_without_duplicates() {
     schedule(&c, &servers[0].base, &conns, 5_000, "replica", |_| due).await;
     let all = settle(&c, &servers[0].base, Duration::from_secs(180)).await;
     assert_eq!(all.len(), 5_000);
-    let (posted, unconfirmed, failed) = check_exactly_once(&all, &ledger(&sandbox.base).await);
-    assert_eq!((posted, unconfirmed, failed), (5_000, 0, 0));
+    let sent = ledger(&sandbox.base).await;
+    let (posted, unconfirmed, failed) = check_exactly_once(&all, &sent);
+    // What a post that is not posted says, and whether the platform has it: the cause, in CI's log.
+    let stuck: Vec<String> = all
+        .iter()
+        .filter(|p| p["status"] != "posted")
+        .map(|p| {
+            let on_platform = sent.iter().any(|(pl, b)| p["platform"] == pl.as_str() && p["body"] == b.as_str());
+            format!("{} {} attempt {} on the platform: {on_platform}: {}", p["platform"], p["status"], p["attempts"], p["error_message"])
+        })
+        .collect();
+    assert_eq!((posted, unconfirmed, failed), (5_000, 0, 0), "not posted: {stuck:#?}");
     use sqlx::Connection;
     let mut pg = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
     let shares: Vec<(Option<String>, i64)> =

@@ -201,7 +201,7 @@ impl Publisher {
             })
             .collect();
         for it in &items {
-            let conn = self.connections.get(user_id, &it.connection_id).await.map_err(|_| PublishError::NotFound("That account"))?;
+            let conn = self.account(user_id, &it.connection_id).await?;
             let name = conn.platform.display_name();
             if conn.needs_reconnect() {
                 return Err(invalid(
@@ -226,7 +226,10 @@ impl Publisher {
                 if let Some(id) = crate::domain::ImageRef::parse(u)?.upload_id() {
                     // Image ids are public (platforms fetch them), so knowing one proves nothing:
                     // only the caller's own uploads can be attached.
-                    self.media.get(user_id, id).await.map_err(|_| PublishError::NotFound("That image"))?;
+                    self.media.get(user_id, id).await.map_err(|e| match e {
+                        crate::media::MediaError::NotFound(what) => PublishError::NotFound(what),
+                        e => PublishError::Internal(e.into()),
+                    })?;
                 }
             }
             if let Some(d) = it.draft_id.as_deref() {
@@ -284,6 +287,16 @@ impl Publisher {
         Ok(posts)
     }
 
+    /// The caller's connected account `id`. Only a missing row is "not found": a database
+    /// that did not answer is our failure, and saying "not found" would send the person
+    /// looking for an account that is there.
+    pub(crate) async fn account(&self, user_id: &str, id: &str) -> Result<crate::connections::Connection, PublishError> {
+        self.connections.get(user_id, id).await.map_err(|e| match e {
+            crate::connections::ConnectError::NotFound => PublishError::NotFound("That account"),
+            e => PublishError::Internal(e.into()),
+        })
+    }
+
     /// One publication per chosen account; each gets its platform's text: an explicit
     /// variant, else the shared text, else the draft's variant for that platform.
     pub async fn publish(
@@ -294,7 +307,7 @@ impl Publisher {
     ) -> Result<Vec<Post>, PublishError> {
         let mut items = vec![];
         for cid in &req.connection_ids {
-            let conn = self.connections.get(user_id, cid).await.map_err(|_| PublishError::NotFound("That account"))?;
+            let conn = self.account(user_id, cid).await?;
             let p = conn.platform.as_str();
             let text = req
                 .variants

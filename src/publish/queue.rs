@@ -126,6 +126,10 @@ pub struct Health {
     pub healthy: bool,
 }
 
+/// How many times a write after the send is tried (about 12 s of pauses in all, well inside
+/// the lease the heartbeat keeps).
+const PERSIST_TRIES: u32 = 8;
+
 /// Posts this late count as overdue in the health report.
 const OVERDUE_AFTER_MS: i64 = 10_000;
 
@@ -320,16 +324,49 @@ impl Publisher {
             // Another worker owns the post now: stop, even mid-request, and record nothing.
             _ = lost.wait_for(|l| *l) => None,
         };
+        let stored = match outcome {
+            None => {
+                tracing::warn!(post = %post.id, "lost the lease on a post; stopped sending it");
+                None
+            }
+            Some(Outcome::Released) => None,
+            // The heartbeat runs on while the outcome is written: a write that has to be tried
+            // again must not look like a dead worker, whose sent post would turn unconfirmed.
+            Some(o) => self.persist("recording a publish outcome", &post, &lost, || self.record(&post, &o)).await.filter(|s| *s).map(|_| o),
+        };
         heartbeat.abort();
-        match outcome {
-            None => tracing::warn!(post = %post.id, "lost the lease on a post; stopped sending it"),
-            Some(Outcome::Released) => {}
-            Some(o) => {
-                if let Err(e) = self.record(&post, o).await {
-                    tracing::error!(post = %post.id, error = %e, "recording a publish outcome failed; the lease will recover it");
+        if let Some(o) = stored {
+            self.after_outcome(&post, &o).await;
+        }
+    }
+
+    /// Runs a database write again when it fails (a dropped connection, a full pool, a
+    /// deadlock victim), with growing pauses, for as long as this worker holds the post: the
+    /// platform's answer is known only here, so giving up on the first error would turn a
+    /// posted post into an unconfirmed one. `None`: it never succeeded (the lease recovers it).
+    async fn persist<T, F: std::future::Future<Output = Result<T, PublishError>>>(
+        &self,
+        what: &str,
+        post: &Post,
+        lost: &watch::Receiver<bool>,
+        write: impl Fn() -> F,
+    ) -> Option<T> {
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1..=PERSIST_TRIES {
+            match write().await {
+                Ok(v) => return Some(v),
+                Err(e) if attempt < PERSIST_TRIES && !*lost.borrow() => {
+                    tracing::warn!(post = %post.id, error = %e, attempt, "{what} failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(post = %post.id, error = %e, "{what} failed; giving up (the lease recovers a post left publishing)");
+                    return None;
                 }
             }
         }
+        None
     }
 
     /// Waits for a slot on the post's platform, then sends, unless the process is stopping
@@ -368,12 +405,12 @@ impl Publisher {
     }
 
     /// Stores the outcome if this worker still holds the post (also after the sweep called
-    /// it unconfirmed: the real answer is better than a guess).
-    async fn record(&self, post: &Post, outcome: Outcome) -> Result<(), PublishError> {
+    /// it unconfirmed: the real answer is better than a guess). True when it was stored.
+    async fn record(&self, post: &Post, outcome: &Outcome) -> Result<bool, PublishError> {
         let now = self.db.now().await;
         let owner = &self.state.worker_id;
         let mine = "id = $1 and lease_owner = $2 and status in ('publishing', 'unconfirmed')";
-        let done = match &outcome {
+        let done = match outcome {
             Outcome::Released => 0,
             // A database trigger starts measuring the post in the same statement. A Rust
             // hand-off in an explicit transaction was tried: it holds the shared rollup rows
@@ -436,15 +473,19 @@ impl Publisher {
             .await?
             .rows_affected(),
         };
-        if done == 1 {
-            if let Some(d) = &post.draft_id {
-                self.refresh_draft_status(d).await?;
-            }
-            if !matches!(outcome, Outcome::Retry { .. }) {
-                self.notify_outcome(post).await;
-            }
+        Ok(done == 1)
+    }
+
+    /// What follows a stored outcome: the draft's status, and the webhook of a final state.
+    async fn after_outcome(&self, post: &Post, outcome: &Outcome) {
+        if let Some(d) = &post.draft_id {
+            // No lease is needed for this one: the post is settled.
+            let (_, settled) = watch::channel(false);
+            self.persist("updating the draft's status", post, &settled, || self.refresh_draft_status(d)).await;
         }
-        Ok(())
+        if !matches!(outcome, Outcome::Retry { .. }) {
+            self.notify_outcome(post).await;
+        }
     }
 
     /// Webhooks for a post that reached a final state.

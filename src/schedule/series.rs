@@ -104,7 +104,7 @@ impl Scheduler {
         }
         let mut conns = vec![];
         for cid in &input.connection_ids {
-            conns.push(self.account(user_id, cid).await?);
+            conns.push(self.publisher.account(user_id, cid).await?);
         }
         let total = times.len() * conns.len();
         if total > MAX_POSTS {

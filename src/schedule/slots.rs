@@ -49,7 +49,7 @@ impl Scheduler {
 
     /// `weekday` is 0–6 (Monday = 0) or a day name; `time` is `HH:MM` in the person's zone.
     pub async fn add_slot(&self, user_id: &str, connection_id: &str, weekday: &str, time: &str) -> Result<Slot, PublishError> {
-        let conn = self.account(user_id, connection_id).await?;
+        let conn = self.publisher.account(user_id, connection_id).await?;
         let day = parse_weekday(weekday)?;
         let t = NaiveTime::parse_from_str(time.trim(), "%H:%M")
             .map_err(|_| DomainError::new("invalid_time", format!("\"{}\" is not a time. Use 24-hour HH:MM, e.g. 09:30.", time.trim())))?;
@@ -105,7 +105,7 @@ impl Scheduler {
     pub async fn queue(&self, user_id: &str, items: Vec<QueueItem>) -> Result<Vec<Post>, PublishError> {
         let mut resolved = vec![];
         for it in items {
-            resolved.push((self.account(user_id, &it.connection_id).await?, it));
+            resolved.push((self.publisher.account(user_id, &it.connection_id).await?, it));
         }
         self.queue_for(user_id, resolved).await
     }
@@ -119,7 +119,7 @@ impl Scheduler {
     ) -> Result<Vec<Post>, PublishError> {
         let mut resolved = vec![];
         for id in connection_ids {
-            let conn = self.account(user_id, id).await?;
+            let conn = self.publisher.account(user_id, id).await?;
             let item = QueueItem {
                 connection_id: conn.id.clone(),
                 text: draft.variants.get(conn.platform.as_str()).cloned().unwrap_or_default(),
@@ -130,10 +130,6 @@ impl Scheduler {
             resolved.push((conn, item));
         }
         self.queue_for(user_id, resolved).await
-    }
-
-    pub(super) async fn account(&self, user_id: &str, id: &str) -> Result<Connection, PublishError> {
-        self.connections.get(user_id, id).await.map_err(|_| PublishError::NotFound("That account"))
     }
 
     pub(super) async fn queue_for(&self, user_id: &str, resolved: Vec<(Connection, QueueItem)>) -> Result<Vec<Post>, PublishError> {

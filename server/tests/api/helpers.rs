@@ -98,6 +98,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         bind: listener.local_addr().unwrap(),
         base_url: base_url.clone(),
         database_url: fresh_database_url().await,
+        database_max_connections: None,
         data_dir,
         site_root: "target/site".into(),
         jwt_secret: None,

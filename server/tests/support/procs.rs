@@ -121,6 +121,8 @@ async fn start_server_cmd(
         .env("DATABASE_URL", db_url)
         .env("SANDBOX_URL", sandbox)
         .env("RUST_LOG", "error")
+        // Several tests run several servers on one PostgreSQL at once (100 connections).
+        .env("DATABASE_MAX_CONNECTIONS", "8")
         .stdout(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
