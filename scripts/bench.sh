@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks for the closing notes (numbers, not pass/fail):
 #   /login SSR req/s vs a bare axum route, idle RSS, cold start with migrations, WASM size,
-#   library page and search latency at 10k drafts.
+#   publishing throughput vs a bare client loop and the burst's RSS peak, library page and
+#   search latency at 10k drafts.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -28,6 +29,9 @@ for db in sqlite postgres; do
   printf '%-9s cold start %5d ms   idle RSS %6.1f MB\n' "$db" $(((end - start) / 1000000)) "$(awk "BEGIN{print $rss/1024}")"
   kill $PID; wait $PID 2>/dev/null || true; rm -rf "$DIR"
 done
+
+echo "==> publishing: queue vs a bare client loop (0 and 100 ms platform latency), 10,000 posts due in one minute (lateness, RSS peak)"
+cargo bench -p server --bench dispatch --quiet
 
 echo "==> /login SSR vs bare axum"
 cargo bench -p server --bench http --quiet

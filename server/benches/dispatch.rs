@@ -1,6 +1,7 @@
 //! Publishing throughput and punctuality, with real processes (`cargo bench --bench dispatch`):
 //! 1. posts/s the queue dispatches to the sandbox vs a bare client loop posting the same
-//!    payloads to the same sandbox with the same concurrency (one run);
+//!    payloads to the same sandbox with the same concurrency, with the platform answering at
+//!    once and with 100 ms of injected latency on every post (a real platform's pace);
 //! 2. lateness p50/p99 when 10,000 posts fall due within the same minute, and the server's
 //!    peak RSS during that burst.
 //!
@@ -57,6 +58,16 @@ async fn bare_loop(sandbox: &str, n: usize) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The next `n` posts to the Bluesky sandbox wait `ms` before they are answered.
+async fn slow_posts(sandbox: &str, n: usize, ms: u64) {
+    if ms == 0 {
+        return;
+    }
+    let body = json!({"platform": "bluesky", "kind": "latency", "latency_ms": ms, "count": n, "path": "/com.atproto.repo.createRecord"});
+    let r = reqwest::Client::new().post(format!("{sandbox}/_control/faults")).json(&body).send().await.unwrap();
+    assert!(r.status().is_success());
+}
+
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -80,16 +91,31 @@ async fn main() {
     let c = client();
     signup(&c, &server.base).await;
 
-    // 1. Throughput: 2,000 posts due at once vs the bare loop.
-    let n = 2_000;
+    // 1. Throughput: posts due at once vs the bare loop, at 0 and 100 ms platform latency.
     let conn = bluesky_account(&c, &server.base, "queue.bsky.social").await;
-    let bare = bare_loop(&sandbox.base, n).await;
-    let due = now_ms() + 4_000;
-    schedule(&c, &server.base, std::slice::from_ref(&conn), n, "tput", |_| due).await;
-    let all = settle(&c, &server.base, Duration::from_secs(300)).await;
-    let last = all.iter().filter_map(|p| p["published_at"].as_i64()).max().unwrap();
-    let ours = n as f64 / ((last - due) as f64 / 1000.0);
-    println!("dispatch  {n} posts to the sandbox: queue {ours:.0} posts/s, bare client loop {bare:.0} posts/s, ratio {:.2}", ours / bare);
+    let mut from = 0;
+    for (n, latency_ms) in [(2_000, 0), (1_000, 100)] {
+        slow_posts(&sandbox.base, n, latency_ms).await;
+        let bare = bare_loop(&sandbox.base, n).await;
+        slow_posts(&sandbox.base, n, latency_ms).await;
+        let due = now_ms() + 4_000;
+        let tag = format!("tput{latency_ms}");
+        schedule(&c, &server.base, std::slice::from_ref(&conn), n, &tag, |_| due).await;
+        settle(&c, &server.base, Duration::from_secs(300)).await;
+        let run: Vec<Value> = procs::posts_from(&c, &server.base, from)
+            .await
+            .into_iter()
+            .filter(|p| p["body"].as_str().is_some_and(|b| b.starts_with(&format!("{tag}-"))))
+            .collect();
+        assert_eq!(run.iter().filter(|p| p["status"] == "posted").count(), n, "every post of the run went out");
+        let last = run.iter().filter_map(|p| p["published_at"].as_i64()).max().unwrap();
+        let ours = n as f64 / ((last - due) as f64 / 1000.0);
+        println!(
+            "dispatch  {n} posts, platform latency {latency_ms:>3} ms: queue {ours:.0} posts/s, bare client loop {bare:.0} posts/s, ratio {:.2}",
+            ours / bare
+        );
+        from = due + 1;
+    }
 
     // 2. 10,000 posts due within one minute.
     let conns = [

@@ -15,10 +15,29 @@
 use server::config::Config;
 
 fn main() -> anyhow::Result<()> {
+    cap_malloc_arenas();
     // Server-side rendering walks deeply nested view types; unoptimised builds can need more
     // than tokio's default 2 MiB per worker thread.
     tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build()?.block_on(run())
 }
+
+/// glibc gives each thread that allocates under contention its own malloc arena (up to eight
+/// per core) and keeps freed memory in each: a burst of 10,000 due posts peaked at 187 MB RSS,
+/// and at 115 MB with two arenas, at the same throughput (`cargo bench --bench dispatch`).
+/// `MALLOC_ARENA_MAX` set by the operator wins. Runs before any thread exists.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn cap_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a malloc parameter; it is called before other threads start.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn cap_malloc_arenas() {}
 
 // Both builds share the signature; only the production one can fail.
 #[cfg(feature = "demo")]
