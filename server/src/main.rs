@@ -23,7 +23,7 @@ fn main() -> anyhow::Result<()> {
 
 /// glibc gives each thread that allocates under contention its own malloc arena (up to eight
 /// per core) and keeps freed memory in each: a burst of 10,000 due posts peaked at 187 MB RSS,
-/// and at 115 MB with two arenas, at the same throughput (`cargo bench --bench dispatch`).
+/// and at 143 MB with two arenas, at the same throughput (`cargo bench --bench dispatch`).
 /// `MALLOC_ARENA_MAX` set by the operator wins. Runs before any thread exists.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
