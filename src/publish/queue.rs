@@ -126,8 +126,8 @@ pub struct Health {
     pub healthy: bool,
 }
 
-/// How many times a write after the send is tried (about 12 s of pauses in all, well inside
-/// the lease the heartbeat keeps).
+/// How many times a write after the send is tried (100 ms doubling to 5 s: about 11 s of
+/// pauses in all, well inside the lease the heartbeat keeps).
 const PERSIST_TRIES: u32 = 8;
 
 /// Posts this late count as overdue in the health report.
@@ -332,7 +332,9 @@ impl Publisher {
             Some(Outcome::Released) => None,
             // The heartbeat runs on while the outcome is written: a write that has to be tried
             // again must not look like a dead worker, whose sent post would turn unconfirmed.
-            Some(o) => self.persist("recording a publish outcome", &post, &lost, || self.record(&post, &o)).await.filter(|s| *s).map(|_| o),
+            Some(o) => {
+                self.persist("recording a publish outcome", &post, Some(&lost), || self.record(&post, &o)).await.filter(|s| *s).map(|_| o)
+            }
         };
         heartbeat.abort();
         if let Some(o) = stored {
@@ -341,24 +343,24 @@ impl Publisher {
     }
 
     /// Runs a database write again when it fails (a dropped connection, a full pool, a
-    /// deadlock victim), with growing pauses, for as long as this worker holds the post: the
-    /// platform's answer is known only here, so giving up on the first error would turn a
-    /// posted post into an unconfirmed one. `None`: it never succeeded (the lease recovers it).
+    /// deadlock victim), with growing pauses, for as long as this worker holds the post's
+    /// `lease` (if the write needs it): the platform's answer is known only here, so giving up
+    /// on the first error would turn a posted post into an unconfirmed one. `None`: it never
+    /// succeeded (the lease recovers a post left publishing).
     async fn persist<T, F: std::future::Future<Output = Result<T, PublishError>>>(
         &self,
         what: &str,
         post: &Post,
-        lost: &watch::Receiver<bool>,
+        lease: Option<&watch::Receiver<bool>>,
         write: impl Fn() -> F,
     ) -> Option<T> {
-        let mut pause = Duration::from_millis(100);
         for attempt in 1..=PERSIST_TRIES {
             match write().await {
                 Ok(v) => return Some(v),
-                Err(e) if attempt < PERSIST_TRIES && !*lost.borrow() => {
+                Err(e) if attempt < PERSIST_TRIES && !lease.is_some_and(|lost| *lost.borrow()) => {
                     tracing::warn!(post = %post.id, error = %e, attempt, "{what} failed; trying again");
+                    let pause = crate::jobs::backoff(Duration::from_millis(100), attempt, Duration::from_secs(5), crate::jobs::jitter());
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
                 }
                 Err(e) => {
                     tracing::error!(post = %post.id, error = %e, "{what} failed; giving up (the lease recovers a post left publishing)");
@@ -480,8 +482,7 @@ impl Publisher {
     async fn after_outcome(&self, post: &Post, outcome: &Outcome) {
         if let Some(d) = &post.draft_id {
             // No lease is needed for this one: the post is settled.
-            let (_, settled) = watch::channel(false);
-            self.persist("updating the draft's status", post, &settled, || self.refresh_draft_status(d)).await;
+            self.persist("updating the draft's status", post, None, || self.refresh_draft_status(d)).await;
         }
         if !matches!(outcome, Outcome::Retry { .. }) {
             self.notify_outcome(post).await;
