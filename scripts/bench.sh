@@ -9,11 +9,18 @@ cd "$ROOT"
 bash scripts/build.sh --release
 BIN="$CARGO_TARGET_DIR/release/covalynce"
 
-echo "==> WASM bundle"
-W="$SITE_ROOT/pkg/covalynce_bg.wasm"; J="$SITE_ROOT/pkg/covalynce.js"; C="$SITE_ROOT/pkg/covalynce.css"
-for f in "$W" "$J" "$C"; do
-  printf '%-22s raw %8d B   gzip %8d B\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
-done
+echo "==> WASM: the first load, then each lazy page group (main + the chunks it fetches), gzip -9"
+python3 - "$SITE_ROOT/pkg" <<'PY'
+import gzip, json, os, sys
+pkg = sys.argv[1]
+gz = lambda f: len(gzip.compress(open(os.path.join(pkg, f), "rb").read(), 9))
+first = gz("covalynce_bg.wasm") + gz("covalynce.js") + gz("__wasm_split.______________________.js")
+wasm = [f for f in os.listdir(pkg) if f.endswith(".wasm")]
+print(f"first load (wasm + js glue + chunk loader) {first:>9} B   ({len(wasm)} wasm files, {sum(gz(f) for f in wasm)} B all together)")
+for split, chunks in sorted(json.load(open(os.path.join(pkg, "__wasm_split_manifest.json"))).items()):
+    print(f"  {split.rsplit('_', 1)[0]:<18} {len(chunks):>3} files   first load + group {first + sum(gz(c + '.wasm') for c in chunks):>9} B")
+print(f"covalynce.css {gz('covalynce.css'):>9} B")
+PY
 
 echo "==> cold start (fresh data dir: key generation + all migrations) and idle RSS"
 for db in sqlite postgres; do

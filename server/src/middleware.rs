@@ -16,6 +16,8 @@ use covalynce::auth::{AuthError, ClientInfo};
 use std::net::SocketAddr;
 
 const FORM_LIMIT: usize = 256 * 1024;
+/// Larger than any page we render.
+const PAGE_LIMIT: usize = 4 * 1024 * 1024;
 
 pub fn encode_flash(f: &Flash) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(f).unwrap_or_default())
@@ -69,9 +71,36 @@ fn security_headers(resp: &mut Response, secure: bool) {
 
 pub async fn request_context(State(st): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let secure = st.site.secure_cookies;
-    let mut resp = handle(st, req, next).await;
+    let resp = handle(st, req, next).await;
+    let mut resp = page_policy(resp).await;
     security_headers(&mut resp, secure);
     resp
+}
+
+/// A page whose render lost its policy header gets it here. The app sets the policy (with
+/// the render's script nonce) during the render, but Leptos copies the render's headers
+/// onto the response only once: now and then (once in four runs of the browser tests, since
+/// pages became lazy routes) the copy came first and the page went out with the allow-nothing
+/// policy, so it never came to life. The nonce is the page's first one: the hydration script
+/// in `<head>`, which comes before any text a user wrote.
+async fn page_policy(resp: Response) -> Response {
+    let is_html = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if !is_html || resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = to_bytes(body, PAGE_LIMIT).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
+    };
+    let nonce = std::str::from_utf8(&bytes).ok().and_then(|html| {
+        let rest = &html[html.find("nonce=\"")? + "nonce=\"".len()..];
+        Some(&rest[..rest.find('"')?])
+    });
+    if let Some(v) = nonce.and_then(|n| HeaderValue::from_str(&app::state::content_security_policy(n)).ok()) {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn handle(st: AppState, mut req: Request<Body>, next: Next) -> Response {
