@@ -164,6 +164,9 @@ impl Failure for ConnectError {
     }
 }
 
+/// How often an account's "last used" time is written (see `Connections::touch`).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
 #[derive(Clone)]
 pub struct Connections {
     db: Db,
@@ -171,6 +174,8 @@ pub struct Connections {
     platforms: Platforms,
     /// Told when an account starts needing a reconnect (`account.reconnect_needed`).
     webhooks: Option<crate::webhooks::Webhooks>,
+    /// When this process last wrote each account's "last used" time (see `touch`).
+    touched: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
 /// Two sealed values holding the same (readable) grant, e.g. before and after a re-seal.
@@ -206,7 +211,7 @@ const COLS: &str = "id, platform, external_id, username, display_name, avatar_ur
 
 impl Connections {
     pub fn new(db: Db, keys: Keys, platforms: Platforms) -> Self {
-        Self { db, keys, platforms, webhooks: None }
+        Self { db, keys, platforms, webhooks: None, touched: Default::default() }
     }
 
     pub fn with_webhooks(mut self, webhooks: crate::webhooks::Webhooks) -> Self {
@@ -551,8 +556,22 @@ impl Connections {
         Ok(())
     }
 
+    /// Notes that the account was just used. At most once a minute per account: "used 3
+    /// minutes ago" needs no finer grain, and a write per post was one of the few durable
+    /// writes each send costs SQLite's single writer.
     pub async fn touch(&self, id: &str) -> Result<(), ConnectError> {
-        sqlx::query("update social_accounts set last_used_at = $1 where id = $2").bind(now_ms()).bind(id).execute(self.db.pool()).await?;
+        let now = now_ms();
+        {
+            let mut touched = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+            if touched.get(id).is_some_and(|t| now - t < TOUCH_EVERY_MS) {
+                return Ok(());
+            }
+            if touched.len() > 10_000 {
+                touched.clear();
+            }
+            touched.insert(id.to_string(), now);
+        }
+        sqlx::query("update social_accounts set last_used_at = $1 where id = $2").bind(now).bind(id).execute(self.db.pool()).await?;
         Ok(())
     }
 

@@ -29,6 +29,10 @@ const PAST_GRACE_MS: i64 = 5 * 60 * 1000;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
 pub struct Post {
     pub id: String,
+    /// Whose post it is: read with the row so a send needs no second look-up. Never sent out
+    /// (the caller knows who they are).
+    #[serde(skip)]
+    pub user_id: String,
     pub batch_id: String,
     pub draft_id: Option<String>,
     pub connection_id: Option<String>,

@@ -203,7 +203,7 @@ impl Publisher {
             if let Some(d) = &p.draft_id {
                 self.refresh_draft_status(d).await?;
             }
-            self.emit(&r.get::<String, _>("user_id"), WebhookEvent::PostUnconfirmed, &p).await;
+            self.emit(&p.user_id, WebhookEvent::PostUnconfirmed, &p).await;
         }
         Ok((requeued, lost.len() as u64))
     }
@@ -402,10 +402,6 @@ impl Publisher {
         Ok(r.rows_affected() == 1)
     }
 
-    pub(super) async fn user_of(&self, post: &Post) -> Result<String, sqlx::Error> {
-        sqlx::query("select user_id from posts where id = $1").bind(&post.id).fetch_one(self.db.pool()).await.map(|r| r.get("user_id"))
-    }
-
     /// Stores the outcome if this worker still holds the post (also after the sweep called
     /// it unconfirmed: the real answer is better than a guess). True when it was stored.
     async fn record(&self, post: &Post, outcome: &Outcome) -> Result<bool, PublishError> {
@@ -489,12 +485,13 @@ impl Publisher {
         }
     }
 
-    /// Webhooks for a post that reached a final state.
+    /// Webhooks for a post that reached a final state (read again: the row has the outcome;
+    /// the payload needs no attempts log).
     async fn notify_outcome(&self, post: &Post) {
-        let Ok(user) = self.user_of(post).await else { return };
-        if let Ok(p) = self.get(&user, &post.id).await {
+        let row = sqlx::query("select * from posts where id = $1").bind(&post.id).fetch_optional(self.db.pool()).await;
+        if let Ok(Some(p)) = row.map(|r| r.and_then(|r| Post::from_row(&r).ok())) {
             if let Some(event) = p.status.event() {
-                self.emit(&user, event, &p).await;
+                self.emit(&p.user_id, event, &p).await;
             }
         }
     }

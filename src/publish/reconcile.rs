@@ -13,7 +13,7 @@
 use super::{pid_name, Post, PublishError, Publisher};
 use crate::domain::{PostStatus, WebhookEvent};
 use crate::platforms::{ErrorClass, RecentPost};
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
 /// Look again this long after a look that could not finish (the platform failed).
 const RETRY_LOOK_MS: i64 = 5 * 60_000;
@@ -65,7 +65,7 @@ impl Publisher {
         let (mut found, mut again) = (0, 0);
         for r in &rows {
             let post = Post::from_row(r)?;
-            let user: String = r.get("user_id");
+            let user = post.user_id.clone();
             let sent_at = crate::db::opt::<i64>(r, "sending_at").unwrap_or(post.updated_at);
             match self.look(&user, &post, sent_at, now).await {
                 Look::Found(p) => found += self.settle_found(&user, &post, p).await? as usize,

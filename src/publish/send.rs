@@ -77,10 +77,7 @@ impl Publisher {
             return reconnect(format!("The {name} account this post was for has been disconnected."));
         };
         // Only a missing account is a disconnection; a database hiccup puts the post back.
-        let user = match self.user_of(post).await {
-            Ok(u) => u,
-            Err(e) => return self.not_ready(post, &e).await,
-        };
+        let user = post.user_id.clone();
         let (conn, mut grant) = match self.connections.grant(&user, &conn_id).await {
             Ok((c, g, _)) => (c, g),
             Err(ConnectError::NotFound) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
