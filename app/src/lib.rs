@@ -84,13 +84,8 @@ pub type PageResource = Resource<Result<PageCtx, errors::AppError>>;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // The policy names this response's nonce, which only the server render knows.
-    #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(v) = http::HeaderValue::from_str(&state::content_security_policy(&nonce)) {
-            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
-        }
-    }
+    // The page's policy, with the render's script nonce, is set by the server's middleware
+    // from the finished page (`server/src/middleware.rs`, `page_policy`).
     // Bumped by actions that change what the page context shows (e.g. the profile name).
     let refresh = RwSignal::new(0u32);
     let ctx: PageResource = Resource::new_blocking(move || refresh.get(), |_| api::page_context());

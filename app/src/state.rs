@@ -22,6 +22,13 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
+/// The script nonce of a rendered page: its first `nonce="…"`, on the hydration script in
+/// `<head>`, which comes before any text a user wrote (and such text has its quotes escaped).
+pub fn nonce_in_page(html: &str) -> Option<&str> {
+    let rest = &html[html.find("nonce=\"")? + "nonce=\"".len()..];
+    Some(&rest[..rest.find('"')?])
+}
+
 /// The nonce in a policy made by `content_security_policy`.
 pub fn nonce_in_policy(policy: &str) -> Option<&str> {
     let rest = &policy[policy.find("'nonce-")? + "'nonce-".len()..];

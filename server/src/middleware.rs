@@ -53,8 +53,7 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/robots.txt"
 }
 
-/// Headers every response carries. Pages bring their own policy with this response's nonce
-/// (set during the render); anything else (JSON, images, files) gets one that allows nothing,
+/// Headers every response carries. Pages have their policy by now (`page_policy`); anything else (JSON, images, files) gets one that allows nothing,
 /// so a response opened directly or sniffed as HTML cannot run script.
 fn security_headers(resp: &mut Response, secure: bool) {
     let h = resp.headers_mut();
@@ -77,12 +76,12 @@ pub async fn request_context(State(st): State<AppState>, req: Request<Body>, nex
     resp
 }
 
-/// A page whose render lost its policy header gets it here. The app sets the policy (with
-/// the render's script nonce) during the render, but Leptos copies the render's headers
-/// onto the response only once: now and then (once in four runs of the browser tests, since
-/// pages became lazy routes) the copy came first and the page went out with the allow-nothing
-/// policy, so it never came to life. The nonce is the page's first one: the hydration script
-/// in `<head>`, which comes before any text a user wrote.
+/// The one place a page gets its policy: the page policy with the page's own script nonce,
+/// read from the finished HTML (pages are rendered whole, `SsrMode::Async`). Setting it from
+/// inside the render went through Leptos' response options, whose headers are copied onto
+/// the response once: now and then (once in four runs of the browser tests, since pages
+/// became lazy routes) the copy came first and the page went out with the allow-nothing
+/// policy, so it never came to life. Cached sign-in pages arrive with theirs already.
 async fn page_policy(resp: Response) -> Response {
     let is_html = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !is_html || resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -92,10 +91,7 @@ async fn page_policy(resp: Response) -> Response {
     let Ok(bytes) = to_bytes(body, PAGE_LIMIT).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
     };
-    let nonce = std::str::from_utf8(&bytes).ok().and_then(|html| {
-        let rest = &html[html.find("nonce=\"")? + "nonce=\"".len()..];
-        Some(&rest[..rest.find('"')?])
-    });
+    let nonce = std::str::from_utf8(&bytes).ok().and_then(app::state::nonce_in_page);
     if let Some(v) = nonce.and_then(|n| HeaderValue::from_str(&app::state::content_security_policy(n)).ok()) {
         parts.headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }

@@ -58,7 +58,7 @@ pub async fn serve(st: &AppState, mut req: Request<Body>, next: Next, ctx: Reque
         return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let nonce = parts.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).and_then(app::state::nonce_in_policy);
+    let nonce = app::state::nonce_in_page(&text);
     // Only pages that carry the placeholder and a nonce, and set no cookies of their own, are reusable.
     let reusable = parts.status == StatusCode::OK && text.contains(placeholder()) && !parts.headers.contains_key(header::SET_COOKIE);
     if let Some(nonce) = nonce.filter(|_| reusable) {

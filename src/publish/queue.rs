@@ -488,8 +488,7 @@ impl Publisher {
     /// Webhooks for a post that reached a final state (read again: the row has the outcome;
     /// the payload needs no attempts log).
     async fn notify_outcome(&self, post: &Post) {
-        let row = sqlx::query("select * from posts where id = $1").bind(&post.id).fetch_optional(self.db.pool()).await;
-        if let Ok(Some(p)) = row.map(|r| r.and_then(|r| Post::from_row(&r).ok())) {
+        if let Ok(Some(p)) = self.read(&post.id).await {
             if let Some(event) = p.status.event() {
                 self.emit(&p.user_id, event, &p).await;
             }

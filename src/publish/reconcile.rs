@@ -65,11 +65,11 @@ impl Publisher {
         let (mut found, mut again) = (0, 0);
         for r in &rows {
             let post = Post::from_row(r)?;
-            let user = post.user_id.clone();
+            let user = &post.user_id;
             let sent_at = crate::db::opt::<i64>(r, "sending_at").unwrap_or(post.updated_at);
-            match self.look(&user, &post, sent_at, now).await {
-                Look::Found(p) => found += self.settle_found(&user, &post, p).await? as usize,
-                Look::Absent => again += self.settle_absent(&user, &post).await? as usize,
+            match self.look(user, &post, sent_at, now).await {
+                Look::Found(p) => found += self.settle_found(user, &post, p).await? as usize,
+                Look::Absent => again += self.settle_absent(user, &post).await? as usize,
                 Look::CannotAsk => self.stop_looking(&post.id).await?,
                 Look::TryLater if now - sent_at > GIVE_UP_AFTER_MS => self.stop_looking(&post.id).await?,
                 Look::TryLater => {}

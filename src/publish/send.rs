@@ -77,8 +77,8 @@ impl Publisher {
             return reconnect(format!("The {name} account this post was for has been disconnected."));
         };
         // Only a missing account is a disconnection; a database hiccup puts the post back.
-        let user = post.user_id.clone();
-        let (conn, mut grant) = match self.connections.grant(&user, &conn_id).await {
+        let user = &post.user_id;
+        let (conn, mut grant) = match self.connections.grant(user, &conn_id).await {
             Ok((c, g, _)) => (c, g),
             Err(ConnectError::NotFound) => return reconnect(format!("The {name} account this post was for has been disconnected.")),
             Err(e) => return self.not_ready(post, &e).await,
@@ -121,8 +121,8 @@ impl Publisher {
         self.log_attempt(post, &result).await;
         if matches!(&result, Err(e) if e.class == ErrorClass::RefreshNeeded) {
             // A 401 means the platform did not take the post, so one resend is safe.
-            match self.connections.refresh(&user, &conn_id).await {
-                Ok(_) => match self.connections.grant(&user, &conn_id).await {
+            match self.connections.refresh(user, &conn_id).await {
+                Ok(_) => match self.connections.grant(user, &conn_id).await {
                     Ok((_, g, _)) => {
                         grant = g;
                         result = adapter.publish(&grant, &account, &content).await;
