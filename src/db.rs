@@ -135,6 +135,17 @@ impl Db {
         }
     }
 
+    /// How many writes may share one transaction (`jobs::Group`): many on SQLite, where every
+    /// commit is a turn at the one writer's lock; one on PostgreSQL, whose rows lock one by one
+    /// (a group would hold the analytics roll-up rows its triggers touch across round trips,
+    /// and replicas would wait on each other).
+    pub fn write_group(&self) -> usize {
+        match self.backend {
+            Backend::Sqlite => 64,
+            Backend::Postgres => 1,
+        }
+    }
+
     /// Locks one row of `table` for the rest of `tx` on PostgreSQL, so concurrent
     /// read-then-write statements about it take turns; SQLite's single writer already does.
     pub async fn lock_row(&self, tx: &mut sqlx::AnyConnection, table: &str, id: &str) -> Result<(), sqlx::Error> {

@@ -11,7 +11,11 @@ pub use backoff::jitter;
 #[cfg(feature = "server")]
 mod cooldowns;
 #[cfg(feature = "server")]
+mod group;
+#[cfg(feature = "server")]
 pub use cooldowns::{analytics_scope, Cooldowns};
+#[cfg(feature = "server")]
+pub use group::Group;
 #[cfg(feature = "server")]
 mod workers;
 #[cfg(feature = "server")]

@@ -4,6 +4,7 @@
 //! never `failed` (a "Retry" of a failed post would send a second copy). Messages name
 //! what happened on each attempt instead of only the last one.
 
+use super::writes::{log_line, LogLine, Write};
 use super::{Post, PublishError, Publisher};
 use crate::domain::AttemptOutcome;
 use crate::platforms::{ErrorClass, PlatformError, Published};
@@ -76,20 +77,8 @@ impl Publisher {
         message: &str,
         status: Option<i64>,
     ) -> Result<(), PublishError> {
-        // One worker holds a post at a time, so the next sequence number cannot race.
-        sqlx::query(
-            "insert into publish_attempts (post_id, seq, attempt, at, outcome, message, http_status)
-             values ($1, (select coalesce(max(seq), 0) + 1 from publish_attempts where post_id = $1), $2, $3, $4, $5, $6)",
-        )
-        .bind(post_id)
-        .bind(attempt)
-        .bind(self.db.now().await)
-        .bind(outcome.as_str())
-        .bind(message)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        let line = LogLine { post_id: post_id.to_string(), attempt, outcome, message: message.to_string(), status };
+        log_line(conn, self.db.now().await, &line).await
     }
 
     /// Logs one request's result. A logging failure is reported, never fatal to the send.
@@ -98,7 +87,8 @@ impl Publisher {
             Ok(p) => (AttemptOutcome::Posted, p.url.clone(), None),
             Err(e) => (kind(e), e.message.clone(), e.status.map(i64::from)),
         };
-        if let Err(e) = self.log_row(&post.id, post.attempts, outcome, &message, status).await {
+        let line = LogLine { post_id: post.id.clone(), attempt: post.attempts, outcome, message, status };
+        if let Err(e) = self.writes.run(Write::Attempt(line)).await {
             tracing::error!(post = %post.id, error = %e, "writing the attempts log failed");
         }
     }

@@ -7,6 +7,7 @@ mod lease;
 mod queue;
 mod reconcile;
 mod send;
+mod writes;
 
 pub use attempts::Attempt;
 pub use queue::{Health, QueueConfig};
@@ -148,18 +149,28 @@ pub struct Publisher {
     base_url: String,
     cfg: QueueConfig,
     state: Arc<queue::Shared>,
+    /// The dispatcher's writes from the send on, grouped (`writes.rs`).
+    writes: Arc<crate::jobs::Group<writes::Write, writes::Written>>,
     webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 impl Publisher {
     pub fn new(db: Db, connections: Connections, media: Media, base_url: &str, cfg: QueueConfig) -> Self {
+        let state = Arc::new(queue::Shared::new());
+        let writer =
+            writes::Writer { db: db.clone(), worker_id: state.worker_id.clone(), lease: cfg.lease, reconcile_delay: cfg.reconcile_delay };
+        let writes = crate::jobs::Group::new(db.write_group(), move |items| {
+            let w = writer.clone();
+            Box::pin(async move { w.flush(items).await })
+        });
         Self {
             db,
             connections,
             media,
             base_url: base_url.trim_end_matches('/').to_string(),
             cfg,
-            state: Arc::new(queue::Shared::new()),
+            state,
+            writes: Arc::new(writes),
             webhooks: None,
         }
     }

@@ -29,7 +29,8 @@
 
 use super::lease::cooldown_scope;
 use super::send::Outcome;
-use super::{pid_name, Post, PublishError, Publisher};
+use super::writes::{Write, Written};
+use super::{Post, PublishError, Publisher};
 use crate::db::now_ms;
 use crate::domain::{PlatformId, WebhookEvent};
 use serde::Serialize;
@@ -134,26 +135,13 @@ const PERSIST_TRIES: u32 = 8;
 const OVERDUE_AFTER_MS: i64 = 10_000;
 
 impl Publisher {
-    /// Claims up to `limit` due posts for this worker.
+    /// Claims up to `limit` due posts for this worker (with the dispatcher's other writes, so
+    /// on SQLite it never waits behind them for the lock).
     pub async fn claim(&self, limit: usize) -> Result<Vec<Post>, PublishError> {
-        let now = self.db.now().await;
-        let lock = self.db.skip_locked();
-        let sql = format!(
-            "update posts set status = 'publishing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-             where id in (select id from posts where status = 'pending' and run_at <= $3
-                          and not exists (select 1 from rate_cooldowns c where c.until_ms > $3
-                                          and (c.scope = posts.connection_id or c.scope = 'app:' || posts.platform))
-                          order by run_at limit $4 {lock})
-             returning *"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(&self.state.worker_id)
-            .bind(now + self.cfg.lease.as_millis() as i64)
-            .bind(now)
-            .bind(limit as i64)
-            .fetch_all(self.db.pool())
-            .await?;
-        Ok(rows.iter().map(Post::from_row).collect::<Result<_, _>>()?)
+        Ok(match self.writes.run(Write::Claim { limit }).await? {
+            Written::Claimed(posts) => posts,
+            _ => vec![],
+        })
     }
 
     /// Leases that ran out: never-sent posts go back to the queue, sent ones become
@@ -229,6 +217,7 @@ impl Publisher {
     async fn run(self) {
         let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
         let mut last_recovery = 0i64;
+        let mut backlog = false;
         let mut stopping = self.state.stopping.subscribe();
         loop {
             if *stopping.borrow() {
@@ -246,6 +235,17 @@ impl Publisher {
                 self.spawn_reconcile();
             }
             let free = slots.available_permits();
+            // Behind a backlog, claim when a quarter of the slots are free: one claim for many
+            // posts instead of one per finished post (the claimed ones keep the rest busy).
+            if backlog && free < (self.cfg.max_in_flight / 4).max(1) {
+                let woke = tokio::select! {
+                    r = tokio::time::timeout(self.cfg.poll, self.state.wake.notified()) => r.is_ok(),
+                    _ = stopping.changed() => true,
+                };
+                // Nothing finished for a whole poll: claim whatever is free.
+                backlog &= woke;
+                continue;
+            }
             let mut claimed = 0;
             if free > 0 {
                 match self.claim(free).await {
@@ -267,7 +267,8 @@ impl Publisher {
                     Err(e) => tracing::error!(error = %e, "claiming due posts failed"),
                 }
             }
-            if claimed > 0 && claimed == free {
+            backlog = claimed > 0 && claimed == free;
+            if backlog {
                 // There may be more due right now.
                 tokio::task::yield_now().await;
                 continue;
@@ -332,13 +333,15 @@ impl Publisher {
             Some(Outcome::Released) => None,
             // The heartbeat runs on while the outcome is written: a write that has to be tried
             // again must not look like a dead worker, whose sent post would turn unconfirmed.
-            Some(o) => {
-                self.persist("recording a publish outcome", &post, Some(&lost), || self.record(&post, &o)).await.filter(|s| *s).map(|_| o)
-            }
+            Some(o) => self
+                .persist("recording a publish outcome", &post, Some(&lost), || self.record(&post, &o))
+                .await
+                .flatten()
+                .map(|row| (row, o)),
         };
         heartbeat.abort();
-        if let Some(o) = stored {
-            self.after_outcome(&post, &o).await;
+        if let Some((row, o)) = stored {
+            self.after_outcome(&row, &o).await;
         }
     }
 
@@ -391,106 +394,33 @@ impl Publisher {
     /// The point of no return, compare-and-swap on our lease: false = another worker owns
     /// the post now (our lease ran out), so we must not send.
     pub(super) async fn mark_sending(&self, post: &Post) -> Result<bool, PublishError> {
-        let r = sqlx::query(
-            "update posts set sending_at = $1, sent_by = $3 where id = $2 and lease_owner = $3 and status = 'publishing' and sending_at is null",
-        )
-        .bind(self.db.now().await)
-        .bind(&post.id)
-        .bind(&self.state.worker_id)
-        .execute(self.db.pool())
-        .await?;
-        Ok(r.rows_affected() == 1)
+        Ok(matches!(self.writes.run(Write::Sending { post_id: post.id.clone() }).await?, Written::Sending(true)))
     }
 
-    /// Stores the outcome if this worker still holds the post (also after the sweep called
-    /// it unconfirmed: the real answer is better than a guess). True when it was stored.
-    async fn record(&self, post: &Post, outcome: &Outcome) -> Result<bool, PublishError> {
-        let now = self.db.now().await;
-        let owner = &self.state.worker_id;
-        let mine = "id = $1 and lease_owner = $2 and status in ('publishing', 'unconfirmed')";
-        let done = match outcome {
-            Outcome::Released => 0,
-            // A database trigger starts measuring the post in the same statement. A Rust
-            // hand-off in an explicit transaction was tried: it holds the shared rollup rows
-            // across round trips, and three replicas then left 2 of 5,000 posts unconfirmed.
-            Outcome::Posted(p) => sqlx::query(&format!(
-                "update posts set status = 'posted', external_id = $3, external_url = $4, published_at = $5, updated_at = $5,
-                        error_code = null, error_message = null, guidance = null, lease_owner = null, lease_until = null where {mine}"
-            ))
-            .bind(&post.id)
-            .bind(owner)
-            .bind(&p.external_id)
-            .bind(&p.url)
-            .bind(now)
-            .execute(self.db.pool())
-            .await?
-            .rows_affected(),
-            Outcome::Retry { after_ms, message } => sqlx::query(&format!(
-                "update posts set status = 'pending', run_at = $3, sending_at = null, lease_owner = null, lease_until = null,
-                        error_code = 'retrying', error_message = $4, updated_at = $5 where {mine}"
-            ))
-            .bind(&post.id)
-            .bind(owner)
-            .bind(now + after_ms)
-            .bind(format!("Attempt {} did not go through ({message}); trying again shortly.", post.attempts))
-            .bind(now)
-            .execute(self.db.pool())
-            .await?
-            .rows_affected(),
-            Outcome::Failed { code, message, guidance, reconnect } => {
-                if *reconnect {
-                    if let Some(c) = &post.connection_id {
-                        let _ = self.connections.mark_reconnect_needed(c, message).await;
-                    }
-                }
-                sqlx::query(&format!(
-                    "update posts set status = 'failed', error_code = $3, error_message = $4, guidance = $5, lease_owner = null, lease_until = null, updated_at = $6 where {mine}"
-                ))
-                .bind(&post.id)
-                .bind(owner)
-                .bind(*code)
-                .bind(message)
-                .bind(guidance)
-                .bind(now)
-                .execute(self.db.pool())
-                .await?
-                .rows_affected()
+    /// Stores the outcome if this worker still holds the post; returns the stored row.
+    async fn record(&self, post: &Post, outcome: &Outcome) -> Result<Option<Post>, PublishError> {
+        if let Outcome::Failed { message, reconnect: true, .. } = outcome {
+            if let Some(c) = &post.connection_id {
+                let _ = self.connections.mark_reconnect_needed(c, message).await;
             }
-            Outcome::Unconfirmed(message) if message.is_empty() => 0,
-            Outcome::Unconfirmed(message) => sqlx::query(&format!(
-                "update posts set status = 'unconfirmed', error_code = 'unknown', error_message = $3, guidance = $4, lease_owner = null, lease_until = null,
-                        updated_at = $5, reconcile_after = $6 where {mine}"
-            ))
-            .bind(&post.id)
-            .bind(owner)
-            .bind(message)
-            .bind(format!("It may have been published. Check your {} account before retrying.", pid_name(&post.platform)))
-            .bind(now)
-            .bind(now + self.cfg.reconcile_delay.as_millis() as i64)
-            .execute(self.db.pool())
-            .await?
-            .rows_affected(),
-        };
-        Ok(done == 1)
+        }
+        let write = Write::Outcome { post: Box::new(post.clone()), outcome: Box::new(outcome.clone()) };
+        Ok(match self.writes.run(write).await? {
+            Written::Stored(row) => row.map(|r| *r),
+            _ => None,
+        })
     }
 
-    /// What follows a stored outcome: the draft's status, and the webhook of a final state.
-    async fn after_outcome(&self, post: &Post, outcome: &Outcome) {
-        if let Some(d) = &post.draft_id {
+    /// What follows a stored outcome: the draft's status, and the webhook of a final state
+    /// (with the row as stored: it has the outcome).
+    async fn after_outcome(&self, stored: &Post, outcome: &Outcome) {
+        if let Some(d) = &stored.draft_id {
             // No lease is needed for this one: the post is settled.
-            self.persist("updating the draft's status", post, None, || self.refresh_draft_status(d)).await;
+            self.persist("updating the draft's status", stored, None, || self.refresh_draft_status(d)).await;
         }
         if !matches!(outcome, Outcome::Retry { .. }) {
-            self.notify_outcome(post).await;
-        }
-    }
-
-    /// Webhooks for a post that reached a final state (read again: the row has the outcome;
-    /// the payload needs no attempts log).
-    async fn notify_outcome(&self, post: &Post) {
-        if let Ok(Some(p)) = self.read(&post.id).await {
-            if let Some(event) = p.status.event() {
-                self.emit(&p.user_id, event, &p).await;
+            if let Some(event) = stored.status.event() {
+                self.emit(&stored.user_id, event, stored).await;
             }
         }
     }

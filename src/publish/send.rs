@@ -9,6 +9,7 @@ use crate::domain::PlatformId;
 use crate::platforms::{ErrorClass, MediaFile, PlatformError, PostContent, Published};
 use std::sync::atomic::Ordering;
 
+#[derive(Clone)]
 pub(super) enum Outcome {
     /// Not sent: back to the queue untouched (shutting down, or the account cools down).
     Released,
