@@ -85,3 +85,75 @@ fn describe(e: &crate::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A group whose flush records the size of every group it wrote and fails any group that
+    /// holds a negative number.
+    fn recording() -> (Arc<Mutex<Vec<usize>>>, Arc<Group<i64, i64>>) {
+        let sizes = Arc::new(Mutex::new(vec![]));
+        let seen = sizes.clone();
+        let group = Group::new(8, move |items: Vec<i64>| {
+            let seen = seen.clone();
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                seen.lock().unwrap().push(items.len());
+                if items.iter().any(|i| *i < 0) {
+                    return Err(anyhow::anyhow!("refused {items:?}").into());
+                }
+                Ok(items.iter().map(|i| i * 10).collect())
+            }) as FlushFut<i64>
+        });
+        (sizes, Arc::new(group))
+    }
+
+    #[tokio::test]
+    async fn writers_at_the_same_moment_share_groups_and_each_gets_its_own_answer() {
+        let (sizes, group) = recording();
+        let calls: Vec<_> = (0..20)
+            .map(|i| {
+                tokio::spawn({
+                    let g = group.clone();
+                    async move { g.run(i).await.unwrap() }
+                })
+            })
+            .collect();
+        for (i, c) in calls.into_iter().enumerate() {
+            assert_eq!(c.await.unwrap(), i as i64 * 10);
+        }
+        let sizes = sizes.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 20);
+        assert!(sizes.len() < 20 && sizes.iter().all(|n| *n <= 8), "grouped at most 8 at a time: {sizes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_group_fails_each_of_its_writers_with_the_cause() {
+        let (sizes, group) = recording();
+        // 1 is written alone; -1 and 5 gather meanwhile and go together.
+        let first = tokio::spawn({
+            let g = group.clone();
+            async move { g.run(1).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (bad, good) = tokio::join!(group.run(-1), group.run(5));
+        assert_eq!(first.await.unwrap().unwrap(), 10);
+        for e in [bad.unwrap_err(), good.unwrap_err()] {
+            assert!(format!("{e:?}").contains("refused [-1, 5]"), "{e:?}");
+        }
+        assert_eq!(group.run(2).await.unwrap(), 20, "the group goes on after a failure");
+        assert_eq!(*sizes.lock().unwrap(), vec![1, 2, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_stops_waiting_does_not_stop_the_write() {
+        let (sizes, group) = recording();
+        let g = group.clone();
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(1), g.run(3)).await;
+        assert!(gave_up.is_err());
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        assert_eq!(*sizes.lock().unwrap(), vec![1], "the abandoned write was still made");
+    }
+}

@@ -4,7 +4,7 @@
 //! never `failed` (a "Retry" of a failed post would send a second copy). Messages name
 //! what happened on each attempt instead of only the last one.
 
-use super::writes::{log_line, LogLine, Write};
+use super::writes::{log_lines, LogLine, Write};
 use super::{Post, PublishError, Publisher};
 use crate::domain::AttemptOutcome;
 use crate::platforms::{ErrorClass, PlatformError, Published};
@@ -78,7 +78,7 @@ impl Publisher {
         status: Option<i64>,
     ) -> Result<(), PublishError> {
         let line = LogLine { post_id: post_id.to_string(), attempt, outcome, message: message.to_string(), status };
-        log_line(conn, self.db.now().await, &line).await
+        log_lines(conn, self.db.now().await, &[&line]).await
     }
 
     /// Logs one request's result. A logging failure is reported, never fatal to the send.
