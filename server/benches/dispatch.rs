@@ -68,6 +68,23 @@ async fn slow_posts(sandbox: &str, n: usize, ms: u64) {
     assert!(r.status().is_success());
 }
 
+/// Waits until no post due from `from` (UTC ms) is still pending or publishing, reading the
+/// server's database file.
+async fn wait_until_sent(watch: &sqlx::SqlitePool, from: i64, within: Duration) {
+    let end = Instant::now() + within;
+    loop {
+        let open: i64 = sqlx::query_scalar("select count(*) from posts where run_at >= $1 and status in ('pending', 'publishing')")
+            .bind(from)
+            .fetch_one(watch)
+            .await
+            .unwrap();
+        if open == 0 || Instant::now() > end {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A `/proc/<pid>/status` field in kB (`VmRSS`, `VmHWM`).
 fn proc_status_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -92,6 +109,10 @@ async fn main() {
     let c = client();
     signup(&c, &server.base).await;
 
+    // Progress is read from the database file, not the API: listing thousands of posts a few
+    // times a second would be much of what is measured.
+    let watch = sqlx::SqlitePool::connect(&format!("sqlite://{}/covalynce.db?mode=ro", dir.display())).await.unwrap();
+
     // 1. Throughput: posts due at once vs the bare loop, at 0 and 100 ms platform latency.
     let conn = bluesky_account(&c, &server.base, "queue.bsky.social").await;
     let mut from = 0;
@@ -102,7 +123,7 @@ async fn main() {
         let due = now_ms() + 4_000;
         let tag = format!("tput{latency_ms}");
         schedule(&c, &server.base, std::slice::from_ref(&conn), n, &tag, |_| due).await;
-        settle(&c, &server.base, Duration::from_secs(300)).await;
+        wait_until_sent(&watch, due, Duration::from_secs(300)).await;
         let run: Vec<Value> = procs::posts_from(&c, &server.base, from)
             .await
             .into_iter()
@@ -131,23 +152,10 @@ async fn main() {
     schedule(&c, &server.base, &conns, m, "burst", |i| start + (i as i64 * 60_000 / m as i64)).await;
     println!("scheduled {m} posts in {:?}", t.elapsed());
     // The peak is the kernel's high-water mark, reset once the posts are in: every byte the
-    // dispatch touched counts, even between samples. Progress is read from the database file,
-    // not the API: listing 10,000 posts twice a second would be most of what is measured.
+    // dispatch touched counts, even between samples.
     let pid = server.pid();
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-    let watch = sqlx::SqlitePool::connect(&format!("sqlite://{}/covalynce.db?mode=ro", dir.display())).await.unwrap();
-    let end = Instant::now() + Duration::from_secs(240);
-    loop {
-        let open: i64 = sqlx::query_scalar("select count(*) from posts where run_at >= $1 and status in ('pending', 'publishing')")
-            .bind(start)
-            .fetch_one(&watch)
-            .await
-            .unwrap();
-        if open == 0 || Instant::now() > end {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until_sent(&watch, start, Duration::from_secs(240)).await;
     let peak = proc_status_kb(pid, "VmHWM");
     let burst: Vec<Value> = procs::posts_from(&c, &server.base, start)
         .await

@@ -93,7 +93,9 @@ mod tests {
 
     /// A group whose flush records the size of every group it wrote and fails any group that
     /// holds a negative number.
-    fn recording() -> (Arc<Mutex<Vec<usize>>>, Arc<Group<i64, i64>>) {
+    type Sizes = Arc<Mutex<Vec<usize>>>;
+
+    fn recording() -> (Sizes, Arc<Group<i64, i64>>) {
         let sizes = Arc::new(Mutex::new(vec![]));
         let seen = sizes.clone();
         let group = Group::new(8, move |items: Vec<i64>| {
