@@ -25,7 +25,10 @@
 //! - Shutdown (`stop`): no new claims; claimed posts not yet sent go back at once without
 //!   counting an attempt; requests in flight finish within the grace period.
 //! - Timing: the loop sleeps until the next due post (at most `poll`), and scheduling in
-//!   this process wakes it at once, so posts go out within a second of their time.
+//!   this process wakes it at once, so posts go out within a second of their time. Behind a
+//!   backlog it claims once a quarter of the slots are free, not once per finished post.
+//! - Writes: the claim, `sending_at`, the attempts log and the outcome go through one write
+//!   group (`writes.rs`): on SQLite, posts writing at the same moment share a transaction.
 
 use super::lease::cooldown_scope;
 use super::send::Outcome;
