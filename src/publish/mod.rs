@@ -384,15 +384,11 @@ impl Publisher {
 
     /// One of `user_id`'s posts, with its attempts log.
     pub async fn get(&self, user_id: &str, id: &str) -> Result<Post, PublishError> {
-        let mut post = self.read(id).await?.filter(|p| p.user_id == user_id).ok_or(PublishError::NotFound("That post"))?;
+        let row =
+            sqlx::query("select * from posts where id = $1 and user_id = $2").bind(id).bind(user_id).fetch_optional(self.db.pool()).await?;
+        let mut post = row.map(|r| Post::from_row(&r)).transpose()?.ok_or(PublishError::NotFound("That post"))?;
         post.attempt_log = self.attempt_log(id).await?;
         Ok(post)
-    }
-
-    /// The post's row as it is now, whoever owns it (the queue's own reads).
-    pub(super) async fn read(&self, id: &str) -> Result<Option<Post>, PublishError> {
-        let row = sqlx::query("select * from posts where id = $1").bind(id).fetch_optional(self.db.pool()).await?;
-        Ok(row.map(|r| Post::from_row(&r)).transpose()?)
     }
 
     /// Oldest scheduled first within the range.
