@@ -104,7 +104,15 @@ async fn a_draft_goes_out_to_every_chosen_account_once() {
     }
     assert_eq!(ledger_count(&sbx, "Shipping today on X"), 1);
     assert_eq!(ledger_count(&sbx, "Shipping today on Mastodon"), 1);
-    let (_, d) = call(&app, Method::GET, &format!("/api/drafts/{draft}"), None).await;
+    // The draft's status is written just after the post's outcome, so it may lag a moment.
+    let mut d = json!(null);
+    for _ in 0..50 {
+        d = call(&app, Method::GET, &format!("/api/drafts/{draft}"), None).await.1;
+        if d["status"] == "published" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(d["status"], "published", "the draft follows its publications");
     // The library shows each platform's outcome and links to the analytics of what went out.
     let (_, lib) = call(&app, Method::GET, "/api/content/library", None).await;
