@@ -289,7 +289,8 @@ fn provider_from_env(p: LoginProvider, base_url: &str) -> Option<ProviderConfig>
     Some(ProviderConfig { provider: p, client_id, client_secret, redirect_uri, endpoints })
 }
 
-/// Upload limit, Gemini endpoint and the object store (S3 when `S3_BUCKET` is set).
+/// Upload limit, Gemini endpoint, the object store (S3 when `S3_BUCKET` is set) and whether
+/// web images may come from private addresses.
 fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
     let mut m = covalynce::media::MediaConfig::default();
     if let Some(v) = var("MAX_UPLOAD_BYTES") {
@@ -303,6 +304,7 @@ fn media_from_env() -> anyhow::Result<covalynce::media::MediaConfig> {
         m.gemini_base = v.trim_end_matches('/').to_string();
     }
     m.gemini_timeout = secs("GEMINI_TIMEOUT_SECS", 1..=600)?.unwrap_or(m.gemini_timeout);
+    m.allow_private = flag("MEDIA_ALLOW_PRIVATE", false)?;
     m.s3 = var("S3_BUCKET").map(|bucket| covalynce::media::S3Config {
         bucket,
         endpoint: var("S3_ENDPOINT"),

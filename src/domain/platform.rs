@@ -77,6 +77,13 @@ impl PlatformId {
         !matches!(self, Self::Bluesky | Self::Mastodon)
     }
 
+    /// The platform downloads a post's media from a public address itself (Instagram and
+    /// Threads containers, TikTok `PULL_FROM_URL`, Pinterest `image_url`); the others are
+    /// sent the bytes.
+    pub fn fetches_media(self) -> bool {
+        matches!(self, Self::Instagram | Self::Threads | Self::Tiktok | Self::Pinterest)
+    }
+
     /// Prefix of this platform's configuration variables (seed 001 §7 names X "TWITTER").
     pub fn env_prefix(self) -> &'static str {
         match self {

@@ -31,7 +31,7 @@ const PROMPT_MAX: usize = 5_000;
 const GENERATED_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// Where images go and how uploads and generation behave (`MAX_UPLOAD_BYTES`,
-/// `GEMINI_API_BASE`, `GEMINI_TIMEOUT_SECS`, `S3_*`).
+/// `GEMINI_API_BASE`, `GEMINI_TIMEOUT_SECS`, `S3_*`, `MEDIA_ALLOW_PRIVATE`).
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
     pub max_upload_bytes: u64,
@@ -39,6 +39,8 @@ pub struct MediaConfig {
     pub gemini_timeout: Duration,
     /// `None`: files under `<DATA_DIR>/media`.
     pub s3: Option<S3Config>,
+    /// Web images may come from private and loopback addresses.
+    pub allow_private: bool,
 }
 
 impl Default for MediaConfig {
@@ -48,6 +50,7 @@ impl Default for MediaConfig {
             gemini_base: gemini::DEFAULT_BASE.to_string(),
             gemini_timeout: DEFAULT_GEMINI_TIMEOUT,
             s3: None,
+            allow_private: false,
         }
     }
 }
@@ -263,13 +266,21 @@ pub struct Media {
     gemini_base: String,
     /// One decode per core at a time: each may hold hundreds of MB of pixels.
     decoders: Arc<tokio::sync::Semaphore>,
+    /// Web images may come from private and loopback addresses (tests, an image host on the LAN).
+    allow_private: bool,
 }
 
 impl Media {
     pub fn new(db: Db, store: Arc<dyn ObjectStore>, http: Http, max_upload_bytes: u64, gemini_base: impl Into<String>) -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let decoders = Arc::new(tokio::sync::Semaphore::new(cores));
-        Self { store, db, http, max_upload_bytes, gemini_base: gemini_base.into(), decoders }
+        Self { store, db, http, max_upload_bytes, gemini_base: gemini_base.into(), decoders, allow_private: false }
+    }
+
+    /// Lets web images come from private and loopback addresses (`MEDIA_ALLOW_PRIVATE`).
+    pub fn allow_private(mut self, allow: bool) -> Self {
+        self.allow_private = allow;
+        self
     }
 
     /// The configured store: S3 when `cfg.s3` is set, else `<data_dir>/media` (created).
@@ -300,7 +311,8 @@ impl Media {
                 Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&dir)?)
             }
         };
-        Ok(Self::new(db, store, Http::new(cfg.gemini_timeout), cfg.max_upload_bytes, cfg.gemini_base.clone()))
+        Ok(Self::new(db, store, Http::new(cfg.gemini_timeout), cfg.max_upload_bytes, cfg.gemini_base.clone())
+            .allow_private(cfg.allow_private))
     }
 
     pub fn max_upload_bytes(&self) -> u64 {
@@ -357,6 +369,20 @@ impl Media {
             (_, e) => e,
         })?;
         self.save(user_id, draft_id, processed, source).await
+    }
+
+    /// The image at a web address, for a platform that is sent bytes: fetched through the
+    /// guarded client (public addresses only, each redirect checked again), at most the upload
+    /// limit, and a PNG, JPEG, GIF or WebP by its first bytes. Returns the bytes and their
+    /// type, or one sentence saying why not.
+    pub async fn fetch_web(&self, url: &str) -> Result<(Vec<u8>, &'static str), String> {
+        let limit = usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX);
+        let (bytes, _, _) = self.http.fetch_public(url, self.allow_private, limit, false, "image/*").await.map_err(|e| e.message)?;
+        match process::sniff(&bytes) {
+            Some(kind) => Ok((bytes, kind.content_type())),
+            None if bytes.is_empty() => Err("The address gave an empty file.".into()),
+            None => Err(format!("The address gave {}, not a PNG, JPEG, GIF or WebP image.", process::looks_like(&bytes))),
+        }
     }
 
     /// The caller's image, else 404.

@@ -20,6 +20,9 @@ pub const MAX_SIDE: u32 = 10_000;
 pub const MAX_PIXELS: u64 = 40_000_000;
 /// The decoder's allocation ceiling: the largest accepted image at 16 bits per RGBA channel.
 const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 8;
+/// Largest colour profile kept. Real ones are a few KB (LUT profiles a few hundred); JPEG
+/// cannot carry more than about 16 MB, and a bigger one would fail the re-encode.
+const MAX_ICC_BYTES: usize = 4 << 20;
 /// Frames kept from an animated GIF.
 const MAX_GIF_FRAMES: usize = 1_000;
 const JPEG_QUALITY: u8 = 90;
@@ -174,7 +177,7 @@ pub fn process(input: &[u8], max_bytes: u64) -> Result<Processed, MediaError> {
     }
     check_pixels(w, h)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let icc = decoder.icc_profile().ok().flatten();
+    let icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty() && p.len() <= MAX_ICC_BYTES);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| pixel_or(e, kind))?;
     // The EXIF block that said "rotate me" is about to go, so rotate the pixels now.
     img.apply_orientation(orientation);

@@ -28,7 +28,8 @@ const MAX_PAGE_BYTES: usize = 1 << 20;
 const MAX_THUMB_BYTES: usize = 1_000_000;
 /// All the time a link card may take (page and thumbnail); then the post goes without one.
 const CARD_BUDGET: Duration = Duration::from_secs(10);
-const MAX_REDIRECTS: usize = 3;
+/// What a link card asks for: the page, or the image it names.
+const PAGE_ACCEPT: &str = "text/html,application/xhtml+xml,image/*;q=0.9,*/*;q=0.5";
 /// Lexicon limits of `app.bsky.richtext.facet#tag`.
 const MAX_TAG_GRAPHEMES: usize = 64;
 const MAX_TAG_BYTES: usize = 640;
@@ -213,7 +214,7 @@ impl Bluesky {
     /// An `app.bsky.embed.external` card for `link`, from its page's Open Graph tags. Any
     /// failure is no card (or no thumbnail), never a failed post.
     async fn link_card(&self, c: &reqwest::Client, xrpc: &str, grant: &Grant, link: &str) -> Option<Value> {
-        let (body, ctype, at) = self.fetch(link, MAX_PAGE_BYTES, true).await?;
+        let (body, ctype, at) = self.http.fetch_public(link, self.cfg.allow_private, MAX_PAGE_BYTES, true, PAGE_ACCEPT).await.ok()?;
         if !(ctype.is_empty() || ctype.contains("html")) {
             return None;
         }
@@ -232,37 +233,12 @@ impl Bluesky {
 
     /// The thumbnail uploaded as a blob, if it is an image of at most 1,000,000 bytes.
     async fn thumb(&self, c: &reqwest::Client, xrpc: &str, grant: &Grant, url: &str) -> Option<Value> {
-        let (bytes, ctype, _) = self.fetch(url, MAX_THUMB_BYTES, false).await?;
+        let (bytes, ctype, _) = self.http.fetch_public(url, self.cfg.allow_private, MAX_THUMB_BYTES, false, PAGE_ACCEPT).await.ok()?;
         let mime = image_mime(&ctype, &bytes)?;
         let req = c.post(format!("{xrpc}/com.atproto.repo.uploadBlob")).bearer_auth(&grant.access_token).header("Content-Type", mime);
         let a = self.http.send(req.body(bytes)).await.ok()?;
         let blob = a.json()["blob"].clone();
         (a.ok() && blob.is_object()).then_some(blob)
-    }
-
-    /// GET a page or image a person linked to, through the guarded client, following a few
-    /// redirects (each hop checked again). `truncate`: keep the first `limit` bytes of a
-    /// longer answer; else a longer answer is nothing. Returns (body, content type, final URL).
-    async fn fetch(&self, url: &str, limit: usize, truncate: bool) -> Option<(Vec<u8>, String, url::Url)> {
-        let mut u = url::Url::parse(&web_url(Some(url))?).ok()?;
-        for _ in 0..=MAX_REDIRECTS {
-            let c = self.http.guarded(u.as_str(), self.cfg.allow_private).await.ok()?;
-            let mut resp =
-                c.get(u.clone()).header("Accept", "text/html,application/xhtml+xml,image/*;q=0.9,*/*;q=0.5").send().await.ok()?;
-            if resp.status().is_redirection() {
-                let to = resp.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
-                u = u.join(to).ok()?;
-                continue;
-            }
-            if !resp.status().is_success() {
-                return None;
-            }
-            let ctype = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-            let body =
-                if truncate { outbound::read_head(&mut resp, limit).await } else { outbound::read_capped(resp, limit).await.ok()? };
-            return Some((body, ctype, u));
-        }
-        None
     }
 }
 

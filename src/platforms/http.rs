@@ -16,6 +16,8 @@ const USER_AGENT: &str = "Covalynce/0.1 (+https://github.com/covalynce)";
 const GUARDED_TTL: Duration = Duration::from_secs(60);
 /// Origins kept at most (a server talks to a few PDSs and instances per account).
 const GUARDED_MAX: usize = 512;
+/// Redirects followed when fetching what a person linked to.
+const MAX_REDIRECTS: usize = 3;
 
 type GuardedCache = Arc<Mutex<HashMap<(String, bool), (Instant, reqwest::Client)>>>;
 
@@ -91,6 +93,55 @@ impl Http {
         }
         cache.insert(key, (now, c.clone()));
         Ok(c)
+    }
+
+    /// GETs a page or file a person pointed to, through the guarded client, following at most
+    /// `MAX_REDIRECTS` redirects (each hop checked again). `truncate`: keep the first `limit`
+    /// bytes of a longer answer; else a longer answer is refused. Returns (body, content type,
+    /// final URL); an error is one sentence a person can act on.
+    pub async fn fetch_public(
+        &self,
+        url: &str,
+        allow_private: bool,
+        limit: usize,
+        truncate: bool,
+        accept: &str,
+    ) -> Result<(Vec<u8>, String, url::Url), PlatformError> {
+        let web = outbound::web_url(Some(url)).ok_or_else(|| PlatformError::rejected(format!("\"{url}\" is not a web address.")))?;
+        let mut u = url::Url::parse(&web).map_err(|_| PlatformError::rejected(format!("\"{url}\" is not a web address.")))?;
+        for _ in 0..=MAX_REDIRECTS {
+            let c = self.guarded(u.as_str(), allow_private).await?;
+            let host = u.host_str().unwrap_or_default().to_string();
+            let gone = |e: reqwest::Error| {
+                let why = if e.is_timeout() { "did not answer in time" } else { "could not be reached" };
+                PlatformError::new(ErrorClass::RetryLater { retry_after_secs: None }, format!("{host} {why}."), None)
+            };
+            let mut resp = c.get(u.clone()).header("Accept", accept).send().await.map_err(gone)?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let to = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+                u = to
+                    .and_then(|to| u.join(to).ok())
+                    .ok_or_else(|| PlatformError::rejected(format!("{host} sent a redirect without a valid address.")))?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(PlatformError::new(ErrorClass::Rejected, format!("{host} answered {status}."), Some(status.as_u16())));
+            }
+            let ctype = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+            let body = if truncate {
+                outbound::read_head(&mut resp, limit).await
+            } else {
+                outbound::read_capped(resp, limit).await.map_err(|e| match e {
+                    outbound::ReadError::TooLarge { limit } => {
+                        PlatformError::rejected(format!("The file at {host} is larger than {}.", outbound::mb(limit)))
+                    }
+                    outbound::ReadError::Transport(e) => gone(e),
+                })?
+            };
+            return Ok((body, ctype, u));
+        }
+        Err(PlatformError::rejected(format!("{url} redirects more than {MAX_REDIRECTS} times.")))
     }
 
     /// Sends, and hands back the answer only when it is a success; any other answer becomes

@@ -7,6 +7,7 @@
 //! token whose expiry never resets).
 
 use super::http::{classify_common, Answer};
+use super::oauth::{self, token_grant};
 use super::versions::{LINKEDIN_RESTLI, LINKEDIN_VERSION};
 use super::*;
 use crate::outbound::web_url;
@@ -98,24 +99,13 @@ impl Linkedin {
     }
 
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
-        if !a.ok() {
-            return Err(self.error(a));
-        }
-        let v = a.json();
-        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("LinkedIn sent no access token"))?;
+        let g = token_grant(a, self, "LinkedIn")?;
         // Partners only: remember when the refresh token dies (its TTL never resets).
-        let extra = match v["refresh_token_expires_in"].as_i64() {
-            Some(s) => json!({"refresh_expires_at": now_ms() + s * 1000}),
+        let extra = match oauth::expires_in(a.json()["refresh_token_expires_in"].as_i64()) {
+            Some(at) => json!({"refresh_expires_at": at}),
             None => Value::Null,
         };
-        Ok(Grant {
-            access_token: access.into(),
-            refresh_token: v["refresh_token"].as_str().filter(|t| !t.is_empty()).map(str::to_string),
-            expires_at: v["expires_in"].as_i64().map(|s| now_ms() + s * 1000),
-            // LinkedIn lists granted scopes comma-separated.
-            scopes: v["scope"].as_str().unwrap_or("").split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
-            extra,
-        })
+        Ok(Grant { extra, ..g })
     }
 
     async fn userinfo(&self, grant: &Grant) -> Result<Value, PlatformError> {

@@ -269,11 +269,6 @@ pub(super) fn graph_recent(
     )
 }
 
-/// Unix ms `secs` from now.
-pub(super) fn in_secs(secs: Option<i64>) -> Option<i64> {
-    secs.filter(|s| *s > 0).map(|s| chrono::Utc::now().timestamp_millis() + s * 1000)
-}
-
 // ------------------------------------------------------------------ Facebook Login (FB + IG)
 
 /// The Facebook Login steps Facebook Pages and Instagram (with Facebook Login) share.
@@ -304,7 +299,7 @@ impl MetaLogin<'_> {
     pub async fn long_lived(&self, user_token: &str) -> Result<(String, Option<i64>), PlatformError> {
         let v = self.token_call(&[("grant_type", "fb_exchange_token"), ("fb_exchange_token", user_token)]).await?;
         let token = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported(format!("{} sent no access token", self.name)))?;
-        Ok((token.to_string(), in_secs(v["expires_in"].as_i64())))
+        Ok((token.to_string(), super::oauth::expires_in(v["expires_in"].as_i64())))
     }
 
     /// Code → short-lived user token → long-lived user token, with the permissions the

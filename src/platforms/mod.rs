@@ -9,6 +9,7 @@ mod instagram;
 mod linkedin;
 mod mastodon;
 mod meta;
+mod oauth;
 mod pinterest;
 mod prerequisites;
 mod threads;

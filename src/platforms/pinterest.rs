@@ -3,6 +3,7 @@
 //! (by URL or inline base64) and Pin analytics. There are no text-only Pins.
 
 use super::http::{classify_common, Answer};
+use super::oauth::{refresh_token, token_grant};
 use super::versions::PINTEREST_VERSION;
 use super::*;
 use crate::outbound::web_url;
@@ -23,10 +24,6 @@ const TITLE_MAX: usize = 100;
 const BOARDS_MAX: usize = 250;
 /// Alt text limit on a Pin.
 const ALT_MAX: usize = 500;
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
@@ -52,10 +49,6 @@ impl Pinterest {
         self.cfg.token_url(&format!("/{PINTEREST_VERSION}/oauth/token"))
     }
 
-    fn basic(&self) -> String {
-        format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
-    }
-
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         if !a.ok() {
             let mut e = self.error(a);
@@ -66,15 +59,7 @@ impl Pinterest {
             }
             return Err(e);
         }
-        let v = a.json();
-        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Pinterest sent no access token"))?;
-        Ok(Grant {
-            access_token: access.into(),
-            refresh_token: v["refresh_token"].as_str().filter(|t| !t.is_empty()).map(str::to_string),
-            expires_at: v["expires_in"].as_i64().map(|s| now_ms() + s * 1000),
-            scopes: v["scope"].as_str().unwrap_or("").split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
-            extra: Value::Null,
-        })
+        token_grant(a, self, "Pinterest")
     }
 
     async fn get(&self, grant: &Grant, path: &str, query: &[(&str, &str)]) -> Result<Value, PlatformError> {
@@ -155,18 +140,22 @@ impl Platform for Pinterest {
 
     async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
         let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &self.cfg.redirect_uri)];
-        let a = self.http.send(self.http.client.post(self.token_url()).header("Authorization", self.basic()).form(&form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.token_url()).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret)).form(&form))
+            .await?;
         self.grant_from(&a)
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
-        let Some(rt) = grant.refresh_token.as_deref() else {
-            return Err(PlatformError::new(ErrorClass::Disconnected, "Pinterest gave no refresh token; reconnect the account.", None));
-        };
+        let rt = refresh_token(grant, "Pinterest")?;
         // `refresh_on=true` asks for continuous refresh: a new refresh token every time, the
         // old one retired. It is Pinterest's default now; storing what comes back is safe either way.
         let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("refresh_on", "true")];
-        let a = self.http.send(self.http.client.post(self.token_url()).header("Authorization", self.basic()).form(&form)).await?;
+        let a = self
+            .http
+            .send(self.http.client.post(self.token_url()).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret)).form(&form))
+            .await?;
         self.grant_from(&a).map(|g| grant.merged_with(g))
     }
 

@@ -3,7 +3,7 @@
 //! `threads_publish` publishing (text-only allowed; media fetched from public URLs).
 
 use super::http::Answer;
-use super::meta::{graph_error, graph_ok, graph_recent, in_secs, insight_values, publish_container, Containers, GRAPH_RECENT_PAGE};
+use super::meta::{graph_error, graph_ok, graph_recent, insight_values, publish_container, Containers, GRAPH_RECENT_PAGE};
 use super::versions::THREADS_VERSION;
 use super::*;
 use crate::outbound::web_url;
@@ -39,7 +39,7 @@ impl Threads {
         Ok(Grant {
             access_token: token.into(),
             refresh_token: None,
-            expires_at: in_secs(v["expires_in"].as_i64()),
+            expires_at: super::oauth::expires_in(v["expires_in"].as_i64()),
             scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
             // `issued_at`: Meta refuses to refresh tokens younger than a day.
             extra: json!({"user_id": user_id, "issued_at": chrono::Utc::now().timestamp_millis()}),

@@ -5,6 +5,7 @@
 //! `error{code,message,log_id}` with `code:"ok"` on success.
 
 use super::http::{retry_after, Answer};
+use super::oauth::{refresh_token, token_grant};
 use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};
@@ -43,20 +44,11 @@ impl TikTok {
         Ok(v["data"].clone())
     }
 
+    /// Rotates the refresh token on every refresh: the caller must persist the new one.
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
+        let g = token_grant(a, self, "TikTok")?;
         let v = a.json();
-        if !a.ok() || v["error"].is_string() {
-            return Err(self.error(a));
-        }
-        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("TikTok sent no access token"))?;
-        Ok(Grant {
-            access_token: access.into(),
-            // Rotates on every refresh: the caller must persist this one.
-            refresh_token: v["refresh_token"].as_str().map(str::to_string),
-            expires_at: v["expires_in"].as_i64().map(|s| chrono::Utc::now().timestamp_millis() + s * 1000),
-            scopes: v["scope"].as_str().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
-            extra: json!({"open_id": v["open_id"], "refresh_expires_in": v["refresh_expires_in"]}),
-        })
+        Ok(Grant { extra: json!({"open_id": v["open_id"], "refresh_expires_in": v["refresh_expires_in"]}), ..g })
     }
 
     /// `creator_info/query`: what this creator may choose now. An unaudited app may only
@@ -233,9 +225,7 @@ impl Platform for TikTok {
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
-        let Some(rt) = grant.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
-            return Err(PlatformError::new(ErrorClass::Disconnected, "TikTok gave no refresh token; reconnect TikTok.", None));
-        };
+        let rt = refresh_token(grant, "TikTok")?;
         let form = [
             ("client_key", self.cfg.client_id.as_str()),
             ("client_secret", &self.cfg.client_secret),

@@ -2,10 +2,9 @@
 //! endpoint, rotating refresh tokens, v2 media upload, public metrics.
 
 use super::http::{classify_common, Answer};
+use super::oauth::{refresh_token, token_grant};
 use super::*;
 use crate::outbound::web_url;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::{json, Value};
 
 /// Posts asked for when looking for a post whose answer was lost. X bills every post it returns, so the look reads no more than it needs.
@@ -21,25 +20,6 @@ const SCOPES: [&str; 5] = ["tweet.read", "tweet.write", "users.read", "offline.a
 impl X {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
         Self { cfg, http }
-    }
-
-    fn basic(&self) -> String {
-        format!("Basic {}", STANDARD.encode(format!("{}:{}", self.cfg.client_id, self.cfg.client_secret)))
-    }
-
-    fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
-        if !a.ok() {
-            return Err(self.error(a));
-        }
-        let v = a.json();
-        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("X sent no access token"))?;
-        Ok(Grant {
-            access_token: access.into(),
-            refresh_token: v["refresh_token"].as_str().map(str::to_string),
-            expires_at: v["expires_in"].as_i64().map(|s| chrono::Utc::now().timestamp_millis() + s * 1000),
-            scopes: v["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_string).collect(),
-            extra: Value::Null,
-        })
     }
 
     async fn upload_image(&self, grant: &Grant, img: &MediaFile) -> Result<String, PlatformError> {
@@ -146,27 +126,44 @@ impl Platform for X {
         ];
         let a = self
             .http
-            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/token")).header("Authorization", self.basic()).form(&form))
+            .send(
+                self.http
+                    .client
+                    .post(self.cfg.api_url("/2/oauth2/token"))
+                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
+                    .form(&form),
+            )
             .await?;
-        self.grant_from(&a)
+        token_grant(&a, self, "X")
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
-        let Some(rt) = grant.refresh_token.as_deref() else {
-            return Err(PlatformError::new(ErrorClass::Disconnected, "X gave no refresh token; reconnect the account.", None));
-        };
+        let rt = refresh_token(grant, "X")?;
         let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &self.cfg.client_id)];
         let a = self
             .http
-            .send(self.http.client.post(self.cfg.api_url("/2/oauth2/token")).header("Authorization", self.basic()).form(&form))
+            .send(
+                self.http
+                    .client
+                    .post(self.cfg.api_url("/2/oauth2/token"))
+                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
+                    .form(&form),
+            )
             .await?;
-        self.grant_from(&a).map(|g| grant.merged_with(g))
+        token_grant(&a, self, "X").map(|g| grant.merged_with(g))
     }
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         let form = [("token", grant.access_token.as_str()), ("token_type_hint", "access_token")];
         self.http
-            .call(self.http.client.post(self.cfg.api_url("/2/oauth2/revoke")).header("Authorization", self.basic()).form(&form), self)
+            .call(
+                self.http
+                    .client
+                    .post(self.cfg.api_url("/2/oauth2/revoke"))
+                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
+                    .form(&form),
+                self,
+            )
             .await?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! Google error envelope `{error:{code,message,errors:[{reason}]}}`.
 
 use super::http::{retry_after, Answer};
+use super::oauth::{refresh_token, token_grant};
 use super::*;
 use crate::outbound::web_url;
 use serde_json::{json, Value};
@@ -31,22 +32,6 @@ fn strip_angle_brackets(s: &str) -> String {
 impl YouTube {
     pub fn new(cfg: PlatformConfig, http: Http) -> Self {
         Self { cfg, http }
-    }
-
-    fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
-        let v = a.json();
-        if !a.ok() || v["error"].is_string() {
-            return Err(self.error(a));
-        }
-        let access = v["access_token"].as_str().ok_or_else(|| PlatformError::unsupported("Google sent no access token"))?;
-        Ok(Grant {
-            access_token: access.into(),
-            // Absent on refresh (Google does not rotate): `merged_with` keeps the stored one.
-            refresh_token: v["refresh_token"].as_str().map(str::to_string),
-            expires_at: v["expires_in"].as_i64().map(|s| chrono::Utc::now().timestamp_millis() + s * 1000),
-            scopes: v["scope"].as_str().unwrap_or("").split_whitespace().map(str::to_string).collect(),
-            extra: Value::Null,
-        })
     }
 
     /// The title YouTube shows: the post's own title, else the text's first line, without
@@ -205,13 +190,11 @@ impl Platform for YouTube {
             ("code_verifier", code_verifier),
         ];
         let a = self.http.send(self.http.client.post(self.cfg.token_url("/token")).form(&form)).await?;
-        self.grant_from(&a)
+        token_grant(&a, self, "Google")
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
-        let Some(rt) = grant.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
-            return Err(PlatformError::new(ErrorClass::Disconnected, "Google gave no refresh token; reconnect YouTube.", None));
-        };
+        let rt = refresh_token(grant, "Google")?;
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", rt),
@@ -220,7 +203,7 @@ impl Platform for YouTube {
         ];
         let a = self.http.send(self.http.client.post(self.cfg.token_url("/token")).form(&form)).await?;
         // No rotation: the answer has no refresh token and the stored one stays valid.
-        self.grant_from(&a).map(|g| grant.merged_with(g))
+        token_grant(&a, self, "Google").map(|g| grant.merged_with(g))
     }
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {

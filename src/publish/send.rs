@@ -45,7 +45,19 @@ impl Publisher {
                         url: Some(format!("{}{url}", self.base_url)),
                     }
                 }
-                None => MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) },
+                // A web address: platforms that download media get it as it is; the others
+                // get the bytes, fetched here, never an empty file.
+                None if PlatformId::parse(&post.platform).is_ok_and(PlatformId::fetches_media) => {
+                    MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) }
+                }
+                None => {
+                    let (bytes, mime) = self.media.fetch_web(url).await.map_err(|why| {
+                        PlatformError::rejected(format!(
+                            "The post's image could not be fetched from {url}: {why} Upload the image instead, or fix the address."
+                        ))
+                    })?;
+                    MediaFile { bytes, mime: mime.to_string(), alt: String::new(), url: Some(url.clone()) }
+                }
             };
             images.push(file);
         }
@@ -97,6 +109,10 @@ impl Publisher {
         };
         let content = match self.content(post).await {
             Ok(c) => c,
+            // An image host that is down for now: nothing was sent, so ask again later.
+            Err(e) if matches!(e.class, ErrorClass::RetryLater { .. }) && post.attempts < self.cfg.max_attempts => {
+                return Outcome::Retry { after_ms: self.backoff_ms(post.attempts), message: e.message }
+            }
             Err(e) => {
                 return Outcome::Failed {
                     code: "rejected",

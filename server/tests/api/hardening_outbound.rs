@@ -330,3 +330,69 @@ async fn a_small_png_of_10000_by_10000_pixels_is_refused_with_a_clear_422() {
     let n: i64 = sqlx::query_scalar("select count(*) from images").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(n, 0, "nothing stored");
 }
+
+/// A loopback host with a real PNG at `/photo.png` and a web page everywhere else, counting
+/// requests.
+async fn image_host() -> (String, Arc<Mutex<usize>>) {
+    let png = {
+        let img = image::RgbImage::from_pixel(8, 8, image::Rgb([200, 40, 40]));
+        let mut out = std::io::Cursor::new(vec![]);
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let hits: Arc<Mutex<usize>> = Default::default();
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (h, png) = (h.clone(), png.clone());
+        async move {
+            *h.lock().unwrap() += 1;
+            if uri.path() == "/photo.png" {
+                ([("content-type", "image/png")], png).into_response()
+            } else {
+                ([("content-type", "text/html")], "<!doctype html><html><body>Not an image</body></html>").into_response()
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), hits)
+}
+
+/// A post whose image is a web address reaches a network that is sent bytes (X) as the image
+/// itself, fetched through the guard; an address serving a web page fails its post with the
+/// reason. Nothing empty is uploaded (X's upload refuses 0 bytes, as the real one does).
+#[tokio::test]
+async fn a_web_image_is_sent_as_its_bytes_or_the_post_says_why_not() {
+    use crate::publish::{account, call, settle, setup_with};
+    let (app, sbx) = setup_with(|c| c.media.allow_private = true).await;
+    let x = account(&app, "x", "ada_x").await;
+    let (host, hits) = image_host().await;
+    let mut ids = vec![];
+    for (text, path) in [("a web image", "/photo.png"), ("a web page", "/about")] {
+        let later = chrono::Utc::now().timestamp_millis() + 3_600_000;
+        let body = json!({"connection_ids": [x], "text": text, "image_url": "https://images.example/photo.png", "scheduled_at": later});
+        let (s, v) = call(&app, Method::POST, "/api/posts/publish", Some(body)).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["posts"][0]["id"].as_str().unwrap().to_string();
+        // Posts take https:// addresses only; the test's host is plain http on loopback.
+        sqlx::query("update posts set image_url = $1, scheduled_at = $2, run_at = $2 where id = $3")
+            .bind(format!("{host}{path}"))
+            .bind(chrono::Utc::now().timestamp_millis())
+            .bind(&id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let sent = settle(&app, &ids[0], Duration::from_secs(10)).await;
+    assert_eq!(sent["status"], "posted", "{sent}");
+    let entry = sbx.sandbox.ledger().into_iter().find(|e| e.text == "a web image").expect("X has the post");
+    assert_eq!(entry.images, 1, "the image went with the post");
+    let refused = settle(&app, &ids[1], Duration::from_secs(10)).await;
+    assert_eq!(refused["status"], "failed", "{refused}");
+    let why = refused["error_message"].as_str().unwrap_or_default();
+    assert!(why.contains("a web page") && why.contains("/about"), "the post says what the address gave: {refused}");
+    assert!(sbx.sandbox.ledger().iter().all(|e| e.text != "a web page"), "nothing went out for the refused post");
+    assert_eq!(*hits.lock().unwrap(), 2, "each image was fetched once");
+}
