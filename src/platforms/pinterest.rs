@@ -49,6 +49,11 @@ impl Pinterest {
         self.cfg.token_url(&format!("/{PINTEREST_VERSION}/oauth/token"))
     }
 
+    /// A POST to the token endpoint, authenticated as our app (HTTP Basic).
+    fn token_post(&self) -> reqwest::RequestBuilder {
+        self.http.client.post(self.token_url()).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
+    }
+
     fn grant_from(&self, a: &Answer) -> Result<Grant, PlatformError> {
         if !a.ok() {
             let mut e = self.error(a);
@@ -140,10 +145,7 @@ impl Platform for Pinterest {
 
     async fn exchange_code(&self, code: &str, _code_verifier: &str, _pending: &Value) -> Result<Grant, PlatformError> {
         let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &self.cfg.redirect_uri)];
-        let a = self
-            .http
-            .send(self.http.client.post(self.token_url()).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret)).form(&form))
-            .await?;
+        let a = self.http.send(self.token_post().form(&form)).await?;
         self.grant_from(&a)
     }
 
@@ -152,10 +154,7 @@ impl Platform for Pinterest {
         // `refresh_on=true` asks for continuous refresh: a new refresh token every time, the
         // old one retired. It is Pinterest's default now; storing what comes back is safe either way.
         let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("refresh_on", "true")];
-        let a = self
-            .http
-            .send(self.http.client.post(self.token_url()).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret)).form(&form))
-            .await?;
+        let a = self.http.send(self.token_post().form(&form)).await?;
         self.grant_from(&a).map(|g| grant.merged_with(g))
     }
 

@@ -22,6 +22,11 @@ impl X {
         Self { cfg, http }
     }
 
+    /// A POST to the OAuth endpoints, authenticated as our app (HTTP Basic, confidential client).
+    fn as_app(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.client.post(self.cfg.api_url(path)).basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
+    }
+
     async fn upload_image(&self, grant: &Grant, img: &MediaFile) -> Result<String, PlatformError> {
         let part = reqwest::multipart::Part::bytes(img.bytes.clone())
             .mime_str(&img.mime)
@@ -124,47 +129,20 @@ impl Platform for X {
             ("code_verifier", code_verifier),
             ("client_id", &self.cfg.client_id),
         ];
-        let a = self
-            .http
-            .send(
-                self.http
-                    .client
-                    .post(self.cfg.api_url("/2/oauth2/token"))
-                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
-                    .form(&form),
-            )
-            .await?;
+        let a = self.http.send(self.as_app("/2/oauth2/token").form(&form)).await?;
         token_grant(&a, self, "X")
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, PlatformError> {
         let rt = refresh_token(grant, "X")?;
         let form = [("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &self.cfg.client_id)];
-        let a = self
-            .http
-            .send(
-                self.http
-                    .client
-                    .post(self.cfg.api_url("/2/oauth2/token"))
-                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
-                    .form(&form),
-            )
-            .await?;
+        let a = self.http.send(self.as_app("/2/oauth2/token").form(&form)).await?;
         token_grant(&a, self, "X").map(|g| grant.merged_with(g))
     }
 
     async fn revoke(&self, grant: &Grant) -> Result<(), PlatformError> {
         let form = [("token", grant.access_token.as_str()), ("token_type_hint", "access_token")];
-        self.http
-            .call(
-                self.http
-                    .client
-                    .post(self.cfg.api_url("/2/oauth2/revoke"))
-                    .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret))
-                    .form(&form),
-                self,
-            )
-            .await?;
+        self.http.call(self.as_app("/2/oauth2/revoke").form(&form), self).await?;
         Ok(())
     }
 
