@@ -447,6 +447,18 @@ impl Media {
         Ok(())
     }
 
+    /// The image shaped for `platform`'s type and size rules (`process::fit`), off the async
+    /// threads and within the decoder limit. Returns the bytes and their content type.
+    pub async fn fit_for(&self, platform: PlatformId, bytes: Vec<u8>) -> Result<(Vec<u8>, &'static str), MediaError> {
+        let limits = &crate::domain::platform_info(platform).limits;
+        let (types, max) = (limits.image_types, limits.max_image_bytes);
+        let _permit = self.decoders.acquire().await.map_err(|e| MediaError::Internal(e.into()))?;
+        let (out, kind) = tokio::task::spawn_blocking(move || process::fit(bytes, types, max))
+            .await
+            .map_err(|e| MediaError::Internal(anyhow::anyhow!("image task: {e}")))??;
+        Ok((out, kind.content_type()))
+    }
+
     async fn process(&self, bytes: Vec<u8>, max: u64) -> Result<Processed, MediaError> {
         let _permit = self.decoders.acquire().await.map_err(|e| MediaError::Internal(e.into()))?;
         tokio::task::spawn_blocking(move || process::process(&bytes, max))

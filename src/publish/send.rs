@@ -30,6 +30,8 @@ pub(super) enum Outcome {
 impl Publisher {
     async fn content(&self, post: &Post) -> Result<PostContent, PlatformError> {
         let mut images = vec![];
+        let platform = PlatformId::parse(&post.platform).ok();
+        let by_url = platform.is_some_and(PlatformId::fetches_media);
         if let Some(url) = &post.image_url {
             let file = match url.strip_prefix("/media/") {
                 Some(id) => {
@@ -47,9 +49,7 @@ impl Publisher {
                 }
                 // A web address: platforms that download media get it as it is; the others
                 // get the bytes, fetched here, never an empty file.
-                None if PlatformId::parse(&post.platform).is_ok_and(PlatformId::fetches_media) => {
-                    MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) }
-                }
+                None if by_url => MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) },
                 None => {
                     let (bytes, mime) = self.media.fetch_web(url).await.map_err(|why| {
                         PlatformError::rejected(format!(
@@ -58,6 +58,22 @@ impl Publisher {
                     })?;
                     MediaFile { bytes, mime: mime.to_string(), alt: String::new(), url: Some(url.clone()) }
                 }
+            };
+            // Networks sent the bytes get a type and size they take (a 3.6 MB PNG goes to
+            // Bluesky as a JPEG under 1,000,000 bytes); the stored original is untouched.
+            let file = match platform {
+                Some(p) if !by_url && !file.bytes.is_empty() => {
+                    let (bytes, mime) = self.media.fit_for(p, file.bytes).await.map_err(|e| match e {
+                        crate::media::MediaError::Internal(e) => PlatformError::new(
+                            ErrorClass::RetryLater { retry_after_secs: None },
+                            format!("Preparing the image failed: {e}"),
+                            None,
+                        ),
+                        e => PlatformError::rejected(format!("The post's image cannot go to {}: {e}", p.display_name())),
+                    })?;
+                    MediaFile { bytes, mime: mime.to_string(), ..file }
+                }
+                _ => file,
             };
             images.push(file);
         }

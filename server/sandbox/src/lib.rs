@@ -416,6 +416,10 @@ pub fn consent_decision(sb: &Sandbox, platform: &str, form: &HashMap<String, Str
     axum::response::Redirect::to(&format!("{redirect_uri}{sep}code={code}&state={state}")).into_response()
 }
 
+/// The most a request body may carry: platforms take media far above axum's 2 MB default
+/// (X images 5 MB, Facebook photos 4 MB); each platform's own limit is checked in its module.
+const MAX_BODY_BYTES: usize = 32 << 20;
+
 pub fn router(sb: Sandbox) -> Router {
     Router::new()
         .nest("/x", x::routes())
@@ -429,6 +433,7 @@ pub fn router(sb: Sandbox) -> Router {
         .nest("/youtube", youtube::routes())
         .nest("/tiktok", tiktok::routes())
         .layer(axum::middleware::from_fn_with_state(sb.clone(), control::faults))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(control::routes())
         .with_state(sb)
 }

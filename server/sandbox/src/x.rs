@@ -14,6 +14,9 @@ use std::collections::HashMap;
 
 const P: &str = "x";
 
+/// X's limit for an image upload (5 MB; GIFs and video have their own).
+const MAX_IMAGE_BYTES: usize = 5 << 20;
+
 pub fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/i/oauth2/authorize", get(authorize_page).post(authorize_decide))
@@ -122,6 +125,9 @@ async fn upload(State(sb): State<Sandbox>, headers: HeaderMap, mut mp: Multipart
     }
     if size == 0 {
         return (StatusCode::BAD_REQUEST, Json(json!({"errors": [{"message": "media is required"}]}))).into_response();
+    }
+    if size > MAX_IMAGE_BYTES {
+        return (StatusCode::BAD_REQUEST, Json(json!({"errors": [{"message": "File size exceeds 5242880 bytes."}]}))).into_response();
     }
     let id = sb.new_media(0);
     Json(json!({"data": {"id": id, "media_key": format!("3_{id}"), "size": size, "expires_after_secs": 86400}})).into_response()

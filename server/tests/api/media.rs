@@ -452,3 +452,39 @@ async fn the_generate_route_uses_the_gemini_key_saved_in_settings() {
     assert_eq!((s, e["error"].as_str()), (502, Some("gemini_quota")));
     assert!(!e.to_string().contains("AIza-saved-key-123"));
 }
+
+/// A 3.6 MB PNG goes to Bluesky (1,000,000-byte image blobs; the sandbox refuses more, as
+/// Bluesky does) as a JPEG under the limit, while X (5 MB, PNG taken) gets it as it is. The
+/// stored image stays the PNG it was.
+#[tokio::test]
+async fn an_image_over_a_networks_limit_is_shrunk_for_that_network_only() {
+    use crate::publish::{account, call, settle, setup_with};
+    let (app, sbx) = setup_with(|_| {}).await;
+    let r = app
+        .post_json("/integrations/bluesky/connect", json!({"identifier": "ada", "app_password": sandbox::APP_PASSWORD, "consent": true}))
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let (_, list) = call(&app, reqwest::Method::GET, "/integrations/list", None).await;
+    let bsky = list["integrations"].as_array().unwrap().iter().find(|i| i["provider"] == "bluesky").unwrap()["id"].clone();
+    let x = account(&app, "x", "ada_x").await;
+    let (s, img) = upload(&app, png(noise(1400, 1400)), "chart.png", "image/png", None).await;
+    assert_eq!(s, 201, "{img}");
+    let url = img["url"].as_str().unwrap().to_string();
+    let stored = app.client.get(app.url(&url)).send().await.unwrap().bytes().await.unwrap();
+    assert!(stored.len() > 3_000_000, "the upload is {} bytes", stored.len());
+
+    let body = json!({"connection_ids": [bsky, x], "text": "Quarterly chart", "image_url": url});
+    let (s, v) = call(&app, reqwest::Method::POST, "/api/posts/publish", Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    for p in v["posts"].as_array().unwrap() {
+        let done = settle(&app, p["id"].as_str().unwrap(), Duration::from_secs(20)).await;
+        assert_eq!(done["status"], "posted", "{done}");
+    }
+    let sent: Vec<(String, usize)> =
+        sbx.sandbox.ledger().into_iter().filter(|e| e.text == "Quarterly chart").map(|e| (e.platform, e.images)).collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|(_, n)| *n == 1), "each network got the image: {sent:?}");
+    let again = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(again.headers()["content-type"], "image/png");
+    assert_eq!(again.bytes().await.unwrap(), stored, "the stored original is untouched");
+}
