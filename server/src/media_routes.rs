@@ -126,11 +126,26 @@ pub async fn serve_thumb(State(st): State<AppState>, Path(id): Path<String>) -> 
     bytes_response(&st, &id, true).await
 }
 
-async fn bytes_response(st: &AppState, id: &str, thumb: bool) -> Response {
-    let (bytes, content_type) = match st.media.open(id, thumb).await {
-        Ok(v) => v,
-        Err(e) => return ApiError::from(e).into_response(),
+/// `GET /media/{id}/for/{platform}`: the image as that network takes it, for networks that
+/// download media themselves (a PNG becomes a JPEG for Instagram). Public like the original.
+pub async fn serve_for(State(st): State<AppState>, Path((id, platform)): Path<(String, String)>) -> Response {
+    let Ok(p) = covalynce::PlatformId::parse(&platform) else {
+        return ApiError::from(covalynce::media::MediaError::NotFound("That image")).into_response();
     };
+    match st.media.open_for(&id, p).await {
+        Ok((bytes, content_type)) => media_response(bytes.into(), content_type),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn bytes_response(st: &AppState, id: &str, thumb: bool) -> Response {
+    match st.media.open(id, thumb).await {
+        Ok((bytes, content_type)) => media_response(bytes, content_type),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+fn media_response(bytes: axum::body::Bytes, content_type: &'static str) -> Response {
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
@@ -148,4 +163,5 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/image/generate", routing::post(generate))
         .route("/media/{id}", routing::get(serve))
         .route("/media/{id}/thumb", routing::get(serve_thumb))
+        .route("/media/{id}/for/{platform}", routing::get(serve_for))
 }

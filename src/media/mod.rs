@@ -459,6 +459,22 @@ impl Media {
         Ok((out, kind.content_type()))
     }
 
+    /// The stored image as `platform` takes it (`/media/{id}/for/{platform}`, for networks
+    /// that download media themselves): the original when it meets the rules, else shaped.
+    pub async fn open_for(&self, id: &str, platform: PlatformId) -> Result<(Vec<u8>, &'static str), MediaError> {
+        let (bytes, _) = self.open(id, false).await?;
+        self.fit_for(platform, bytes.to_vec()).await
+    }
+
+    /// Whether the stored bytes of this type and size meet `platform`'s rules as they are.
+    pub fn fits(platform: PlatformId, content_type: &str, len: u64) -> bool {
+        let limits = &crate::domain::platform_info(platform).limits;
+        [Kind::Png, Kind::Jpeg, Kind::Gif, Kind::Webp]
+            .into_iter()
+            .find(|k| k.content_type() == content_type)
+            .is_some_and(|k| process::fits(k, len, limits.image_types, limits.max_image_bytes))
+    }
+
     async fn process(&self, bytes: Vec<u8>, max: u64) -> Result<Processed, MediaError> {
         let _permit = self.decoders.acquire().await.map_err(|e| MediaError::Internal(e.into()))?;
         tokio::task::spawn_blocking(move || process::process(&bytes, max))

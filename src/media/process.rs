@@ -211,7 +211,7 @@ pub fn fit(bytes: Vec<u8>, types: &[&str], max_bytes: u64) -> Result<(Vec<u8>, K
     let kind = sniff(&bytes).ok_or_else(|| MediaError::Unsupported(looks_like(&bytes)))?;
     let takes = |k: Kind| types.is_empty() || types.contains(&k.content_type());
     let small_enough = |b: &[u8]| max_bytes == 0 || b.len() as u64 <= max_bytes;
-    if takes(kind) && small_enough(&bytes) {
+    if fits(kind, bytes.len() as u64, types, max_bytes) {
         return Ok((bytes, kind));
     }
     let target = [Kind::Jpeg, Kind::Png, Kind::Webp]
@@ -249,6 +249,11 @@ pub fn fit(bytes: Vec<u8>, types: &[&str], max_bytes: u64) -> Result<(Vec<u8>, K
         }
     }
     Err(MediaError::TooLarge { size: Some(bytes.len() as u64), limit: max_bytes })
+}
+
+/// Whether an image of this type and size meets a network's rules as it is (`fit`'s first check).
+pub fn fits(kind: Kind, len: u64, types: &[&str], max_bytes: u64) -> bool {
+    (types.is_empty() || types.contains(&kind.content_type())) && (max_bytes == 0 || len <= max_bytes)
 }
 
 /// The picture laid on white: JPEG has no transparency, and black (its default) hides dark text.

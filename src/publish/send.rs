@@ -40,12 +40,15 @@ impl Publisher {
                         .open(id, false)
                         .await
                         .map_err(|_| PlatformError::rejected("The post's image was deleted. Add it again, then retry."))?;
-                    MediaFile {
-                        bytes: bytes.to_vec(),
-                        mime: mime.to_string(),
-                        alt: String::new(),
-                        url: Some(format!("{}{url}", self.base_url)),
-                    }
+                    // A network that downloads the image gets an address serving a version it
+                    // takes (Instagram: JPEG only) when the original does not meet its rules.
+                    let public = match platform {
+                        Some(p) if by_url && !crate::media::Media::fits(p, mime, bytes.len() as u64) => {
+                            format!("{}/media/{id}/for/{}", self.base_url, p.as_str())
+                        }
+                        _ => format!("{}{url}", self.base_url),
+                    };
+                    MediaFile { bytes: bytes.to_vec(), mime: mime.to_string(), alt: String::new(), url: Some(public) }
                 }
                 // A web address: platforms that download media get it as it is; the others
                 // get the bytes, fetched here, never an empty file.

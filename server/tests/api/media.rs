@@ -488,3 +488,29 @@ async fn an_image_over_a_networks_limit_is_shrunk_for_that_network_only() {
     assert_eq!(again.headers()["content-type"], "image/png");
     assert_eq!(again.bytes().await.unwrap(), stored, "the stored original is untouched");
 }
+
+/// Instagram downloads the image itself and takes JPEG only (the sandbox downloads it from the
+/// server under test and checks, as Instagram does): an uploaded PNG is offered to it as a
+/// JPEG at `/media/{id}/for/instagram`, and the post goes out.
+#[tokio::test]
+async fn a_png_reaches_instagram_as_a_jpeg() {
+    use crate::publish::{account, call, settle, setup_with};
+    let (app, sbx) = setup_with(|_| {}).await;
+    let ig = account(&app, "instagram", "ada_ig").await;
+    let (s, img) = upload(&app, png(noise(320, 400)), "poster.png", "image/png", None).await;
+    assert_eq!(s, 201, "{img}");
+    let id = img["id"].as_str().unwrap();
+    let shaped = app.client.get(app.url(&format!("/media/{id}/for/instagram"))).send().await.unwrap();
+    assert_eq!(shaped.headers()["content-type"], "image/jpeg");
+    let jpeg = image::load_from_memory(&shaped.bytes().await.unwrap()).unwrap();
+    assert_eq!((jpeg.width(), jpeg.height()), (320, 400), "only the type changed");
+    let as_is = app.client.get(app.url(&format!("/media/{id}/for/x"))).send().await.unwrap();
+    assert_eq!(as_is.headers()["content-type"], "image/png", "X takes PNG as it is");
+
+    let body = json!({"connection_ids": [ig], "text": "Poster for Friday", "image_url": img["url"]});
+    let (s, v) = call(&app, reqwest::Method::POST, "/api/posts/publish", Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    let done = settle(&app, v["posts"][0]["id"].as_str().unwrap(), Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "posted", "{done}");
+    assert_eq!(sbx.sandbox.ledger().iter().filter(|e| e.text == "Poster for Friday" && e.images == 1).count(), 1);
+}
