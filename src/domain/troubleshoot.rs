@@ -103,6 +103,13 @@ pub fn diagnose(platform: PlatformId, error_code: &str, error_message: &str) -> 
                 "Check the app's permissions or review status in the {name} developer console",
             ]),
         )
+    } else if has(&["image format", "media type", "format is not supported", "file size", "larger than", "too large", "aspect ratio"]) {
+        (
+            "media_rejected",
+            "medium",
+            s(&["{name} does not take this image's type, size or shape"]),
+            s(&["Use a JPEG or PNG within {name}'s limits (see the platform's rules in the editor), then retry", "Try another image"]),
+        )
     } else if has(&["timeout", "timed out", "connect", "network", "dns", "unreachable", "reset"]) {
         (
             "network_error",
@@ -137,5 +144,8 @@ mod tests {
         assert_eq!(diagnose(PlatformId::Mastodon, "", "connection timed out").issue_type, "network_error");
         assert_eq!(diagnose(PlatformId::Bluesky, "weird", "???").issue_type, "unknown");
         assert_eq!(diagnose(PlatformId::X, "", "Value passed for the token was invalid.").issue_type, "expired_token");
+        let d = diagnose(PlatformId::Instagram, "400", "The image format is not supported. Only JPEG images can be posted.");
+        assert_eq!(d.issue_type, "media_rejected");
+        assert!(d.solutions[0].starts_with("Use a JPEG or PNG within Instagram's limits"), "{:?}", d.solutions);
     }
 }

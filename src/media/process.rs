@@ -388,6 +388,11 @@ fn rewrite_gif(input: &[u8]) -> Result<Vec<u8>, gif::DecodingError> {
         let mut enc = gif::Encoder::new(&mut out, w, h, &global).map_err(encode)?;
         let mut frames = 0;
         while let Some(frame) = dec.read_next_frame()? {
+            // A frame without pixels draws nothing, and written back de-interlaced it is one
+            // decoders refuse (found by fuzzing): leave it out.
+            if frame.width == 0 || frame.height == 0 {
+                continue;
+            }
             frames += 1;
             if frames > MAX_GIF_FRAMES {
                 break;
@@ -702,5 +707,20 @@ pub(crate) mod tests {
         let (out, kind) = fit(jpeg_bytes(&noise_rgb(16, 16)), &["image/png"], 0).unwrap();
         assert_eq!((kind, sniff(&out)), (Kind::Png, Some(Kind::Png)));
         assert!(matches!(fit(b"%PDF-1.7".to_vec(), &bluesky, 1_000_000), Err(MediaError::Unsupported(_))));
+    }
+    #[test]
+    fn a_gif_with_an_empty_interlaced_frame_is_stored_readable() {
+        // Found by fuzzing: a 6×8 GIF whose one frame is 1536×0 pixels and interlaced.
+        let gif = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            "R0lGODlhBgAIAIAAAAAAAAAAACH5BAkAAAAALAAIAPoABgAA0qBaAKBaHqB6PKBaWgEBAQEBAQEBAQEBAQEBAQEBATABAQEBAQEBAQEBAQEBAQEBATABAQEBAQEBAQEBAQECYloAOw==",
+        )
+        .unwrap();
+        match process(&gif, u64::MAX) {
+            Ok(p) => {
+                process(&p.bytes, u64::MAX).expect("what we store is accepted again");
+            }
+            Err(e) => assert!(matches!(e, MediaError::Undecodable("GIF")), "{e:?}"),
+        }
     }
 }

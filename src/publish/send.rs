@@ -225,8 +225,11 @@ impl Publisher {
             ErrorClass::Rejected => {
                 let d = PlatformId::parse(&post.platform)
                     .map(|p| crate::domain::diagnose(p, &e.status.map(|s| s.to_string()).unwrap_or_default(), &e.message));
+                // An error the table does not know gets the general advice below, not the
+                // table's "reconnect" (the account works; the post was refused).
                 let guidance = d
                     .ok()
+                    .filter(|d| d.issue_type != "unknown")
                     .and_then(|d| d.solutions.first().cloned())
                     .unwrap_or_else(|| format!("Edit the post to meet {name}'s rules, then retry."));
                 Outcome::Failed { code: "rejected", message: e.message, guidance, reconnect: false }
