@@ -452,6 +452,10 @@ impl Media {
     pub async fn fit_for(&self, platform: PlatformId, bytes: Vec<u8>) -> Result<(Vec<u8>, &'static str), MediaError> {
         let limits = &crate::domain::platform_info(platform).limits;
         let (types, max) = (limits.image_types, limits.max_image_bytes);
+        // Most images already fit: no decoder slot, no blocking thread.
+        if let Some(kind) = process::sniff(&bytes).filter(|k| process::fits(*k, bytes.len() as u64, types, max)) {
+            return Ok((bytes, kind.content_type()));
+        }
         let _permit = self.decoders.acquire().await.map_err(|e| MediaError::Internal(e.into()))?;
         let (out, kind) = tokio::task::spawn_blocking(move || process::fit(bytes, types, max))
             .await
