@@ -46,6 +46,10 @@ export default defineConfig({
       // due at once after publishing) would add a snapshot whenever its tick fell inside a
       // spec and make the chart's point count depend on timing.
       ANALYTICS_WORKER: '0',
+      // A Google sign-in button to click. Its issuer is a path here that does not exist, so
+      // the server's start answers "unavailable" without the internet.
+      AUTH_GOOGLE_CLIENT_ID: 'e2e-google',
+      AUTH_GOOGLE_ISSUER: `${BASE}/no-such-issuer`,
     },
   },
 });

@@ -53,7 +53,10 @@ test('sign up → log out → sign in → wrong password → lockout', async ({ 
 
   for (let i = 0; i < 4; i++) {
     await page.getByLabel('Password', { exact: true }).fill('not my password 1');
+    // Each attempt must reach the server before the next (a click on the busy button is lost).
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await answered;
     await expect(page.getByRole('alert')).toBeVisible();
   }
   await expect(page.getByRole('alert')).toContainText('Too many failed attempts');
@@ -84,4 +87,17 @@ test('settings: profile saves with a toast, sessions are listed', async ({ page 
   await expect(page).toHaveURL(/\/login/);
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
+});
+
+test('"Continue with Google" is handled by the server, not the client router', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  await shot(page, 'login-with-google');
+  const start = page.waitForRequest((r) => new URL(r.url()).pathname === '/auth/google/start');
+  await page.getByRole('link', { name: 'Continue with Google' }).click();
+  await start;
+  // The issuer is unreachable here: the server sends the person back to sign in with a reason.
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByText('We could not find that page')).toHaveCount(0);
+  await expect(page.getByTestId('flash')).toContainText('Google');
 });

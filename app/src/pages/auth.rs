@@ -108,18 +108,22 @@ fn ProviderButtons() -> impl IntoView {
             view! {
                 <div class="space-y-4">
                     <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400">
-                        <span class="h-px flex-1 bg-slate-200"></span>"or continue with"<span class="h-px flex-1 bg-slate-200"></span>
+                        <span class="h-px flex-1 bg-slate-200"></span>"or"<span class="h-px flex-1 bg-slate-200"></span>
                     </div>
-                    <div class="grid grid-cols-2 gap-3">
+                    <div class="grid grid-cols-1 gap-3">
                         {providers
                             .into_iter()
                             .map(|p| {
+                                // The server runs the sign-in: `rel="external"` keeps the client
+                                // router from taking the link (it showed its own 404).
                                 view! {
                                     <a
                                         href=format!("/auth/{}/start", p.id)
-                                        class="inline-flex items-center justify-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                                        rel="external"
+                                        data-testid=format!("continue-{}", p.id)
+                                        class="inline-flex w-full items-center justify-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-2.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
                                     >
-                                        {p.name}
+                                        {format!("Continue with {}", p.name)}
                                     </a>
                                 }
                             })
