@@ -45,6 +45,15 @@ pub struct Limits {
     pub requires_media: bool,
 }
 
+impl Limits {
+    /// An image of this content type and size is taken as it is. No listed types, or a size
+    /// of 0, means the platform sets no such rule.
+    pub fn takes_image(&self, content_type: &str, len: u64) -> bool {
+        (self.image_types.is_empty() || self.image_types.contains(&content_type))
+            && (self.max_image_bytes == 0 || len <= self.max_image_bytes)
+    }
+}
+
 /// Everything the UI and the adapters need to know about a platform before connecting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlatformInfo {

@@ -9,12 +9,13 @@
 
 pub mod gemini;
 pub mod process;
+pub mod shape;
 pub mod textcard;
 
 use crate::db::{now_ms, Db};
 use crate::domain::{DomainError, Failure, Kind as ErrorKind, PlatformId};
 use crate::drafts::{DraftError, DraftInput, Drafts};
-use crate::platforms::Http;
+use crate::platforms::{Http, PlatformError};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use process::{human_bytes, Kind, Processed, MAX_PIXELS, MAX_SIDE};
@@ -374,14 +375,17 @@ impl Media {
     /// The image at a web address, for a platform that is sent bytes: fetched through the
     /// guarded client (public addresses only, each redirect checked again), at most the upload
     /// limit, and a PNG, JPEG, GIF or WebP by its first bytes. Returns the bytes and their
-    /// type, or one sentence saying why not.
-    pub async fn fetch_web(&self, url: &str) -> Result<(Vec<u8>, &'static str), String> {
+    /// type; an error keeps its class (a host that is down is worth asking again).
+    pub async fn fetch_web(&self, url: &str) -> Result<(Vec<u8>, &'static str), PlatformError> {
         let limit = usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX);
-        let (bytes, _, _) = self.http.fetch_public(url, self.allow_private, limit, false, "image/*").await.map_err(|e| e.message)?;
+        let (bytes, _, _) = self.http.fetch_public(url, self.allow_private, limit, false, "image/*").await?;
         match process::sniff(&bytes) {
             Some(kind) => Ok((bytes, kind.content_type())),
-            None if bytes.is_empty() => Err("The address gave an empty file.".into()),
-            None => Err(format!("The address gave {}, not a PNG, JPEG, GIF or WebP image.", process::looks_like(&bytes))),
+            None if bytes.is_empty() => Err(PlatformError::rejected("The address gave an empty file.")),
+            None => Err(PlatformError::rejected(format!(
+                "The address gave {}, not a PNG, JPEG, GIF or WebP image.",
+                process::looks_like(&bytes)
+            ))),
         }
     }
 
@@ -447,17 +451,16 @@ impl Media {
         Ok(())
     }
 
-    /// The image shaped for `platform`'s type and size rules (`process::fit`), off the async
+    /// The image shaped for `platform`'s type and size rules (`shape::fit`), off the async
     /// threads and within the decoder limit. Returns the bytes and their content type.
     pub async fn fit_for(&self, platform: PlatformId, bytes: Vec<u8>) -> Result<(Vec<u8>, &'static str), MediaError> {
         let limits = &crate::domain::platform_info(platform).limits;
-        let (types, max) = (limits.image_types, limits.max_image_bytes);
         // Most images already fit: no decoder slot, no blocking thread.
-        if let Some(kind) = process::sniff(&bytes).filter(|k| process::fits(*k, bytes.len() as u64, types, max)) {
+        if let Some(kind) = process::sniff(&bytes).filter(|k| limits.takes_image(k.content_type(), bytes.len() as u64)) {
             return Ok((bytes, kind.content_type()));
         }
         let _permit = self.decoders.acquire().await.map_err(|e| MediaError::Internal(e.into()))?;
-        let (out, kind) = tokio::task::spawn_blocking(move || process::fit(bytes, types, max))
+        let (out, kind) = tokio::task::spawn_blocking(move || shape::fit(bytes, limits))
             .await
             .map_err(|e| MediaError::Internal(anyhow::anyhow!("image task: {e}")))??;
         Ok((out, kind.content_type()))
@@ -468,15 +471,6 @@ impl Media {
     pub async fn open_for(&self, id: &str, platform: PlatformId) -> Result<(Vec<u8>, &'static str), MediaError> {
         let (bytes, _) = self.open(id, false).await?;
         self.fit_for(platform, bytes.to_vec()).await
-    }
-
-    /// Whether the stored bytes of this type and size meet `platform`'s rules as they are.
-    pub fn fits(platform: PlatformId, content_type: &str, len: u64) -> bool {
-        let limits = &crate::domain::platform_info(platform).limits;
-        [Kind::Png, Kind::Jpeg, Kind::Gif, Kind::Webp]
-            .into_iter()
-            .find(|k| k.content_type() == content_type)
-            .is_some_and(|k| process::fits(k, len, limits.image_types, limits.max_image_bytes))
     }
 
     async fn process(&self, bytes: Vec<u8>, max: u64) -> Result<Processed, MediaError> {

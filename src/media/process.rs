@@ -19,7 +19,7 @@ pub const MAX_SIDE: u32 = 10_000;
 /// any camera or platform needs. A 10000×10000 PNG can be a 0.4 MB file and 400 MB of pixels.
 pub const MAX_PIXELS: u64 = 40_000_000;
 /// The decoder's allocation ceiling: the largest accepted image at 16 bits per RGBA channel.
-const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 8;
+pub(super) const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 8;
 /// Largest colour profile kept. Real ones are a few KB (LUT profiles a few hundred); JPEG
 /// cannot carry more than about 16 MB, and a bigger one would fail the re-encode.
 const MAX_ICC_BYTES: usize = 4 << 20;
@@ -56,7 +56,7 @@ impl Kind {
         }
     }
 
-    fn format(self) -> ImageFormat {
+    pub(super) fn format(self) -> ImageFormat {
         match self {
             Self::Png => ImageFormat::Png,
             Self::Jpeg => ImageFormat::Jpeg,
@@ -195,79 +195,6 @@ pub fn process(input: &[u8], max_bytes: u64) -> Result<Processed, MediaError> {
     Ok(Processed { bytes, kind: out_kind, width: img.width(), height: img.height(), thumb, thumb_kind })
 }
 
-/// Qualities tried, in order, when a JPEG must shrink; below the last the sides shrink instead.
-const FIT_QUALITIES: [u8; 4] = [90, 80, 70, 60];
-/// Each further try keeps this share of each side.
-const FIT_SCALE: f64 = 0.8;
-/// Tries at smaller sides before giving up (0.8^12 ≈ 7 % of each side).
-const FIT_STEPS: usize = 12;
-
-/// Shapes a stored image for a network that is sent the bytes (one of its `types`, at most
-/// `max_bytes`). Kept as it is when it already fits. Otherwise it is re-encoded: as JPEG when
-/// the network takes JPEG (see-through pixels laid on white, an animation keeps its first
-/// frame), else PNG or WebP; first at falling quality, then with smaller sides, never larger
-/// than it was. An empty `types` or a `max_bytes` of 0 means the network sets no such rule.
-pub fn fit(bytes: Vec<u8>, types: &[&str], max_bytes: u64) -> Result<(Vec<u8>, Kind), MediaError> {
-    let kind = sniff(&bytes).ok_or_else(|| MediaError::Unsupported(looks_like(&bytes)))?;
-    let takes = |k: Kind| types.is_empty() || types.contains(&k.content_type());
-    let small_enough = |b: &[u8]| max_bytes == 0 || b.len() as u64 <= max_bytes;
-    if fits(kind, bytes.len() as u64, types, max_bytes) {
-        return Ok((bytes, kind));
-    }
-    let target = [Kind::Jpeg, Kind::Png, Kind::Webp]
-        .into_iter()
-        .find(|k| takes(*k))
-        .ok_or(MediaError::Unsupported("an image type this network does not take"))?;
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes), kind.format());
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
-    let mut img = reader.decode().map_err(|e| pixel_or(e, kind))?;
-    if target == Kind::Jpeg && !is_opaque(&img) {
-        img = on_white(&img);
-    }
-    let encode = |img: &DynamicImage, quality: u8| match target {
-        Kind::Jpeg => encode_jpeg(img, quality, None),
-        Kind::Png => encode_png(img, None),
-        _ => encode_webp(img, None),
-    };
-    let qualities: &[u8] = if target == Kind::Jpeg { &FIT_QUALITIES } else { &[100] };
-    for &q in qualities {
-        let out = encode(&img, q)?;
-        if small_enough(&out) {
-            return Ok((out, target));
-        }
-    }
-    let last = *qualities.last().unwrap_or(&100);
-    let (w, h) = (img.width(), img.height());
-    for step in 1..=FIT_STEPS {
-        let f = FIT_SCALE.powi(step as i32);
-        let (sw, sh) = (((w as f64 * f) as u32).max(1), ((h as f64 * f) as u32).max(1));
-        let out = encode(&img.resize(sw, sh, image::imageops::FilterType::Triangle), last)?;
-        if small_enough(&out) {
-            return Ok((out, target));
-        }
-    }
-    Err(MediaError::TooLarge { size: Some(bytes.len() as u64), limit: max_bytes })
-}
-
-/// Whether an image of this type and size meets a network's rules as it is (`fit`'s first check).
-pub fn fits(kind: Kind, len: u64, types: &[&str], max_bytes: u64) -> bool {
-    (types.is_empty() || types.contains(&kind.content_type())) && (max_bytes == 0 || len <= max_bytes)
-}
-
-/// The picture laid on white: JPEG has no transparency, and black (its default) hides dark text.
-fn on_white(img: &DynamicImage) -> DynamicImage {
-    let rgba = img.to_rgba8();
-    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let p = rgba.get_pixel(x, y).0;
-        let a = u16::from(p[3]);
-        let mix = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
-        image::Rgb([mix(p[0]), mix(p[1]), mix(p[2])])
-    });
-    DynamicImage::ImageRgb8(rgb)
-}
-
 fn check_pixels(w: u32, h: u32) -> Result<(), MediaError> {
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(MediaError::TooManyPixels(Some((w, h))));
@@ -277,7 +204,7 @@ fn check_pixels(w: u32, h: u32) -> Result<(), MediaError> {
 
 /// A decoder refusing on our limits is a "too many pixels" answer; anything else means the
 /// file is damaged.
-fn pixel_or(e: image::ImageError, kind: Kind) -> MediaError {
+pub(super) fn pixel_or(e: image::ImageError, kind: Kind) -> MediaError {
     match e {
         image::ImageError::Limits(_) => MediaError::TooManyPixels(None),
         _ => MediaError::Undecodable(kind.name()),
@@ -288,7 +215,7 @@ fn internal(e: impl std::fmt::Display) -> MediaError {
     MediaError::Internal(anyhow::anyhow!("encoding an image: {e}"))
 }
 
-fn encode_png(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
+pub(super) fn encode_png(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
     let mut out = vec![];
     let mut enc = PngEncoder::new(&mut out);
     if let Some(icc) = icc {
@@ -298,7 +225,7 @@ fn encode_png(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Media
     Ok(out)
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
+pub(super) fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
     let mut out = vec![];
     let mut enc = JpegEncoder::new_with_quality(&mut out, quality);
     if let Some(icc) = icc {
@@ -318,7 +245,7 @@ fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<Vec<u8>>) -> Result<
     Ok(out)
 }
 
-fn encode_webp(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
+pub(super) fn encode_webp(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
     let mut out = vec![];
     let mut enc = WebPEncoder::new_lossless(&mut out);
     if let Some(icc) = icc {
@@ -339,7 +266,7 @@ fn encode_webp(img: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Medi
 
 /// No pixel is see-through. Reads the alpha channel where it is, without converting (and
 /// so copying) the whole image.
-fn is_opaque(img: &DynamicImage) -> bool {
+pub(super) fn is_opaque(img: &DynamicImage) -> bool {
     use image::GenericImageView;
     match img {
         _ if !img.color().has_alpha() => true,
@@ -678,35 +605,6 @@ pub(crate) mod tests {
         .concat();
         let gif: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
         assert!(matches!(process(&gif, 1_000_000), Err(MediaError::Undecodable("GIF"))));
-    }
-    #[test]
-    fn fit_keeps_what_fits_and_shrinks_or_converts_what_does_not() {
-        // Noise barely compresses: a 1100×1100 PNG of it is about 3.6 MB.
-        let png = png_bytes(&DynamicImage::ImageRgb8(noise_rgb(1100, 1100)));
-        assert!(png.len() > 3_000_000, "{}", png.len());
-        let (kept, kind) = fit(png.clone(), &["image/png"], 0).unwrap();
-        assert_eq!((kept == png, kind), (true, Kind::Png), "an image within the rules is sent as it is");
-
-        let bluesky = ["image/jpeg", "image/png", "image/webp"];
-        let (small, kind) = fit(png.clone(), &bluesky, 1_000_000).unwrap();
-        assert_eq!(kind, Kind::Jpeg);
-        assert!(small.len() <= 1_000_000, "{} bytes", small.len());
-        let img = image::load_from_memory(&small).unwrap();
-        assert!(img.width() <= 1100 && img.height() <= 1100 && img.width() >= 300, "{}×{}", img.width(), img.height());
-
-        // Instagram takes JPEG only: a see-through PNG arrives as a JPEG on white.
-        let mut clear = RgbaImage::from_pixel(40, 30, Rgba([0, 0, 0, 0]));
-        clear.put_pixel(0, 0, Rgba([200, 10, 10, 255]));
-        let (jpeg, kind) = fit(png_bytes(&DynamicImage::ImageRgba8(clear)), &["image/jpeg"], 8 << 20).unwrap();
-        assert_eq!((kind, sniff(&jpeg)), (Kind::Jpeg, Some(Kind::Jpeg)));
-        let back = image::load_from_memory(&jpeg).unwrap().to_rgb8();
-        assert_eq!((back.width(), back.height()), (40, 30), "never rescaled when only the type was wrong");
-        assert!(back.get_pixel(20, 15).0.iter().all(|c| *c > 240), "transparent became white: {:?}", back.get_pixel(20, 15));
-
-        // No JPEG allowed: the next type the network takes.
-        let (out, kind) = fit(jpeg_bytes(&noise_rgb(16, 16)), &["image/png"], 0).unwrap();
-        assert_eq!((kind, sniff(&out)), (Kind::Png, Some(Kind::Png)));
-        assert!(matches!(fit(b"%PDF-1.7".to_vec(), &bluesky, 1_000_000), Err(MediaError::Unsupported(_))));
     }
     #[test]
     fn a_gif_with_an_empty_interlaced_frame_is_stored_readable() {

@@ -43,7 +43,7 @@ impl Publisher {
                     // A network that downloads the image gets an address serving a version it
                     // takes (Instagram: JPEG only) when the original does not meet its rules.
                     let public = match platform {
-                        Some(p) if by_url && !crate::media::Media::fits(p, mime, bytes.len() as u64) => {
+                        Some(p) if by_url && !crate::domain::platform_info(p).limits.takes_image(mime, bytes.len() as u64) => {
                             format!("{}/media/{id}/for/{}", self.base_url, p.as_str())
                         }
                         _ => format!("{}{url}", self.base_url),
@@ -54,10 +54,12 @@ impl Publisher {
                 // get the bytes, fetched here, never an empty file.
                 None if by_url => MediaFile { bytes: vec![], mime: String::new(), alt: String::new(), url: Some(url.clone()) },
                 None => {
-                    let (bytes, mime) = self.media.fetch_web(url).await.map_err(|why| {
-                        PlatformError::rejected(format!(
-                            "The post's image could not be fetched from {url}: {why} Upload the image instead, or fix the address."
-                        ))
+                    let (bytes, mime) = self.media.fetch_web(url).await.map_err(|e| PlatformError {
+                        message: format!(
+                            "The post's image could not be fetched from {url}: {} Upload the image instead, or fix the address.",
+                            e.message
+                        ),
+                        ..e
                     })?;
                     MediaFile { bytes, mime: mime.to_string(), alt: String::new(), url: Some(url.clone()) }
                 }
